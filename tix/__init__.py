@@ -1,0 +1,3 @@
+"""tix: a helpdesk that lives in the terminal."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The tix domain: models, services and rules. Imports no user interface."""

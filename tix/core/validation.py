@@ -1,0 +1,105 @@
+"""Checks of plain input values, shared by the services."""
+
+from __future__ import annotations
+
+import re
+from email.utils import parseaddr
+
+from tix.core.errors import Invalid
+from tix.core.i18n import _
+from tix.core.models import PRIORITY_MAX, PRIORITY_MIN
+
+_LOCAL = re.compile(r"^[^\s@<>()\[\],;:\"]+$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([^\W_]([\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}$", re.UNICODE)
+_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+COLORS = ("red", "orange", "yellow", "green", "blue", "purple", "gray")
+
+
+def email_address(value: str) -> str:
+    """A bare address, lower-cased domain; ``Name <a@b.c>`` is accepted too."""
+    _name, address = parseaddr(value.strip())
+    address = address.strip()
+    local, at, domain = address.rpartition("@")
+    if not at or not _LOCAL.match(local) or not _DOMAIN.match(domain):
+        raise Invalid(
+            _("{value!r} is not an e-mail address: write it like name@example.com").format(
+                value=value
+            )
+        )
+    return f"{local}@{domain.lower()}"
+
+
+def login(value: str) -> str:
+    value = value.strip()
+    if not _LOGIN.match(value):
+        raise Invalid(
+            _(
+                "{value!r} is not a valid login: use lower-case letters, digits, '.', '_' or '-' "
+                "(at most 64)"
+            ).format(value=value)
+        )
+    return value
+
+
+def name(value: str, *, what: str, max_length: int = 200) -> str:
+    """A non-empty single-line name of at most ``max_length`` characters."""
+    cleaned = " ".join(value.split())
+    if not cleaned:
+        raise Invalid(_("{what} must not be empty").format(what=what))
+    if len(cleaned) > max_length:
+        raise Invalid(
+            _("{what} is too long ({length} characters): at most {limit}").format(
+                what=what, length=len(cleaned), limit=max_length
+            )
+        )
+    return cleaned
+
+
+def subject(value: str) -> str:
+    return name(value, what=_("the subject"), max_length=500)
+
+
+def priority(value: int) -> int:
+    if not PRIORITY_MIN <= value <= PRIORITY_MAX:
+        raise Invalid(
+            _("priority {value} is out of range: use {low} (low) to {high} (very high)").format(
+                value=value, low=PRIORITY_MIN, high=PRIORITY_MAX
+            )
+        )
+    return value
+
+
+def color(value: str) -> str | None:
+    """A color mark; ``none`` or empty removes it."""
+    cleaned = value.strip().lower()
+    if cleaned in ("", "none"):
+        return None
+    if cleaned not in COLORS:
+        raise Invalid(
+            _("unknown color {value!r}: use one of {colors}, or none").format(
+                value=value, colors=", ".join(COLORS)
+            )
+        )
+    return cleaned
+
+
+def body(value: str, *, what: str) -> str:
+    if not value.strip():
+        raise Invalid(
+            _("{what} must not be empty: give --body TEXT or --body-file FILE").format(what=what)
+        )
+    return value
+
+
+def ticket_number(value: str | int) -> int:
+    """``1042``, ``#1042`` or ``Ticket#1042`` to 1042."""
+    if isinstance(value, int):
+        return value
+    cleaned = value.strip().lstrip("#")
+    if cleaned.lower().startswith("ticket#"):
+        cleaned = cleaned[len("ticket#") :]
+    if not cleaned.isdigit():
+        raise Invalid(
+            _("{value!r} is not a ticket number: write it like 1042 or #1042").format(value=value)
+        )
+    return int(cleaned)
