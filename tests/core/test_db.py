@@ -1,0 +1,111 @@
+"""The database layer: schema checks, migrations, SQLite settings, backups."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tix.core.backup import backup
+from tix.core.db import SCHEMA_HEAD, SCHEMA_REVISIONS, check_schema, make_engine, session_scope
+from tix.core.errors import Conflict, Invalid, NotInitialised, SchemaTooNew
+from tix.core.migrate import script_revisions, upgrade
+from tix.core.models.base import TixModel
+
+
+def test_known_revisions_match_the_migration_scripts() -> None:
+    assert script_revisions() == list(SCHEMA_REVISIONS)
+
+
+def test_an_empty_database_is_refused_until_init(empty_db_url: str) -> None:
+    engine = make_engine(empty_db_url)
+    with pytest.raises(NotInitialised, match="tix init"):
+        check_schema(engine)
+    assert upgrade(engine) == (None, SCHEMA_HEAD)
+    check_schema(engine)
+    assert upgrade(engine) == (SCHEMA_HEAD, SCHEMA_HEAD)  # idempotent
+    engine.dispose()
+
+
+def test_migrations_build_exactly_the_models(empty_db_url: str) -> None:
+    """Upgrading an empty database gives the schema the models describe."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = make_engine(empty_db_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, TixModel.metadata)
+    engine.dispose()
+    # the search tables are made by hand-written SQL, not by the models
+    differences = [d for d in differences if "search" not in str(d)]
+    assert differences == []
+
+
+def test_a_database_from_a_newer_tix_is_refused(engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaTooNew, match="newer tix"):
+        check_schema(engine)
+    with pytest.raises(SchemaTooNew):
+        upgrade(engine)
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+    engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["mysql://x@y/z", "not a url"])
+def test_unsupported_or_malformed_urls_are_refused(url: str) -> None:
+    with pytest.raises(Invalid):
+        make_engine(url)
+
+
+def test_a_failed_transaction_leaves_nothing_behind(world) -> None:
+    from tix.core.models import User
+    from tix.core.services import users
+
+    with pytest.raises(RuntimeError), session_scope(world.engine, write=True) as session:
+        users.add_user(session, world.user(session, "admin"), login="eve", name="Eve",
+                       email="eve@tix.test")
+        raise RuntimeError("boom")
+    with session_scope(world.engine) as session:
+        assert users.find_user(session, "eve") is None
+        assert session.get(User, world.admin) is not None
+
+
+def test_sqlite_backup_is_a_consistent_copy(tmp_path: Path, sqlite_template: Path) -> None:
+    source = tmp_path / "live.db"
+    source.write_bytes(sqlite_template.read_bytes())
+    engine = make_engine(f"sqlite:///{source}")
+    target = tmp_path / "copy.db"
+    size = backup(engine, target)
+    assert size == target.stat().st_size > 0
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == (SCHEMA_HEAD,)
+    with pytest.raises(Conflict, match="--force"):
+        backup(engine, target)
+    engine.dispose()
+
+
+def test_postgres_backup_uses_pg_dump(tmp_path: Path, postgres_server) -> None:
+    import shutil
+
+    if shutil.which("pg_dump") is None:
+        from tests.servers import require
+
+        require("pg_dump", "pg_dump is not installed")
+    engine = make_engine(postgres_server.create_database("backup_source"))
+    upgrade(engine)
+    target = tmp_path / "dump.pgc"
+    assert backup(engine, target) > 0
+    assert target.read_bytes().startswith(b"PGDMP")
+    engine.dispose()

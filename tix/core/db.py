@@ -1,0 +1,171 @@
+"""Engines, sessions, and the schema version check.
+
+SQLite is the embedded default (WAL, foreign keys, busy timeout); PostgreSQL is used
+when a team shares one database. Write transactions on SQLite start with
+``BEGIN IMMEDIATE`` so two writers queue up instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import NoSuchModuleError as SANoSuchModuleError
+from sqlmodel import Session
+
+from tix.core.errors import Invalid, NotInitialised, SchemaTooNew, Unavailable
+from tix.core.i18n import _
+
+SCHEMA_REVISIONS = ("0001",)
+"""Every Alembic revision this tix knows, oldest first; the last is the head.
+
+Kept here so that checking the schema needs no Alembic import (~400 ms);
+a test asserts that it matches the migration scripts.
+"""
+SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url`` with tix's connection settings."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise Invalid(
+            _(
+                "database URL {url!r} is malformed: use sqlite:///PATH or "
+                "postgresql+psycopg://USER@HOST/DB"
+            ).format(url=url)
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        return _make_sqlite_engine(url, parsed.database, echo=echo)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        try:
+            return create_engine(parsed, echo=echo, pool_pre_ping=True)
+        except SANoSuchModuleError:
+            raise Invalid(
+                _("no driver for {url}: use postgresql+psycopg://").format(url=url)
+            ) from None
+    raise Invalid(
+        _("tix supports SQLite and PostgreSQL, not {backend}").format(
+            backend=parsed.get_backend_name()
+        )
+    )
+
+
+def _make_sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # pysqlite's own transaction handling is off (isolation_level=None); we
+        # begin ourselves so that writers take the write lock up front.
+        mode = "IMMEDIATE" if connection.get_execution_options().get("tix_write") else "DEFERRED"
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction: Any) -> None:
+    """Row locks end with the transaction; so does the record of them."""
+    if transaction.parent is None:
+        session.info.pop("tix_locked_tickets", None)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """A session that commits when the block ends and rolls back on error.
+
+    ``write=True`` marks the transaction as a writer (``BEGIN IMMEDIATE`` on SQLite).
+    """
+    bind = engine.execution_options(tix_write=True) if write else engine
+    session = Session(bind, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The Alembic revision of the database, ``None`` when it has no tix schema."""
+    try:
+        with engine.connect() as connection:
+            if is_sqlite(engine):
+                exists = connection.execute(
+                    text(
+                        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+                    )
+                ).first()
+            else:
+                exists = connection.execute(text("SELECT to_regclass('alembic_version')")).scalar()
+            if not exists:
+                return None
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError as error:
+        raise Unavailable(
+            _("cannot open the database {url}: {reason}").format(
+                url=engine.url.render_as_string(hide_password=True), reason=_first_line(error)
+            )
+        ) from None
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise unless the database has exactly this tix's schema."""
+    revision = schema_revision(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if revision is None:
+        raise NotInitialised(
+            _("the database {url} is not initialised: run `tix init`").format(url=where)
+        )
+    if revision == SCHEMA_HEAD:
+        return
+    if revision in SCHEMA_REVISIONS:
+        raise NotInitialised(
+            _("the database {url} has an older schema ({revision}): run `tix db upgrade`").format(
+                url=where, revision=revision
+            )
+        )
+    raise SchemaTooNew(
+        _(
+            "the database {url} was made by a newer tix (schema {revision}); "
+            "install that version of tix to use it"
+        ).format(url=where, revision=revision)
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(error).__name__

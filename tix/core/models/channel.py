@@ -1,0 +1,26 @@
+"""Channels: where tickets are handled and who may see them."""
+
+from datetime import datetime
+
+from sqlmodel import Field
+
+from tix.core.models.base import TixModel, UTCDateTime, utcnow
+
+
+class Channel(TixModel, table=True):
+    __tablename__ = "channels"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    default_owner_id: int | None = Field(default=None, foreign_key="users.id")
+    """Owner of tickets that arrive without one (mail, web form, portal)."""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ChannelGroup(TixModel, table=True):
+    """Members of ``group_id`` may see and work the channel's tickets."""
+
+    __tablename__ = "channel_groups"
+
+    channel_id: int = Field(foreign_key="channels.id", primary_key=True, ondelete="CASCADE")
+    group_id: int = Field(foreign_key="groups.id", primary_key=True, ondelete="CASCADE")

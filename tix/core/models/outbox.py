@@ -1,0 +1,50 @@
+"""Outgoing mail waits here until a server accepts it."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field
+
+from tix.core.models.base import TixModel, UTCDateTime, utcnow
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    """Permanently refused; shown on the ticket."""
+
+
+class OutboxPurpose(StrEnum):
+    NEW_TICKET = "new"
+    REPLY = "reply"
+    NOTIFICATION = "notification"
+    ACKNOWLEDGEMENT = "acknowledgement"
+
+
+class OutboxMessage(TixModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str = Field(max_length=16)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    activity_id: int | None = Field(default=None, foreign_key="activities.id")
+    account_id: int | None = Field(default=None, foreign_key="mail_accounts.id")
+    mail_from: str = Field(max_length=998)
+    mail_to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mail_cc: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mail_bcc: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    subject: str = Field(max_length=998)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    """The text as written (Markdown); the HTML part is rendered from it when sending."""
+    message_id: str = Field(max_length=998)
+    in_reply_to: str | None = Field(default=None, max_length=998)
+    references: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

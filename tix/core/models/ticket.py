@@ -1,0 +1,125 @@
+"""Tickets, their categories and their watchers."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field
+
+from tix.core.models.base import TixModel, UTCDateTime, utcnow
+
+
+class TicketKind(StrEnum):
+    INTERNAL = "internal"
+    """Between its creator and its owner only."""
+    MAIL = "mail"
+    """With an external contact by e-mail."""
+    REQUEST = "request"
+    """Opened by an agent for a contact (a phone call); replies go out by mail."""
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    WAITING = "waiting"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+
+class TicketOrigin(StrEnum):
+    """How the ticket came in; web form and portal tickets are mail-like tickets."""
+
+    AGENT = "agent"
+    MAIL = "mail"
+    PHONE = "phone"
+    WEBFORM = "webform"
+    PORTAL = "portal"
+
+
+PRIORITY_MIN = 1
+PRIORITY_MAX = 9
+PRIORITY_DEFAULT = 5
+
+
+_VERSION = Column("version", Integer, nullable=False)
+"""SQLAlchemy checks it on every UPDATE (``version_id_col``): no write on a stale read."""
+
+
+class Ticket(TixModel, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint("priority BETWEEN 1 AND 9", name="ck_tickets_priority"),
+        Index("ix_tickets_updated", "updated_at", "id"),
+        Index("ix_tickets_owner", "owner_id", "updated_at"),
+        Index("ix_tickets_channel", "channel_id", "updated_at"),
+        Index("ix_tickets_customer", "customer_id"),
+        Index("ix_tickets_status", "status", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    """What people call the ticket: ``#1042``."""
+    kind: str = Field(max_length=16)
+    status: str = Field(default=TicketStatus.NEW, max_length=16)
+    subject: str = Field(max_length=500)
+    """The short description (Gegenstand)."""
+    priority: int = PRIORITY_DEFAULT
+    color: str | None = Field(default=None, max_length=32)
+    """One color mark, e.g. ``red``."""
+    origin: str = Field(default=TicketOrigin.AGENT, max_length=16)
+    channel_id: int | None = Field(default=None, foreign_key="channels.id")
+    """``None`` only for internal tickets."""
+    owner_id: int = Field(foreign_key="users.id")
+    creator_user_id: int | None = Field(default=None, foreign_key="users.id")
+    creator_contact_id: int | None = Field(default=None, foreign_key="contacts.id")
+    """Set instead of ``creator_user_id`` for tickets the customer opened."""
+    customer_id: int | None = Field(default=None, foreign_key="contacts.id")
+    """The external party of mail and request tickets."""
+    account_id: int | None = Field(default=None, foreign_key="mail_accounts.id")
+    """The mail account replies go out from."""
+    project_id: int | None = Field(default=None, foreign_key="projects.id", index=True)
+    first_activity_id: int | None = None
+    """The first message, shown above the activities. No FK: activities point here too."""
+    version: int = Field(default=1, sa_column=_VERSION)
+    """Bumped on every change; a write with an older version is a conflict."""
+    activity_seq: int = 0
+    """The last activity's ``seq``; activities number themselves from it."""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": _VERSION}  # noqa: RUF012
+
+
+class Category(TixModel, table=True):
+    __tablename__ = "categories"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+
+
+class TicketCategory(TixModel, table=True):
+    __tablename__ = "ticket_categories"
+
+    ticket_id: int = Field(foreign_key="tickets.id", primary_key=True, ondelete="CASCADE")
+    category_id: int = Field(
+        foreign_key="categories.id", primary_key=True, ondelete="CASCADE", index=True
+    )
+
+
+class Watcher(TixModel, table=True):
+    """A user or a whole group told about every new activity of a ticket."""
+
+    __tablename__ = "watchers"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "user_id", name="uq_watchers_user"),
+        UniqueConstraint("ticket_id", "group_id", name="uq_watchers_group"),
+        CheckConstraint(
+            "(user_id IS NULL) <> (group_id IS NULL)", name="ck_watchers_user_or_group"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True, ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    group_id: int | None = Field(default=None, foreign_key="groups.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
