@@ -1,0 +1,217 @@
+"""Full-text search over ticket subjects and activity bodies: one function for both databases.
+
+SQLite keeps a contentless FTS5 table with one row per activity (and one per subject)
+whose rowid is ``ticket_id << 24 | seq``; walking it by descending rowid walks the
+matching tickets newest first, so a page of results stops early even for a word that
+half the tickets contain. PostgreSQL keeps one tsvector per ticket, appended to with
+each activity, and an expression index on the subject.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tix.core.errors import Invalid
+from tix.core.i18n import _
+
+SEQ_BITS = 24
+"""Activities per ticket the SQLite rowid can tell apart (16 million)."""
+MAX_INDEXED_CHARS = 200_000
+"""Longer bodies are indexed up to here (a mail with a pasted log, say)."""
+_PG_DOCUMENT_LIMIT = 900_000
+"""Bytes of tsvector per ticket after which new text is no longer appended (PG caps at 1 MB)."""
+
+_WORD = re.compile(r"\w+\*?", re.UNICODE)
+
+
+def _terms(query: str) -> list[tuple[str, bool]]:
+    """Words of a query, each with whether it ends in ``*`` (prefix match)."""
+    terms = []
+    for match in _WORD.finditer(query):
+        word = match.group(0)
+        prefix = word.endswith("*")
+        word = word.rstrip("*")
+        if word:
+            terms.append((word.lower(), prefix))
+    if not terms:
+        raise Invalid(
+            _("search text {query!r} has no words to search for: give at least one word").format(
+                query=query
+            )
+        )
+    return terms
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _rowid(ticket_id: int, seq: int) -> int:
+    return (ticket_id << SEQ_BITS) | seq
+
+
+def index_activity(session: Session, *, ticket_id: int, seq: int, body: str) -> None:
+    """Make an activity's body findable."""
+    body = body[:MAX_INDEXED_CHARS]
+    if not body.strip():
+        return
+    if _is_sqlite(session):
+        session.execute(
+            text("INSERT INTO search_index (rowid, text) VALUES (:rowid, :body)"),
+            {"rowid": _rowid(ticket_id, seq), "body": body},
+        )
+        return
+    session.execute(
+        text(
+            "INSERT INTO ticket_search (ticket_id, document) "
+            "VALUES (:ticket_id, to_tsvector('simple', :body)) "
+            "ON CONFLICT (ticket_id) DO UPDATE SET document = CASE "
+            f"WHEN pg_column_size(ticket_search.document) > {_PG_DOCUMENT_LIMIT} "
+            "THEN ticket_search.document "
+            "ELSE ticket_search.document || excluded.document END"
+        ),
+        {"ticket_id": ticket_id, "body": body},
+    )
+
+
+def index_subject(session: Session, *, ticket_id: int, subject: str, old: str | None) -> None:
+    """Make a ticket's (new) subject findable; ``old`` is the subject it replaces."""
+    if not _is_sqlite(session):
+        return  # the expression index on tickets.subject follows by itself
+    rowid = _rowid(ticket_id, 0)
+    if old is not None:
+        session.execute(
+            text(
+                "INSERT INTO search_index (search_index, rowid, text) "
+                "VALUES ('delete', :rowid, :old)"
+            ),
+            {"rowid": rowid, "old": old},
+        )
+    session.execute(
+        text("INSERT INTO search_index (rowid, text) VALUES (:rowid, :subject)"),
+        {"rowid": rowid, "subject": subject},
+    )
+
+
+def matching_ticket_ids(
+    session: Session, query: str, *, below: int | None = None, batch: int = 500
+) -> Iterator[int]:
+    """Ids of the tickets matching every word of ``query``, highest id first.
+
+    ``below`` continues after a previous page. The iterator reads lazily: a caller
+    that stops after one page pays for one page.
+    """
+    terms = _terms(query)
+    if _is_sqlite(session):
+        yield from _sqlite_matches(session, terms, below, batch)
+    else:
+        yield from _postgres_matches(session, terms, below, batch)
+
+
+def _sqlite_matches(
+    session: Session, terms: list[tuple[str, bool]], below: int | None, batch: int
+) -> Iterator[int]:
+    # A ticket's activities may each match one word: check every word per ticket.
+    if len(terms) > 1:
+        yield from _sqlite_multi_word(session, terms, below, batch)
+        return
+    upper = _rowid(below, 0) if below is not None else None
+    last: int | None = None
+    while True:
+        rows = (
+            session.execute(
+                text(
+                    "SELECT rowid FROM search_index WHERE search_index MATCH :match "
+                    + ("AND rowid < :upper " if upper is not None else "")
+                    + "ORDER BY rowid DESC LIMIT :batch"
+                ),
+                {"match": _fts_phrase(terms[0]), "upper": upper, "batch": batch},
+            )
+            .scalars()
+            .all()
+        )
+        for rowid in rows:
+            ticket_id = rowid >> SEQ_BITS
+            if ticket_id != last:
+                last = ticket_id
+                yield ticket_id
+        if len(rows) < batch:
+            return
+        upper = rows[-1]
+
+
+def _sqlite_multi_word(
+    session: Session, terms: list[tuple[str, bool]], below: int | None, batch: int
+) -> Iterator[int]:
+    """Tickets where every word occurs somewhere in the subject or an activity.
+
+    Walks the rarest-looking (longest) word's matches and checks the other words
+    ticket by ticket within the same rowid range.
+    """
+    ordered = sorted(terms, key=lambda term: -len(term[0]))
+    lead, rest = ordered[0], ordered[1:]
+    for ticket_id in _sqlite_matches(session, [lead], below, batch):
+        low, high = _rowid(ticket_id, 0), _rowid(ticket_id + 1, 0)
+        if all(
+            session.execute(
+                text(
+                    "SELECT 1 FROM search_index WHERE search_index MATCH :match "
+                    "AND rowid >= :low AND rowid < :high LIMIT 1"
+                ),
+                {"match": _fts_phrase(term), "low": low, "high": high},
+            ).first()
+            for term in rest
+        ):
+            yield ticket_id
+
+
+def _fts_phrase(term: tuple[str, bool]) -> str:
+    word, prefix = term
+    return '"' + word.replace('"', '""') + '"' + ("*" if prefix else "")
+
+
+def _postgres_matches(
+    session: Session, terms: list[tuple[str, bool]], below: int | None, batch: int
+) -> Iterator[int]:
+    # Each word must occur in the subject or in the bodies, not necessarily the same one.
+    # Written as set operations so that both GIN indexes are used.
+    per_word = []
+    params: dict[str, object] = {"batch": batch}
+    for index, (word, prefix) in enumerate(terms):
+        name = f"q{index}"
+        params[name] = _pg_lexeme(word) + (":*" if prefix else "")
+        per_word.append(
+            f"(SELECT id FROM tickets WHERE to_tsvector('simple', subject) "
+            f"@@ to_tsquery('simple', :{name}) "
+            f"UNION SELECT ticket_id FROM ticket_search "
+            f"WHERE document @@ to_tsquery('simple', :{name}))"
+        )
+    matches = " INTERSECT ".join(per_word)
+    upper = below
+    while True:
+        params["upper"] = upper
+        rows = (
+            session.execute(
+                text(
+                    f"SELECT id FROM ({matches}) AS m"
+                    + (" WHERE id < :upper" if upper is not None else "")
+                    + " ORDER BY id DESC LIMIT :batch"
+                ),
+                params,
+            )
+            .scalars()
+            .all()
+        )
+        yield from rows
+        if len(rows) < batch:
+            return
+        upper = rows[-1]
+
+
+def _pg_lexeme(word: str) -> str:
+    """A word quoted for to_tsquery (no operators can slip through)."""
+    return "'" + word.replace("'", "''").replace("\\", "\\\\") + "'"

@@ -1,0 +1,193 @@
+"""Contacts (customers and suppliers), their addresses and organisations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from tix.core import validation
+from tix.core.errors import Conflict, Invalid, NotFound
+from tix.core.i18n import _
+from tix.core.models import Contact, ContactAddress, ContactKind, Organization, User
+
+
+def find_contact(session: Session, address: str) -> Contact | None:
+    """The contact owning ``address`` (any of its addresses, case-insensitive)."""
+    return session.execute(
+        select(Contact)
+        .join(ContactAddress, ContactAddress.contact_id == Contact.id)
+        .where(ContactAddress.address == address.strip().lower())
+    ).scalar_one_or_none()
+
+
+def get_contact(session: Session, address: str) -> Contact:
+    address = validation.email_address(address)
+    contact = find_contact(session, address)
+    if contact is None:
+        raise NotFound(
+            _(
+                "no contact with the address {address}: add it with "
+                "`tix contact add {address} --name NAME`"
+            ).format(address=address)
+        )
+    return contact
+
+
+def primary_address(session: Session, contact: Contact) -> str:
+    rows = (
+        session.execute(
+            select(ContactAddress.address)
+            .where(ContactAddress.contact_id == contact.id)
+            .order_by(ContactAddress.is_primary.desc(), ContactAddress.id)  # type: ignore[attr-defined]
+        )
+        .scalars()
+        .all()
+    )
+    if not rows:
+        raise Invalid(
+            _(
+                "contact {name!r} has no e-mail address: add one with `tix contact add ADDR "
+                "--name NAME`"
+            ).format(name=contact.name)
+        )
+    return rows[0]
+
+
+def addresses_of(session: Session, contact: Contact) -> list[str]:
+    return list(
+        session.execute(
+            select(ContactAddress.address)
+            .where(ContactAddress.contact_id == contact.id)
+            .order_by(ContactAddress.is_primary.desc(), ContactAddress.id)  # type: ignore[attr-defined]
+        )
+        .scalars()
+        .all()
+    )
+
+
+def _organization(session: Session, name: str) -> Organization:
+    name = validation.name(name, what=_("the organisation"))
+    found = session.execute(
+        select(Organization).where(func.lower(Organization.name) == name.lower())
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    organization = Organization(name=name)
+    session.add(organization)
+    session.flush()
+    return organization
+
+
+def _kind(kind: str) -> str:
+    try:
+        return ContactKind(kind.strip().lower()).value
+    except ValueError:
+        raise Invalid(
+            _("unknown contact kind {kind!r}: use customer or supplier").format(kind=kind)
+        ) from None
+
+
+def add_contact(
+    session: Session,
+    actor: User | None,
+    *,
+    address: str,
+    name: str,
+    kind: str = ContactKind.CUSTOMER,
+    organization: str | None = None,
+) -> Contact:
+    """A new contact with ``address`` as its primary address.
+
+    ``actor`` is ``None`` when the system makes the contact (a mail from a stranger).
+    """
+    address = _free_address(session, address)
+    name = validation.name(name, what=_("the contact name"))
+    kind = _kind(kind)
+    org = _organization(session, organization) if organization else None
+    contact = Contact(name=name, kind=kind, organization_id=org.id if org else None)
+    session.add(contact)
+    session.flush()
+    assert contact.id is not None
+    session.add(ContactAddress(contact_id=contact.id, address=address, is_primary=True))
+    session.flush()
+    return contact
+
+
+def add_contact_address(
+    session: Session, actor: User | None, *, contact: Contact, address: str
+) -> None:
+    """Give ``contact`` one more address."""
+    address = _free_address(session, address)
+    assert contact.id is not None
+    session.add(ContactAddress(contact_id=contact.id, address=address, is_primary=False))
+    session.flush()
+
+
+def _free_address(session: Session, address: str) -> str:
+    address = validation.email_address(address).lower()
+    if find_contact(session, address) is not None:
+        raise Conflict(
+            _(
+                "the address {address} belongs to a contact already: see `tix contact list "
+                "--search {address}`"
+            ).format(address=address)
+        )
+    return address
+
+
+def contact_for_address(session: Session, address: str, *, name: str = "") -> Contact:
+    """The contact with ``address``, made when there is none (mail from a stranger)."""
+    address = validation.email_address(address)
+    contact = find_contact(session, address)
+    if contact is not None:
+        return contact
+    display = " ".join(name.split()) or address.split("@", 1)[0]
+    return add_contact(session, None, address=address, name=display[:200])
+
+
+@dataclass(frozen=True)
+class ContactInfo:
+    contact: Contact
+    addresses: list[str]
+    organization: str | None
+
+
+def list_contacts(
+    session: Session, *, search: str | None = None, limit: int | None = None
+) -> list[ContactInfo]:
+    query = select(Contact).order_by(Contact.name, Contact.id)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Contact.name).like(pattern),
+                Contact.id.in_(  # type: ignore[union-attr]
+                    select(ContactAddress.contact_id).where(ContactAddress.address.like(pattern))  # type: ignore[attr-defined]
+                ),
+                Contact.organization_id.in_(  # type: ignore[union-attr]
+                    select(Organization.id).where(func.lower(Organization.name).like(pattern))
+                ),
+            )
+        )
+    if limit:
+        query = query.limit(limit)
+    contacts = list(session.execute(query).scalars().all())
+    ids = [contact.id for contact in contacts]
+    addresses: dict[int, list[str]] = {}
+    for contact_id, address in session.execute(
+        select(ContactAddress.contact_id, ContactAddress.address)
+        .where(ContactAddress.contact_id.in_(ids))  # type: ignore[attr-defined]
+        .order_by(ContactAddress.is_primary.desc(), ContactAddress.id)  # type: ignore[attr-defined]
+    ):
+        addresses.setdefault(contact_id, []).append(address)
+    organizations = dict(session.execute(select(Organization.id, Organization.name)).all())
+    return [
+        ContactInfo(
+            contact=contact,
+            addresses=addresses.get(contact.id or 0, []),
+            organization=organizations.get(contact.organization_id or 0),
+        )
+        for contact in contacts
+    ]

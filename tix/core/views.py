@@ -1,0 +1,496 @@
+"""Read models: what the user interfaces show, in plain JSON-ready data.
+
+The CLI's ``--json`` output and the web API give the same shapes, so they are made
+here once. Times are ISO 8601 with offset in the zone the caller passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from tix.core import search
+from tix.core.errors import Invalid
+from tix.core.i18n import _
+from tix.core.models import (
+    Activity,
+    ActivityKind,
+    Category,
+    Channel,
+    Contact,
+    ContactAddress,
+    Group,
+    MailAccount,
+    Organization,
+    Project,
+    Ticket,
+    TicketCategory,
+    TicketStatus,
+    User,
+    Watcher,
+)
+from tix.core.permissions import require_see, visible_tickets
+from tix.core.timeutil import iso
+
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """What to list; every field left at its default does not filter."""
+
+    mine: bool = False
+    statuses: tuple[str, ...] = ()
+    """Empty: every status but closed."""
+    all_statuses: bool = False
+    channel_id: int | None = None
+    owner_id: int | None = None
+    category: str | None = None
+    project_id: int | None = None
+    customer_id: int | None = None
+    kind: str | None = None
+    min_priority: int | None = None
+    search: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    number: int
+    kind: str
+    status: str
+    priority: int
+    subject: str
+    color: str | None
+    channel: str | None
+    owner: str
+    customer: str | None
+    """The customer's name, for display."""
+    customer_address: str | None
+    creator: str | None
+    project: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    categories: tuple[str, ...] = field(default=())
+
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "kind": self.kind,
+            "status": self.status,
+            "priority": self.priority,
+            "subject": self.subject,
+            "color": self.color,
+            "channel": self.channel,
+            "owner": self.owner,
+            "customer": (
+                {"name": self.customer, "address": self.customer_address}
+                if self.customer is not None
+                else None
+            ),
+            "creator": self.creator,
+            "project": self.project,
+            "categories": list(self.categories),
+            "created_at": iso(self.created_at, zone),
+            "updated_at": iso(self.updated_at, zone),
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: after (updated_at, id), or below id for searches."""
+
+    updated_at: datetime | None
+    id: int
+
+
+def _row_query(session: Session, actor: User) -> Select[Any]:
+    owner = aliased(User)
+    creator = aliased(User)
+    creator_contact = aliased(Contact)
+    customer = aliased(Contact)
+    return (
+        select(
+            Ticket.id,
+            Ticket.number,
+            Ticket.kind,
+            Ticket.status,
+            Ticket.priority,
+            Ticket.subject,
+            Ticket.color,
+            Channel.name,
+            owner.login,
+            customer.name,
+            Ticket.customer_id,
+            func.coalesce(creator.login, creator_contact.name),
+            Project.name,
+            Ticket.created_at,
+            Ticket.updated_at,
+            Ticket.version,
+        )
+        .join(owner, owner.id == Ticket.owner_id)
+        .outerjoin(Channel, Channel.id == Ticket.channel_id)
+        .outerjoin(customer, customer.id == Ticket.customer_id)
+        .outerjoin(creator, creator.id == Ticket.creator_user_id)
+        .outerjoin(creator_contact, creator_contact.id == Ticket.creator_contact_id)
+        .outerjoin(Project, Project.id == Ticket.project_id)
+        .where(visible_tickets(session, actor))
+    )
+
+
+def _filtered(query: Select[Any], actor: User, filters: TicketFilter) -> Select[Any]:
+    if filters.mine:
+        query = query.where(Ticket.owner_id == actor.id)
+    if filters.statuses:
+        unknown = [s for s in filters.statuses if s not in {t.value for t in TicketStatus}]
+        if unknown:
+            raise Invalid(
+                _("unknown status {value!r}: use one of {statuses}, or all").format(
+                    value=unknown[0], statuses=", ".join(t.value for t in TicketStatus)
+                )
+            )
+        query = query.where(Ticket.status.in_(filters.statuses))  # type: ignore[attr-defined]
+    elif not filters.all_statuses:
+        query = query.where(Ticket.status != TicketStatus.CLOSED)
+    if filters.channel_id is not None:
+        query = query.where(Ticket.channel_id == filters.channel_id)
+    if filters.owner_id is not None:
+        query = query.where(Ticket.owner_id == filters.owner_id)
+    if filters.project_id is not None:
+        query = query.where(Ticket.project_id == filters.project_id)
+    if filters.customer_id is not None:
+        query = query.where(Ticket.customer_id == filters.customer_id)
+    if filters.kind is not None:
+        query = query.where(Ticket.kind == filters.kind)
+    if filters.min_priority is not None:
+        query = query.where(Ticket.priority >= filters.min_priority)
+    if filters.category:
+        query = query.where(
+            Ticket.id.in_(  # type: ignore[union-attr]
+                select(TicketCategory.ticket_id)
+                .join(Category, Category.id == TicketCategory.category_id)
+                .where(func.lower(Category.name) == filters.category.strip().lower())
+            )
+        )
+    return query
+
+
+def list_tickets(
+    session: Session,
+    actor: User,
+    filters: TicketFilter = TicketFilter(),
+    *,
+    limit: int = 50,
+    after: Cursor | None = None,
+) -> list[TicketRow]:
+    """One page of the tickets ``actor`` may see, last changed first (searches: newest
+    first). Pages are keyset-paged: pass the last row's :func:`cursor_of` as ``after``."""
+    if not 0 < limit <= MAX_PAGE:
+        raise Invalid(
+            _("limit {limit} is out of range: use 1 to {max}").format(limit=limit, max=MAX_PAGE)
+        )
+    query = _filtered(_row_query(session, actor), actor, filters)
+    if filters.search:
+        rows = _search_page(session, query, filters.search, limit, after)
+    else:
+        if after is not None and after.updated_at is not None:
+            query = query.where(
+                or_(
+                    Ticket.updated_at < after.updated_at,
+                    and_(Ticket.updated_at == after.updated_at, Ticket.id < after.id),
+                )
+            )
+        query = query.order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit)  # type: ignore[attr-defined]
+        rows = list(session.execute(query).all())
+    return _with_details(session, rows)
+
+
+def _search_page(
+    session: Session, query: Select[Any], text: str, limit: int, after: Cursor | None
+) -> list[Any]:
+    """Walk the search matches in batches, keeping those the filters and access allow."""
+    found: list[Any] = []
+    batch: list[int] = []
+
+    def flush() -> None:
+        if batch:
+            rows = session.execute(
+                query.where(Ticket.id.in_(batch)).order_by(Ticket.id.desc())  # type: ignore[union-attr]
+            ).all()
+            found.extend(rows)
+            batch.clear()
+
+    matches: Iterator[int] = search.matching_ticket_ids(
+        session, text, below=after.id if after is not None else None
+    )
+    for ticket_id in matches:
+        batch.append(ticket_id)
+        if len(batch) >= max(limit - len(found), 1) * 2:
+            flush()
+            if len(found) >= limit:
+                break
+    flush()
+    return found[:limit]
+
+
+def cursor_of(row: TicketRow, *, searching: bool) -> Cursor:
+    return Cursor(updated_at=None if searching else row.updated_at, id=row.id)
+
+
+def _with_details(session: Session, rows: list[Any]) -> list[TicketRow]:
+    ids = [row[0] for row in rows]
+    categories: dict[int, list[str]] = {}
+    if ids:
+        for ticket_id, name in session.execute(
+            select(TicketCategory.ticket_id, Category.name)
+            .join(Category, Category.id == TicketCategory.category_id)
+            .where(TicketCategory.ticket_id.in_(ids))  # type: ignore[attr-defined]
+            .order_by(Category.name)
+        ):
+            categories.setdefault(ticket_id, []).append(name)
+    customers = {row[10] for row in rows if row[10] is not None}
+    addresses = _primary_addresses(session, customers)
+    return [
+        TicketRow(
+            id=row[0],
+            number=row[1],
+            kind=row[2],
+            status=row[3],
+            priority=row[4],
+            subject=row[5],
+            color=row[6],
+            channel=row[7],
+            owner=row[8],
+            customer=row[9],
+            customer_address=addresses.get(row[10]) if row[10] is not None else None,
+            creator=row[11],
+            project=row[12],
+            created_at=row[13],
+            updated_at=row[14],
+            version=row[15],
+            categories=tuple(categories.get(row[0], ())),
+        )
+        for row in rows
+    ]
+
+
+def _primary_addresses(session: Session, contact_ids: set[int]) -> dict[int, str]:
+    if not contact_ids:
+        return {}
+    found: dict[int, str] = {}
+    for contact_id, address in session.execute(
+        select(ContactAddress.contact_id, ContactAddress.address)
+        .where(ContactAddress.contact_id.in_(contact_ids))  # type: ignore[attr-defined]
+        .order_by(ContactAddress.is_primary.desc(), ContactAddress.id)  # type: ignore[attr-defined]
+    ):
+        found.setdefault(contact_id, address)
+    return found
+
+
+# --- one ticket -----------------------------------------------------------------------
+
+
+def _names(session: Session, model: Any, ids: set[int], column: Any) -> dict[int, str]:
+    ids.discard(None)  # type: ignore[arg-type]
+    if not ids:
+        return {}
+    return dict(session.execute(select(model.id, column).where(model.id.in_(ids))).all())
+
+
+def activity_json(
+    activity: Activity, users: dict[int, str], contacts: dict[int, str], zone: tzinfo
+) -> dict[str, Any]:
+    author: str | None = None
+    if activity.author_user_id is not None:
+        author = users.get(activity.author_user_id)
+    elif activity.author_contact_id is not None:
+        author = contacts.get(activity.author_contact_id)
+    data: dict[str, Any] = {
+        "id": activity.id,
+        "seq": activity.seq,
+        "kind": activity.kind,
+        "author": author,
+        "created_at": iso(activity.created_at, zone),
+        "subject": activity.subject,
+        "body": activity.body,
+        "internal": activity.kind == ActivityKind.NOTE,
+    }
+    if activity.kind == ActivityKind.CHANGE:
+        data.update(field=activity.field, old=activity.old_value, new=activity.new_value)
+    if activity.direction is not None:
+        data.update(
+            {
+                "direction": activity.direction,
+                "from": activity.mail_from,
+                "to": activity.mail_to or [],
+                "cc": activity.mail_cc or [],
+                "bcc": activity.mail_bcc or [],
+                "message_id": activity.message_id,
+                "in_reply_to": activity.in_reply_to,
+                "html": activity.body_html,
+                "attachments": [],
+            }
+        )
+    if activity.details:
+        data["details"] = activity.details
+    return data
+
+
+def ticket_activities(
+    session: Session, ticket: Ticket, zone: tzinfo, *, include_notes: bool = True
+) -> list[dict[str, Any]]:
+    query = select(Activity).where(Activity.ticket_id == ticket.id).order_by(Activity.seq)
+    if not include_notes:
+        query = query.where(Activity.kind != ActivityKind.NOTE)
+    activities = list(session.execute(query).scalars().all())
+    users = _names(session, User, {a.author_user_id for a in activities}, User.login)  # type: ignore[misc]
+    contacts = _contact_addresses(session, {a.author_contact_id for a in activities})  # type: ignore[misc]
+    return [activity_json(activity, users, contacts, zone) for activity in activities]
+
+
+def _contact_addresses(session: Session, ids: set[int | None]) -> dict[int, str]:
+    clean = {i for i in ids if i is not None}
+    return _primary_addresses(session, clean)
+
+
+def ticket_watchers(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Watcher, User.login, Group.name)
+        .outerjoin(User, User.id == Watcher.user_id)
+        .outerjoin(Group, Group.id == Watcher.group_id)
+        .where(Watcher.ticket_id == ticket.id)
+        .order_by(Watcher.id)
+    ).all()
+    return [
+        {"user": login} if login is not None else {"group": group}
+        for _watcher, login, group in rows
+    ]
+
+
+def contact_json(session: Session, contact: Contact | None) -> dict[str, Any] | None:
+    if contact is None:
+        return None
+    organization = (
+        session.get(Organization, contact.organization_id) if contact.organization_id else None
+    )
+    addresses = _primary_addresses(session, {contact.id} if contact.id else set())
+    return {
+        "name": contact.name,
+        "address": addresses.get(contact.id or 0),
+        "kind": contact.kind,
+        "organization": organization.name if organization else None,
+    }
+
+
+def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -> dict[str, Any]:
+    """The whole ticket as ``tix ticket show --json`` gives it."""
+    require_see(session, actor, ticket)
+    owner = session.get(User, ticket.owner_id)
+    creator: str | None = None
+    if ticket.creator_user_id is not None:
+        creator_user = session.get(User, ticket.creator_user_id)
+        creator = creator_user.login if creator_user else None
+    elif ticket.creator_contact_id is not None:
+        creator = _contact_addresses(session, {ticket.creator_contact_id}).get(
+            ticket.creator_contact_id
+        )
+    channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
+    project = session.get(Project, ticket.project_id) if ticket.project_id else None
+    account = session.get(MailAccount, ticket.account_id) if ticket.account_id else None
+    customer = session.get(Contact, ticket.customer_id) if ticket.customer_id else None
+    activities = ticket_activities(session, ticket, zone)
+    first = next((a for a in activities if a["id"] == ticket.first_activity_id), None)
+    return {
+        "number": ticket.number,
+        "kind": ticket.kind,
+        "status": ticket.status,
+        "subject": ticket.subject,
+        "priority": ticket.priority,
+        "channel": channel.name if channel else None,
+        "owner": owner.login if owner else None,
+        "creator": creator,
+        "customer": contact_json(session, customer),
+        "project": project.name if project else None,
+        "categories": [
+            name
+            for name in session.execute(
+                select(Category.name)
+                .join(TicketCategory, TicketCategory.category_id == Category.id)
+                .where(TicketCategory.ticket_id == ticket.id)
+                .order_by(Category.name)
+            ).scalars()
+        ],
+        "color": ticket.color,
+        "origin": ticket.origin,
+        "account": account.name if account else None,
+        "version": ticket.version,
+        "created_at": iso(ticket.created_at, zone),
+        "updated_at": iso(ticket.updated_at, zone),
+        "first_message": first,
+        "activities": activities,
+        "watchers": ticket_watchers(session, ticket),
+        "times": [],
+        "files": [],
+        "alarms": [],
+    }
+
+
+# --- directory entries ----------------------------------------------------------------
+
+
+def user_json(user: User, groups: list[str] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "login": user.login,
+        "name": user.name,
+        "email": user.email,
+        "admin": user.is_admin,
+        "active": user.active,
+        "language": user.language or None,
+        "timezone": user.timezone or None,
+    }
+    if groups is not None:
+        data["groups"] = groups
+    return data
+
+
+def account_json(account: MailAccount, channel: str | None) -> dict[str, Any]:
+    return {
+        "name": account.name,
+        "address": account.address,
+        "display_name": account.display_name or None,
+        "imap": (
+            {
+                "host": account.imap_host,
+                "port": account.imap_port,
+                "user": account.imap_user,
+                "folder": account.imap_folder,
+            }
+            if account.imap_host
+            else None
+        ),
+        "smtp": (
+            {
+                "host": account.smtp_host,
+                "port": account.smtp_port,
+                "user": account.smtp_user or None,
+            }
+            if account.smtp_host
+            else None
+        ),
+        "tls": account.tls,
+        "password_from": (
+            f"env:{account.password_env}"
+            if account.password_env
+            else "command"
+            if account.password_cmd
+            else None
+        ),
+        "channel": channel,
+    }
