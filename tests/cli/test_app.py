@@ -1,0 +1,57 @@
+"""The CLI as a whole: help on every command, version, start-up, error handling."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import typer
+
+from tix.cli.app import app
+
+
+def _commands(group, prefix: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        if hasattr(command, "commands"):
+            yield from _commands(command, path)
+        else:
+            yield path, command
+
+
+def test_every_command_has_help_and_an_example_and_json() -> None:
+    root = typer.main.get_command(app)
+    assert hasattr(root, "commands")
+    commands = list(_commands(root))
+    assert len(commands) >= 20
+    for path, command in commands:
+        assert command.help, path
+        assert "Example" in command.help, path
+        options = {opt for param in command.params for opt in getattr(param, "opts", [])}
+        assert "--json" in options, path
+        for param in command.params:
+            if getattr(param, "param_type_name", "") == "option":
+                assert param.help, (path, param.opts)
+
+
+def test_version_and_python_dash_m() -> None:
+    result = subprocess.run([sys.executable, "-m", "tix", "--version"], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0 and result.stdout.startswith("tix ")
+
+
+def test_usage_errors_exit_2_without_traceback() -> None:
+    result = subprocess.run([sys.executable, "-m", "tix", "ticket", "list", "--bogus"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "No such option" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unreachable_database_is_one_line(tmp_path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TIX_USER": "x",
+           "TIX_DATABASE_URL": "postgresql+psycopg://tix@127.0.0.1:1/none"}
+    result = subprocess.run([sys.executable, "-m", "tix", "ticket", "list"], capture_output=True,
+                            text=True, check=False, env=env)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "cannot open the database" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,85 @@
+"""``tix channel``: where tickets are handled and who may see them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tix.cli import context
+from tix.cli.output import JsonOption, emit, say, table
+from tix.core.i18n import _
+
+app = typer.Typer(
+    help=_("Channels: where tickets are handled and who sees them."), no_args_is_help=True
+)
+
+
+def _json(info: object) -> dict[str, object]:
+    from tix.core.services.channels import ChannelInfo
+
+    assert isinstance(info, ChannelInfo)
+    return {
+        "name": info.channel.name,
+        "groups": info.groups,
+        "default_owner": info.default_owner,
+    }
+
+
+@app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help=_("Channel name, e.g. Support."))],
+    groups: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group",
+            help=_("A group whose members work this channel (repeatable)."),
+            metavar="GROUP",
+        ),
+    ] = None,
+    default_owner: Annotated[
+        str | None,
+        typer.Option(
+            "--default-owner", help=_("Owner of tickets that arrive without one."), metavar="LOGIN"
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Add a channel (admins only).
+
+    Example: tix channel add Support --group Support --default-owner ben
+    """
+    from tix.core.services import channels, users
+    from tix.core.services.channels import ChannelInfo
+
+    with context.session(write=True) as session:
+        actor = context.acting(session)
+        found_groups = [users.get_group(session, group) for group in groups or []]
+        owner = users.get_user(session, default_owner) if default_owner else None
+        channel = channels.add_channel(
+            session, actor, name=name, groups=found_groups, default_owner=owner
+        )
+        data = _json(
+            ChannelInfo(channel, [g.name for g in found_groups], owner.login if owner else None)
+        )
+    emit(data, lambda: say(_("Added channel {name}.").format(name=data["name"])))
+
+
+@app.command("list")
+def list_(json_output: JsonOption = False) -> None:
+    """List channels with their groups and default owners.
+
+    Example: tix channel list --json
+    """
+    from tix.core.services import channels
+
+    with context.session() as session:
+        data = [_json(info) for info in channels.list_channels(session)]
+    emit(
+        data,
+        lambda: table(
+            [_("Channel"), _("Groups"), _("Default owner")],
+            [(c["name"], ", ".join(c["groups"]), c["default_owner"]) for c in data],  # type: ignore[arg-type]
+            empty=_("No channels yet: add one with `tix channel add NAME --group GROUP`."),
+        ),
+    )

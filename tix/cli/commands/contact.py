@@ -1,0 +1,94 @@
+"""``tix contact``: customers and suppliers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tix.cli import context
+from tix.cli.output import JsonOption, emit, say, table
+from tix.core.i18n import _
+
+app = typer.Typer(help=_("Contacts: customers and suppliers."), no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    address: Annotated[str, typer.Argument(help=_("E-mail address."), metavar="ADDR")],
+    name: Annotated[str | None, typer.Option("--name", help=_("Full name."))] = None,
+    kind: Annotated[str, typer.Option("--kind", help=_("customer or supplier."))] = "customer",
+    org: Annotated[
+        str | None, typer.Option("--org", help=_("Organisation (made on first use)."))
+    ] = None,
+    same_as: Annotated[
+        str | None,
+        typer.Option(
+            "--same-as", help=_("Add ADDR as another address of this contact."), metavar="ADDR"
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Add a contact, or another address of a contact (--same-as).
+
+    Example: tix contact add maria@kunde.de --name "Maria Roth" --org "Kunde GmbH"
+    """
+    from tix.core.services import contacts
+    from tix.core.views import contact_json
+
+    with context.session(write=True) as session:
+        actor = context.acting(session)
+        if same_as is not None:
+            contact = contacts.get_contact(session, same_as)
+            contacts.add_contact_address(session, actor, contact=contact, address=address)
+        else:
+            if not name:
+                raise typer.BadParameter(_("give the contact's name with --name"))
+            contact = contacts.add_contact(
+                session, actor, address=address, name=name, kind=kind, organization=org
+            )
+        data = contact_json(session, contact) or {}
+        data["addresses"] = contacts.addresses_of(session, contact)
+    emit(
+        data,
+        lambda: say(
+            _("Saved contact {name} <{address}>.").format(
+                name=data["name"], address=data["address"]
+            )
+        ),
+    )
+
+
+@app.command("list")
+def list_(
+    search: Annotated[
+        str | None, typer.Option("--search", help=_("Part of a name, address or organisation."))
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help=_("At most this many."), min=1)] = 200,
+    json_output: JsonOption = False,
+) -> None:
+    """List contacts.
+
+    Example: tix contact list --search kunde.de
+    """
+    from tix.core.services import contacts
+
+    with context.session() as session:
+        data = [
+            {
+                "name": info.contact.name,
+                "address": info.addresses[0] if info.addresses else None,
+                "addresses": info.addresses,
+                "kind": info.contact.kind,
+                "organization": info.organization,
+            }
+            for info in contacts.list_contacts(session, search=search, limit=limit)
+        ]
+    emit(
+        data,
+        lambda: table(
+            [_("Name"), _("Addresses"), _("Kind"), _("Organisation")],
+            [(c["name"], ", ".join(c["addresses"]), c["kind"], c["organization"]) for c in data],
+            empty=_("No contacts found."),
+        ),
+    )

@@ -1,0 +1,571 @@
+"""``tix ticket``: open, list, show and work tickets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tix.cli import context
+from tix.cli.output import BodyFileOption, BodyOption, JsonOption, emit, read_body, say, table
+from tix.core.i18n import _
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from tix.core.models import Ticket, User
+
+app = typer.Typer(help=_("Open, list, show and work tickets."), no_args_is_help=True)
+
+NumberArgument = Annotated[
+    str, typer.Argument(help=_("Ticket number, e.g. 1042 or #1042."), metavar="N")
+]
+CcOption = Annotated[
+    list[str] | None,
+    typer.Option("--cc", help=_("Copy to this address (repeatable)."), metavar="ADDR"),
+]
+BccOption = Annotated[
+    list[str] | None,
+    typer.Option("--bcc", help=_("Blind copy to this address (repeatable)."), metavar="ADDR"),
+]
+KINDS = ("internal", "mail", "request")
+
+
+def _detail(session: Session, user: User, ticket: Ticket) -> dict[str, Any]:
+    from tix.core.views import ticket_detail
+
+    return ticket_detail(session, user, ticket, context.zone(user))
+
+
+def _not_for(kind: str, **given: object) -> None:
+    """Refuse options that make no sense for ``kind``."""
+    for option, value in given.items():
+        if value:
+            raise typer.BadParameter(
+                _("--{option} does not apply to {kind} tickets").format(
+                    option=option.replace("_", "-"), kind=kind
+                )
+            )
+
+
+@app.command("new")
+def new(
+    kind: Annotated[str, typer.Option("--kind", help=_("internal, mail or request."))],
+    subject: Annotated[str, typer.Option("--subject", help=_("Short description."))],
+    body: BodyOption = None,
+    body_file: BodyFileOption = None,
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help=_("Owner (internal: required; else: you)."), metavar="LOGIN"),
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", help=_("Channel (mail and request)."))
+    ] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", help=_("Mail account to send from (mail)."))
+    ] = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", help=_("Recipient (mail; repeatable)."), metavar="ADDR"),
+    ] = None,
+    cc: CcOption = None,
+    bcc: BccOption = None,
+    customer: Annotated[
+        str | None,
+        typer.Option("--customer", help=_("The customer's address (request)."), metavar="ADDR"),
+    ] = None,
+    customer_name: Annotated[
+        str | None,
+        typer.Option(
+            "--customer-name",
+            help=_("Name for a customer not yet known: adds the contact (request)."),
+        ),
+    ] = None,
+    priority: Annotated[int, typer.Option("--priority", help=_("1 (low) to 9 (very high)."))] = 5,
+    categories: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--category", help=_("A category (repeatable; made on first use)."), metavar="C"
+        ),
+    ] = None,
+    project: Annotated[
+        str | None, typer.Option("--project", help=_("Link to this project."))
+    ] = None,
+    color: Annotated[
+        str | None,
+        typer.Option(
+            "--color", help=_("Color mark: red, orange, yellow, green, blue, purple or gray.")
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Open a ticket: internal, mail (sends the mail now) or request (taken for a customer).
+
+    Examples:
+
+      tix ticket new --kind internal --owner ben --subject "Printer jammed" --body "Floor 2"
+
+      tix ticket new --kind mail --account support --channel Support --to kunde@example.com
+      --subject "Your order" --body-file reply.md
+
+      tix ticket new --kind request --channel Support --customer kunde@example.com
+      --subject "Call: invoice question" --body "Asked about invoice 4711"
+    """
+    from tix.core.services import accounts, channels, contacts, projects, tickets, users
+
+    kind = kind.strip().lower()
+    if kind not in KINDS:
+        raise typer.BadParameter(
+            _("unknown kind {kind!r}: use internal, mail or request").format(kind=kind)
+        )
+    text = read_body(body, body_file, required=kind != "internal")
+    with context.session(write=True) as session:
+        actor = context.acting(session)
+        found_project = projects.get_project(session, project) if project else None
+        common: dict[str, Any] = {
+            "subject": subject,
+            "priority": priority,
+            "categories": categories or [],
+            "project": found_project,
+            "color": color,
+        }
+        found_owner = users.get_user(session, owner) if owner else None
+        if kind == "internal":
+            _not_for(
+                kind, channel=channel, account=account, to=to, cc=cc, bcc=bcc, customer=customer
+            )
+            if found_owner is None:
+                raise typer.BadParameter(_("an internal ticket needs --owner LOGIN"))
+            ticket = tickets.open_internal_ticket(
+                session, actor, owner=found_owner, body=text, **common
+            )
+        elif kind == "mail":
+            _not_for(kind, customer=customer, customer_name=customer_name)
+            if not (account and channel and to):
+                raise typer.BadParameter(_("a mail ticket needs --account, --channel and --to"))
+            assert text is not None
+            ticket = tickets.open_mail_ticket(
+                session,
+                actor,
+                account=accounts.get_account(session, account),
+                channel=channels.get_channel(session, channel),
+                to=to,
+                cc=cc or [],
+                bcc=bcc or [],
+                body=text,
+                owner=found_owner,
+                **common,
+            )
+        else:
+            _not_for(kind, to=to, cc=cc, bcc=bcc)
+            if not (channel and customer):
+                raise typer.BadParameter(_("a request ticket needs --channel and --customer"))
+            assert text is not None
+            found_customer = contacts.find_contact(session, customer)
+            if found_customer is None:
+                if not customer_name:
+                    contacts.get_contact(session, customer)  # raises with the fix
+                found_customer = contacts.add_contact(
+                    session, actor, address=customer, name=customer_name or ""
+                )
+            ticket = tickets.open_request_ticket(
+                session,
+                actor,
+                channel=channels.get_channel(session, channel),
+                customer=found_customer,
+                body=text,
+                owner=found_owner,
+                account=accounts.get_account(session, account) if account else None,
+                **common,
+            )
+        data = _detail(session, actor, ticket)
+    emit(
+        data,
+        lambda: say(
+            _("Opened ticket #{number}: {subject}").format(
+                number=data["number"], subject=data["subject"]
+            )
+        ),
+    )
+
+
+@app.command("list")
+def list_(
+    mine: Annotated[bool, typer.Option("--mine", help=_("Only tickets you own."))] = False,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help=_(
+                "new, open, waiting, solved, closed or all (repeatable; default: all but closed)."
+            ),
+            metavar="S",
+        ),
+    ] = None,
+    channel: Annotated[str | None, typer.Option("--channel", help=_("Only this channel."))] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help=_("Only tickets this user owns."), metavar="LOGIN")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help=_("Only this category."), metavar="C")
+    ] = None,
+    project: Annotated[str | None, typer.Option("--project", help=_("Only this project."))] = None,
+    customer: Annotated[
+        str | None,
+        typer.Option("--customer", help=_("Only this customer's tickets."), metavar="ADDR"),
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help=_("Only internal, mail or request tickets."))
+    ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search",
+            help=_(
+                "Words in the subject or any activity (word* for prefixes); newest tickets first."
+            ),
+            metavar="TEXT",
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help=_("At most N tickets (1-1000)."), metavar="N")
+    ] = 50,
+    json_output: JsonOption = False,
+) -> None:
+    """List the tickets you may see, last changed first.
+
+    Examples:
+
+      tix ticket list --mine --status open --status waiting
+
+      tix ticket list --search "invoice 4711" --json
+    """
+    from tix.core.services import channels, contacts, projects, users
+    from tix.core.views import TicketFilter, list_tickets
+
+    statuses = tuple(
+        part.strip().lower() for value in status or [] for part in value.split(",") if part.strip()
+    )
+    if kind is not None and kind not in KINDS:
+        raise typer.BadParameter(
+            _("unknown kind {kind!r}: use internal, mail or request").format(kind=kind)
+        )
+    with context.session() as session:
+        actor = context.acting(session)
+        filters = TicketFilter(
+            mine=mine,
+            statuses=tuple(s for s in statuses if s != "all"),
+            all_statuses="all" in statuses,
+            channel_id=channels.get_channel(session, channel).id if channel else None,
+            owner_id=users.get_user(session, owner).id if owner else None,
+            category=category,
+            project_id=projects.get_project(session, project).id if project else None,
+            customer_id=contacts.get_contact(session, customer).id if customer else None,
+            kind=kind,
+            search=search,
+        )
+        rows = list_tickets(session, actor, filters, limit=limit)
+        zone = context.zone(actor)
+    data = [row.to_json(zone) for row in rows]
+    emit(data, lambda: _print_list(rows, zone))
+
+
+def _print_list(rows: list[Any], zone: Any) -> None:
+    table(
+        [
+            "#",
+            "P",
+            _("Status"),
+            _("Subject"),
+            _("Customer"),
+            _("Owner"),
+            _("Channel"),
+            _("Changed"),
+        ],
+        [
+            (
+                row.number,
+                row.priority,
+                _status_label(row.status),
+                row.subject,
+                row.customer or row.creator,
+                row.owner,
+                row.channel or _("internal"),
+                _when(row.updated_at, zone),
+            )
+            for row in rows
+        ],
+        empty=_("No tickets match."),
+        wide=3,
+        droppable=(6, 4, 1),
+    )
+
+
+def _when(moment: Any, zone: Any) -> str:
+    """Today: the time; this year: day and month; else the date."""
+    from datetime import datetime
+
+    local = moment.astimezone(zone)
+    today = datetime.now(zone)
+    if local.date() == today.date():
+        return str(local.strftime("%H:%M"))
+    if local.year == today.year:
+        return str(local.strftime("%d.%m."))
+    return str(local.strftime("%d.%m.%Y"))
+
+
+def _status_label(status: str) -> str:
+    labels = {
+        "new": _("new"),
+        "open": _("open"),
+        "waiting": _("waiting"),
+        "solved": _("solved"),
+        "closed": _("closed"),
+    }
+    return labels.get(status, status)
+
+
+@app.command("show")
+def show(number: NumberArgument, json_output: JsonOption = False) -> None:
+    """Show a ticket with its first message and every activity.
+
+    Example: tix ticket show 1042
+    """
+    from tix.core.services import tickets
+
+    with context.session() as session:
+        actor = context.acting(session)
+        data = _detail(session, actor, tickets.get_ticket(session, actor, number))
+    emit(data, lambda: _print_ticket(data))
+
+
+def _print_ticket(data: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    from tix.cli.output import console
+
+    out = console()
+    customer = data["customer"]
+    facts = [
+        (_("Status"), _status_label(data["status"])),
+        (_("Priority"), data["priority"]),
+        (_("Kind"), data["kind"]),
+        (_("Channel"), data["channel"]),
+        (_("Owner"), data["owner"]),
+        (_("Creator"), data["creator"]),
+        (_("Customer"), f"{customer['name']} <{customer['address']}>" if customer else None),
+        (_("Project"), data["project"]),
+        (_("Categories"), ", ".join(data["categories"]) or None),
+        (_("Color"), data["color"]),
+        (_("Created"), data["created_at"]),
+        (_("Changed"), data["updated_at"]),
+    ]
+    out.print(f"[bold]#{data['number']}[/bold]  {escape(data['subject'])}", highlight=False)
+    for label, value in facts:
+        if value is not None:
+            out.print(f"  [dim]{label}:[/dim] {escape(str(value))}", highlight=False)
+    first = data["first_message"]
+    if first is not None:
+        out.print(Panel(escape(first["body"]), title=_("First message"), title_align="left"))
+    for activity in data["activities"]:
+        if first is not None and activity["id"] == first["id"]:
+            continue
+        out.print(_activity_line(activity), highlight=False)
+
+
+def _activity_line(activity: dict[str, Any]) -> str:
+    from rich.markup import escape
+
+    when = activity["created_at"][:16].replace("T", " ")
+    who = escape(activity["author"] or "tix")
+    if activity["kind"] == "change":
+        return "[dim]{when} {who}: {field} {old} → {new}[/dim]".format(
+            when=when,
+            who=who,
+            field=escape(activity["field"] or ""),
+            old=escape(activity["old"] or "-"),
+            new=escape(activity["new"] or "-"),
+        )
+    labels = {
+        "note": _("note (internal)"),
+        "reply": _("reply"),
+        "message": _("message"),
+        "solution": _("solution"),
+    }
+    label = labels.get(activity["kind"], activity["kind"])
+    style = "yellow" if activity["kind"] == "note" else "cyan"
+    head = f"[{style}]{when} {who} — {escape(label)}[/{style}]"
+    if activity.get("to"):
+        head += escape("  → " + ", ".join(activity["to"]))
+    return head + "\n" + escape(activity["body"]).rstrip() + "\n"
+
+
+def _work(
+    number: str,
+    action: str,
+    body: str | None,
+    body_file: str | None,
+    **options: Any,
+) -> None:
+    from tix.core.services import tickets
+    from tix.core.views import activity_json
+
+    text = read_body(body, body_file)
+    assert text is not None
+    with context.session(write=True) as session:
+        actor = context.acting(session)
+        ticket = tickets.get_ticket(session, actor, number)
+        do = {
+            "reply": tickets.reply_to_ticket,
+            "note": tickets.add_note,
+            "solve": tickets.add_solution,
+        }[action]
+        activity = do(session, actor, ticket=ticket, body=text, **options)
+        data = activity_json(activity, {actor.id or 0: actor.login}, {}, context.zone(actor))
+        data["ticket"] = ticket.number
+        data["status"] = ticket.status
+    messages = {
+        "reply": _("Replied on #{number}."),
+        "note": _("Added a note to #{number}."),
+        "solve": _("Solved #{number}."),
+    }
+    emit(data, lambda: say(messages[action].format(number=data["ticket"])))
+
+
+@app.command("reply")
+def reply(
+    number: NumberArgument,
+    body: BodyOption = None,
+    body_file: BodyFileOption = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--to", help=_("Send to this address instead of the customer."), metavar="ADDR"
+        ),
+    ] = None,
+    cc: CcOption = None,
+    bcc: BccOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Reply; on mail and request tickets the reply is e-mailed to the customer.
+
+    Example: tix ticket reply 1042 --body "Thanks, the part is on its way." --cc boss@kunde.de
+    """
+    _work(number, "reply", body, body_file, to=to or [], cc=cc or [], bcc=bcc or [])
+
+
+@app.command("note")
+def note(
+    number: NumberArgument,
+    body: BodyOption = None,
+    body_file: BodyFileOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Add an internal note (never mailed, never shown to customers).
+
+    Example: tix ticket note 1042 --body "Called back, waiting for the serial number"
+    """
+    _work(number, "note", body, body_file)
+
+
+@app.command("solve")
+def solve(
+    number: NumberArgument,
+    body: BodyOption = None,
+    body_file: BodyFileOption = None,
+    cc: CcOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Record the solution and mark the ticket solved (mailed to the customer on mail and
+    request tickets).
+
+    Example: tix ticket solve 1042 --body "Replaced the fuser unit."
+    """
+    _work(number, "solve", body, body_file, cc=cc or [])
+
+
+@app.command("set")
+def set_(
+    number: NumberArgument,
+    status: Annotated[
+        str | None, typer.Option("--status", help=_("new, open, waiting, solved or closed."))
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", help=_("Move to this channel."))
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help=_("Give to this user."), metavar="LOGIN")
+    ] = None,
+    priority: Annotated[
+        int | None, typer.Option("--priority", help=_("1 (low) to 9 (very high)."))
+    ] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help=_("New subject."))] = None,
+    color: Annotated[
+        str | None, typer.Option("--color", help=_("Color mark, or none to remove it."))
+    ] = None,
+    project: Annotated[
+        str | None, typer.Option("--project", help=_("Link to this project, or none to unlink."))
+    ] = None,
+    add_categories: Annotated[
+        list[str] | None,
+        typer.Option("--add-category", help=_("Add a category (repeatable)."), metavar="C"),
+    ] = None,
+    remove_categories: Annotated[
+        list[str] | None,
+        typer.Option("--remove-category", help=_("Remove a category (repeatable)."), metavar="C"),
+    ] = None,
+    if_version: Annotated[
+        int | None,
+        typer.Option(
+            "--if-version",
+            help=_(
+                "Change only if the ticket is still at this version "
+                "(from `show --json`); else exit 5."
+            ),
+            metavar="V",
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Change a ticket's fields; each change is recorded as an activity.
+
+    Example: tix ticket set 1042 --status waiting --owner ben --priority 7 --add-category Hardware
+    """
+    from tix.core.services import channels, projects, tickets, users
+
+    with context.session(write=True) as session:
+        actor = context.acting(session)
+        ticket = tickets.get_ticket(session, actor, number)
+        found_project: Any = None
+        if project is not None:
+            found_project = (
+                tickets.CLEAR
+                if project.strip().lower() in ("", "none")
+                else projects.get_project(session, project)
+            )
+        changes = tickets.change_ticket(
+            session,
+            actor,
+            ticket=ticket,
+            expected_version=if_version,
+            status=status,
+            channel=channels.get_channel(session, channel) if channel else None,
+            owner=users.get_user(session, owner) if owner else None,
+            priority=priority,
+            subject=subject,
+            color=color,
+            project=found_project,
+            add_categories=add_categories or [],
+            remove_categories=remove_categories or [],
+        )
+        data = _detail(session, actor, ticket)
+    count = len([change for change in changes if change.kind == "change"])
+    emit(
+        data,
+        lambda: say(
+            _("Changed #{number} ({count} changes).").format(number=data["number"], count=count)
+            if count
+            else _("Nothing to change on #{number}.").format(number=data["number"])
+        ),
+    )

@@ -1,0 +1,86 @@
+"""``tix user``: staff users."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tix.cli import context
+from tix.cli.output import JsonOption, emit, say, table
+from tix.core.i18n import _
+
+app = typer.Typer(help=_("Staff users (agents and admins)."), no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    login: Annotated[str, typer.Argument(help=_("Login name, e.g. anna."))],
+    name: Annotated[str, typer.Option("--name", help=_("Full name."))],
+    email: Annotated[str, typer.Option("--email", help=_("E-mail address."), metavar="ADDR")],
+    admin: Annotated[bool, typer.Option("--admin", help=_("Make the user an admin."))] = False,
+    language: Annotated[
+        str, typer.Option("--language", help=_("en or de for notifications."))
+    ] = "",
+    timezone: Annotated[
+        str, typer.Option("--timezone", help=_("IANA time zone, e.g. Europe/Berlin."))
+    ] = "",
+    json_output: JsonOption = False,
+) -> None:
+    """Add a staff user (admins only).
+
+    Example: tix user add ben --name "Ben Kurz" --email ben@example.com
+    """
+    from tix.core.services import users
+    from tix.core.views import user_json
+
+    with context.session(write=True) as session:
+        actor = context.acting(session)
+        user = users.add_user(
+            session,
+            actor,
+            login=login,
+            name=name,
+            email=email,
+            is_admin=admin,
+            language=language,
+            timezone=timezone,
+        )
+        data = user_json(user)
+    emit(data, lambda: say(_("Added user {login}.").format(login=data["login"])))
+
+
+@app.command("list")
+def list_(json_output: JsonOption = False) -> None:
+    """List every user with their groups.
+
+    Example: tix user list --json
+    """
+    from tix.core.services import users
+    from tix.core.views import user_json
+
+    with context.session() as session:
+        memberships: dict[str, list[str]] = {}
+        for group, logins in users.list_groups(session):
+            for login in logins:
+                memberships.setdefault(login, []).append(group.name)
+        data = [
+            user_json(user, memberships.get(user.login, [])) for user in users.list_users(session)
+        ]
+    emit(
+        data,
+        lambda: table(
+            [_("Login"), _("Name"), _("E-mail"), _("Admin"), _("Groups")],
+            [
+                (
+                    u["login"],
+                    u["name"],
+                    u["email"],
+                    _("yes") if u["admin"] else "",
+                    ", ".join(u["groups"]),
+                )
+                for u in data
+            ],
+            empty=_("No users yet: add one with `tix user add`."),
+        ),
+    )

@@ -1,0 +1,164 @@
+"""Output helpers shared by every command: ``--json``, tables, bodies, exit codes.
+
+stdout carries data (JSON with ``--json``), stderr carries messages for people.
+Rich is imported only when a table is drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tix.core.i18n import _
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    NOT_FOUND = 3
+    FORBIDDEN = 4
+    CONFLICT = 5
+
+
+class _State:
+    json = False
+
+
+state = _State()
+
+
+def _set_json(value: bool) -> bool:
+    if value:
+        state.json = True
+    return value
+
+
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help=_("Print machine-readable JSON on stdout (nothing else goes there)."),
+        callback=_set_json,
+        is_eager=True,
+    ),
+]
+BodyOption = Annotated[
+    str | None, typer.Option("--body", help=_("The text (Markdown)."), show_default=False)
+]
+BodyFileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--body-file",
+        help=_("Read the text from FILE, or from stdin with -."),
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+
+
+def read_body(body: str | None, body_file: str | None, *, required: bool = True) -> str | None:
+    """The text from ``--body`` or ``--body-file`` (``-`` is stdin)."""
+    if body is not None and body_file is not None:
+        raise typer.BadParameter(_("give --body or --body-file, not both"))
+    if body_file is not None:
+        if body_file == "-":
+            return sys.stdin.read()
+        path = Path(body_file)
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise typer.BadParameter(
+                _("no file {path}: check the path given to --body-file").format(path=path)
+            ) from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise typer.BadParameter(
+                _("cannot read {path}: {error}").format(path=path, error=error)
+            ) from None
+    if body is None and required:
+        raise typer.BadParameter(_("give the text with --body TEXT or --body-file FILE"))
+    return body
+
+
+def emit(data: Any, human: Callable[[], None] | None = None) -> None:
+    """Print ``data`` as JSON with ``--json``, else call ``human`` to print it for people."""
+    if state.json or human is None:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        human()
+
+
+def say(message: str) -> None:
+    """A message for people (stderr), unless output is JSON-only."""
+    if not state.json:
+        console(stderr=True).print(message, highlight=False, markup=False)
+
+
+def console(*, stderr: bool = False) -> Any:
+    from rich.console import Console  # ~55 ms: only when drawing
+
+    return Console(stderr=stderr, soft_wrap=False)
+
+
+def table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    title: str | None = None,
+    empty: str | None = None,
+    wide: int | None = None,
+    droppable: Sequence[int] = (),
+) -> None:
+    """A rich table on stdout; ``empty`` is said instead when there are no rows.
+
+    With ``wide``, every row stays on one line: the other columns keep their natural
+    width (at most 20) and column ``wide`` gets the rest, cut with an ellipsis. On a
+    narrow terminal the ``droppable`` columns go, in that order, until it has 24.
+    """
+    from rich.table import Table
+
+    cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
+    if not cells and empty:
+        say(empty)
+        return
+    out = console()
+    keep = list(range(len(columns)))
+    widths = [
+        min(max([len(column)] + [len(row[index]) for row in cells]), 20)
+        for index, column in enumerate(columns)
+    ]
+    if wide is not None:
+
+        def spare() -> int:
+            others = sum(widths[i] for i in keep if i != wide)
+            return out.width - others - 3 * (len(keep) - 1)
+
+        for index in droppable:
+            if spare() >= 24:
+                break
+            keep.remove(index)
+        widths[wide] = max(8, min(spare(), max(len(row[wide]) for row in cells)))
+    grid = Table(title=title, show_edge=False, header_style="bold", pad_edge=False)
+    for index in keep:
+        if wide is None:
+            grid.add_column(columns[index], overflow="fold")
+        else:
+            grid.add_column(columns[index], no_wrap=True, overflow="ellipsis", width=widths[index])
+    for row in cells:
+        grid.add_row(*[row[index] for index in keep])
+    out.print(grid)
+
+
+def error_line(code: str, message: str) -> None:
+    """Report an error: one line on stderr, and with ``--json`` an error object on stdout."""
+    if state.json:
+        json.dump({"error": {"code": code, "message": message}}, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    sys.stderr.write(f"tix: {message}\n")
