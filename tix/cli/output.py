@@ -138,7 +138,8 @@ def table(
 
         def spare() -> int:
             others = sum(widths[i] for i in keep if i != wide)
-            return out.width - others - 3 * (len(keep) - 1)
+            width: int = out.width
+            return width - others - 3 * (len(keep) - 1)
 
         for index in droppable:
             if spare() >= 24:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tix.core import clock
 from tix.core.errors import Conflict
@@ -325,7 +326,7 @@ def build_demo(
 ) -> DemoSummary:
     """Fill an empty database with the demo company. ``operator_login`` (the person
     running the demo) becomes an admin agent in both groups."""
-    if session.execute(select(Ticket.id).limit(1)).first() is not None:
+    if session.execute(select(col(Ticket.id)).limit(1)).first() is not None:
         raise Conflict(
             _(
                 "this database holds tickets already; the demo needs an empty one: "
@@ -401,17 +402,18 @@ def _people(session: Session, operator_login: str | None) -> tuple[list[User], d
     if operator_login and users.find_user(session, operator_login) is None:
         from tix.core import validation
 
+        operator_name: str | None
         try:
-            login = validation.login(operator_login)
+            operator_name = validation.login(operator_login)
         except Exception:
-            login = None
-        if login:
+            operator_name = None
+        if operator_name:
             operator = users.add_user(
                 session,
                 admin,
-                login=login,
-                name=login.title(),
-                email=f"{login}@{DOMAIN}",
+                login=operator_name,
+                name=operator_name.title(),
+                email=f"{operator_name}@{DOMAIN}",
                 is_admin=True,
             )
             for group in groups.values():
@@ -588,7 +590,7 @@ def _customer_ticket(
     channel_name = "Vertrieb" if "Angebot" in categories or "Schulung" in categories else "Support"
     channel = channel_list[channel_name]
     account = (
-        session.execute(select(MailAccount).where(MailAccount.channel_id == channel.id))
+        session.execute(select(MailAccount).where(col(MailAccount.channel_id) == channel.id))
         .scalars()
         .first()
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tix.core.errors import Forbidden
 from tix.core.i18n import _
@@ -18,7 +19,9 @@ from tix.core.models import ChannelGroup, GroupMember, Ticket, TicketKind, User,
 
 def group_ids(session: Session, user: User) -> list[int]:
     return list(
-        session.execute(select(GroupMember.group_id).where(GroupMember.user_id == user.id))
+        session.execute(
+            select(col(GroupMember.group_id)).where(col(GroupMember.user_id) == user.id)
+        )
         .scalars()
         .all()
     )
@@ -28,9 +31,9 @@ def channel_ids(session: Session, user: User) -> list[int]:
     """Channels the user reaches through a group."""
     return list(
         session.execute(
-            select(ChannelGroup.channel_id)
-            .join(GroupMember, GroupMember.group_id == ChannelGroup.group_id)
-            .where(GroupMember.user_id == user.id)
+            select(col(ChannelGroup.channel_id))
+            .join(GroupMember, col(GroupMember.group_id) == ChannelGroup.group_id)
+            .where(col(GroupMember.user_id) == user.id)
             .distinct()
         )
         .scalars()
@@ -41,23 +44,23 @@ def channel_ids(session: Session, user: User) -> list[int]:
 def visible_tickets(session: Session, user: User) -> ColumnElement[bool]:
     """A WHERE clause selecting exactly the tickets ``user`` may see."""
     internal = and_(
-        Ticket.kind == TicketKind.INTERNAL,
-        or_(Ticket.owner_id == user.id, Ticket.creator_user_id == user.id),
+        col(Ticket.kind) == TicketKind.INTERNAL,
+        or_(col(Ticket.owner_id) == user.id, col(Ticket.creator_user_id) == user.id),
     )
     if user.is_admin:
-        shared: ColumnElement[bool] = Ticket.kind != TicketKind.INTERNAL
+        shared: ColumnElement[bool] = col(Ticket.kind) != TicketKind.INTERNAL
         return or_(shared, internal)
     groups = group_ids(session, user)
     channels = channel_ids(session, user)
-    watcher = Watcher.user_id == user.id
+    watcher = col(Watcher.user_id) == user.id
     if groups:
-        watcher = or_(watcher, Watcher.group_id.in_(groups))  # type: ignore[union-attr]
+        watcher = or_(watcher, col(Watcher.group_id).in_(groups))
     reach = or_(
-        Ticket.channel_id.in_(channels) if channels else false(),  # type: ignore[union-attr]
-        Ticket.owner_id == user.id,
-        Ticket.id.in_(select(Watcher.ticket_id).where(watcher)),  # type: ignore[union-attr]
+        col(Ticket.channel_id).in_(channels) if channels else false(),
+        col(Ticket.owner_id) == user.id,
+        col(Ticket.id).in_(select(col(Watcher.ticket_id)).where(watcher)),
     )
-    return or_(and_(Ticket.kind != TicketKind.INTERNAL, reach), internal)
+    return or_(and_(col(Ticket.kind) != TicketKind.INTERNAL, reach), internal)
 
 
 def can_see(session: Session, user: User, ticket: Ticket) -> bool:
@@ -68,11 +71,11 @@ def can_see(session: Session, user: User, ticket: Ticket) -> bool:
     if ticket.channel_id is not None and ticket.channel_id in channel_ids(session, user):
         return True
     groups = group_ids(session, user)
-    watcher = Watcher.user_id == user.id
+    watcher = col(Watcher.user_id) == user.id
     if groups:
-        watcher = or_(watcher, Watcher.group_id.in_(groups))  # type: ignore[union-attr]
+        watcher = or_(watcher, col(Watcher.group_id).in_(groups))
     found = session.execute(
-        select(Watcher.id).where(Watcher.ticket_id == ticket.id, watcher).limit(1)
+        select(col(Watcher.id)).where(col(Watcher.ticket_id) == ticket.id, watcher).limit(1)
     ).first()
     return found is not None
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlmodel import col
 
 from tix.core import search
 from tix.core.errors import Invalid
@@ -111,43 +112,45 @@ class Cursor:
     id: int
 
 
-def _row_query(session: Session, actor: User) -> Select[Any]:
+def _row_query(session: Session, actor: User) -> Select[*tuple[Any, ...]]:
     owner = aliased(User)
     creator = aliased(User)
     creator_contact = aliased(Contact)
     customer = aliased(Contact)
     return (
         select(
-            Ticket.id,
-            Ticket.number,
-            Ticket.kind,
-            Ticket.status,
-            Ticket.priority,
-            Ticket.subject,
-            Ticket.color,
-            Channel.name,
-            owner.login,
-            customer.name,
-            Ticket.customer_id,
+            col(Ticket.id),
+            col(Ticket.number),
+            col(Ticket.kind),
+            col(Ticket.status),
+            col(Ticket.priority),
+            col(Ticket.subject),
+            col(Ticket.color),
+            col(Channel.name),
+            col(owner.login),
+            col(customer.name),
+            col(Ticket.customer_id),
             func.coalesce(creator.login, creator_contact.name),
-            Project.name,
-            Ticket.created_at,
-            Ticket.updated_at,
-            Ticket.version,
+            col(Project.name),
+            col(Ticket.created_at),
+            col(Ticket.updated_at),
+            col(Ticket.version),
         )
-        .join(owner, owner.id == Ticket.owner_id)
-        .outerjoin(Channel, Channel.id == Ticket.channel_id)
-        .outerjoin(customer, customer.id == Ticket.customer_id)
-        .outerjoin(creator, creator.id == Ticket.creator_user_id)
-        .outerjoin(creator_contact, creator_contact.id == Ticket.creator_contact_id)
-        .outerjoin(Project, Project.id == Ticket.project_id)
+        .join(owner, col(owner.id) == Ticket.owner_id)
+        .outerjoin(Channel, col(Channel.id) == Ticket.channel_id)
+        .outerjoin(customer, col(customer.id) == Ticket.customer_id)
+        .outerjoin(creator, col(creator.id) == Ticket.creator_user_id)
+        .outerjoin(creator_contact, col(creator_contact.id) == Ticket.creator_contact_id)
+        .outerjoin(Project, col(Project.id) == Ticket.project_id)
         .where(visible_tickets(session, actor))
     )
 
 
-def _filtered(query: Select[Any], actor: User, filters: TicketFilter) -> Select[Any]:
+def _filtered(
+    query: Select[*tuple[Any, ...]], actor: User, filters: TicketFilter
+) -> Select[*tuple[Any, ...]]:
     if filters.mine:
-        query = query.where(Ticket.owner_id == actor.id)
+        query = query.where(col(Ticket.owner_id) == actor.id)
     if filters.statuses:
         unknown = [s for s in filters.statuses if s not in {t.value for t in TicketStatus}]
         if unknown:
@@ -156,26 +159,26 @@ def _filtered(query: Select[Any], actor: User, filters: TicketFilter) -> Select[
                     value=unknown[0], statuses=", ".join(t.value for t in TicketStatus)
                 )
             )
-        query = query.where(Ticket.status.in_(filters.statuses))  # type: ignore[attr-defined]
+        query = query.where(col(Ticket.status).in_(filters.statuses))
     elif not filters.all_statuses:
-        query = query.where(Ticket.status != TicketStatus.CLOSED)
+        query = query.where(col(Ticket.status) != TicketStatus.CLOSED)
     if filters.channel_id is not None:
-        query = query.where(Ticket.channel_id == filters.channel_id)
+        query = query.where(col(Ticket.channel_id) == filters.channel_id)
     if filters.owner_id is not None:
-        query = query.where(Ticket.owner_id == filters.owner_id)
+        query = query.where(col(Ticket.owner_id) == filters.owner_id)
     if filters.project_id is not None:
-        query = query.where(Ticket.project_id == filters.project_id)
+        query = query.where(col(Ticket.project_id) == filters.project_id)
     if filters.customer_id is not None:
-        query = query.where(Ticket.customer_id == filters.customer_id)
+        query = query.where(col(Ticket.customer_id) == filters.customer_id)
     if filters.kind is not None:
-        query = query.where(Ticket.kind == filters.kind)
+        query = query.where(col(Ticket.kind) == filters.kind)
     if filters.min_priority is not None:
-        query = query.where(Ticket.priority >= filters.min_priority)
+        query = query.where(col(Ticket.priority) >= filters.min_priority)
     if filters.category:
         query = query.where(
-            Ticket.id.in_(  # type: ignore[union-attr]
-                select(TicketCategory.ticket_id)
-                .join(Category, Category.id == TicketCategory.category_id)
+            col(Ticket.id).in_(
+                select(col(TicketCategory.ticket_id))
+                .join(Category, col(Category.id) == TicketCategory.category_id)
                 .where(func.lower(Category.name) == filters.category.strip().lower())
             )
         )
@@ -203,17 +206,17 @@ def list_tickets(
         if after is not None and after.updated_at is not None:
             query = query.where(
                 or_(
-                    Ticket.updated_at < after.updated_at,
-                    and_(Ticket.updated_at == after.updated_at, Ticket.id < after.id),
+                    col(Ticket.updated_at) < after.updated_at,
+                    and_(col(Ticket.updated_at) == after.updated_at, col(Ticket.id) < after.id),
                 )
             )
-        query = query.order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit)  # type: ignore[attr-defined]
+        query = query.order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc()).limit(limit)
         rows = list(session.execute(query).all())
     return _with_details(session, rows)
 
 
 def _search_page(
-    session: Session, query: Select[Any], text: str, limit: int, after: Cursor | None
+    session: Session, query: Select[*tuple[Any, ...]], text: str, limit: int, after: Cursor | None
 ) -> list[Any]:
     """Walk the search matches in batches, keeping those the filters and access allow."""
     found: list[Any] = []
@@ -222,7 +225,7 @@ def _search_page(
     def flush() -> None:
         if batch:
             rows = session.execute(
-                query.where(Ticket.id.in_(batch)).order_by(Ticket.id.desc())  # type: ignore[union-attr]
+                query.where(col(Ticket.id).in_(batch)).order_by(col(Ticket.id).desc())
             ).all()
             found.extend(rows)
             batch.clear()
@@ -249,9 +252,9 @@ def _with_details(session: Session, rows: list[Any]) -> list[TicketRow]:
     categories: dict[int, list[str]] = {}
     if ids:
         for ticket_id, name in session.execute(
-            select(TicketCategory.ticket_id, Category.name)
-            .join(Category, Category.id == TicketCategory.category_id)
-            .where(TicketCategory.ticket_id.in_(ids))  # type: ignore[attr-defined]
+            select(col(TicketCategory.ticket_id), col(Category.name))
+            .join(Category, col(Category.id) == TicketCategory.category_id)
+            .where(col(TicketCategory.ticket_id).in_(ids))
             .order_by(Category.name)
         ):
             categories.setdefault(ticket_id, []).append(name)
@@ -286,9 +289,9 @@ def _primary_addresses(session: Session, contact_ids: set[int]) -> dict[int, str
         return {}
     found: dict[int, str] = {}
     for contact_id, address in session.execute(
-        select(ContactAddress.contact_id, ContactAddress.address)
-        .where(ContactAddress.contact_id.in_(contact_ids))  # type: ignore[attr-defined]
-        .order_by(ContactAddress.is_primary.desc(), ContactAddress.id)  # type: ignore[attr-defined]
+        select(col(ContactAddress.contact_id), col(ContactAddress.address))
+        .where(col(ContactAddress.contact_id).in_(contact_ids))
+        .order_by(col(ContactAddress.is_primary).desc(), col(ContactAddress.id))
     ):
         found.setdefault(contact_id, address)
     return found
@@ -297,8 +300,8 @@ def _primary_addresses(session: Session, contact_ids: set[int]) -> dict[int, str
 # --- one ticket -----------------------------------------------------------------------
 
 
-def _names(session: Session, model: Any, ids: set[int], column: Any) -> dict[int, str]:
-    ids.discard(None)  # type: ignore[arg-type]
+def _names(session: Session, model: Any, ids: set[int | None], column: Any) -> dict[int, str]:
+    ids.discard(None)
     if not ids:
         return {}
     return dict(session.execute(select(model.id, column).where(model.id.in_(ids))).all())
@@ -346,12 +349,12 @@ def activity_json(
 def ticket_activities(
     session: Session, ticket: Ticket, zone: tzinfo, *, include_notes: bool = True
 ) -> list[dict[str, Any]]:
-    query = select(Activity).where(Activity.ticket_id == ticket.id).order_by(Activity.seq)
+    query = select(Activity).where(col(Activity.ticket_id) == ticket.id).order_by(col(Activity.seq))
     if not include_notes:
-        query = query.where(Activity.kind != ActivityKind.NOTE)
+        query = query.where(col(Activity.kind) != ActivityKind.NOTE)
     activities = list(session.execute(query).scalars().all())
-    users = _names(session, User, {a.author_user_id for a in activities}, User.login)  # type: ignore[misc]
-    contacts = _contact_addresses(session, {a.author_contact_id for a in activities})  # type: ignore[misc]
+    users = _names(session, User, {a.author_user_id for a in activities}, User.login)
+    contacts = _contact_addresses(session, {a.author_contact_id for a in activities})
     return [activity_json(activity, users, contacts, zone) for activity in activities]
 
 
@@ -362,11 +365,11 @@ def _contact_addresses(session: Session, ids: set[int | None]) -> dict[int, str]
 
 def ticket_watchers(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
     rows = session.execute(
-        select(Watcher, User.login, Group.name)
-        .outerjoin(User, User.id == Watcher.user_id)
-        .outerjoin(Group, Group.id == Watcher.group_id)
-        .where(Watcher.ticket_id == ticket.id)
-        .order_by(Watcher.id)
+        select(Watcher, col(User.login), col(Group.name))
+        .outerjoin(User, col(User.id) == Watcher.user_id)
+        .outerjoin(Group, col(Group.id) == Watcher.group_id)
+        .where(col(Watcher.ticket_id) == ticket.id)
+        .order_by(col(Watcher.id))
     ).all()
     return [
         {"user": login} if login is not None else {"group": group}
@@ -421,9 +424,9 @@ def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -
         "categories": [
             name
             for name in session.execute(
-                select(Category.name)
-                .join(TicketCategory, TicketCategory.category_id == Category.id)
-                .where(TicketCategory.ticket_id == ticket.id)
+                select(col(Category.name))
+                .join(TicketCategory, col(TicketCategory.category_id) == Category.id)
+                .where(col(TicketCategory.ticket_id) == ticket.id)
                 .order_by(Category.name)
             ).scalars()
         ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -74,7 +74,7 @@ def list_(
     from tix.core.services import contacts
 
     with context.session() as session:
-        data = [
+        data: list[dict[str, Any]] = [
             {
                 "name": info.contact.name,
                 "address": info.addresses[0] if info.addresses else None,

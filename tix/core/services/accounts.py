@@ -8,6 +8,7 @@ import subprocess
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tix.core import validation
 from tix.core.errors import Conflict, Invalid, NotFound, Unavailable
@@ -23,7 +24,7 @@ DEFAULT_PORTS = {
 
 def find_account(session: Session, name: str) -> MailAccount | None:
     return session.execute(
-        select(MailAccount).where(MailAccount.name == name.strip())
+        select(MailAccount).where(col(MailAccount.name) == name.strip())
     ).scalar_one_or_none()
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tix.core import validation
 from tix.core.errors import Conflict, NotFound
@@ -15,7 +16,9 @@ from tix.core.permissions import require_admin
 
 
 def find_channel(session: Session, name: str) -> Channel | None:
-    return session.execute(select(Channel).where(Channel.name == name.strip())).scalar_one_or_none()
+    return session.execute(
+        select(Channel).where(col(Channel.name) == name.strip())
+    ).scalar_one_or_none()
 
 
 def get_channel(session: Session, name: str) -> Channel:
@@ -64,12 +67,14 @@ def list_channels(session: Session) -> list[ChannelInfo]:
     channels = list(session.execute(select(Channel).order_by(Channel.name)).scalars().all())
     groups: dict[int, list[str]] = {}
     for channel_id, group_name in session.execute(
-        select(ChannelGroup.channel_id, Group.name)
-        .join(Group, Group.id == ChannelGroup.group_id)
+        select(col(ChannelGroup.channel_id), col(Group.name))
+        .join(Group, col(Group.id) == ChannelGroup.group_id)
         .order_by(Group.name)
     ):
         groups.setdefault(channel_id, []).append(group_name)
-    owners = dict(session.execute(select(User.id, User.login)).all())
+    owners: dict[int | None, str] = dict(
+        session.execute(select(col(User.id), col(User.login))).all()
+    )
     return [
         ChannelInfo(
             channel=channel,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tix.core import validation
 from tix.core.errors import Conflict, Invalid, NotFound
@@ -17,8 +18,8 @@ def find_contact(session: Session, address: str) -> Contact | None:
     """The contact owning ``address`` (any of its addresses, case-insensitive)."""
     return session.execute(
         select(Contact)
-        .join(ContactAddress, ContactAddress.contact_id == Contact.id)
-        .where(ContactAddress.address == address.strip().lower())
+        .join(ContactAddress, col(ContactAddress.contact_id) == Contact.id)
+        .where(col(ContactAddress.address) == address.strip().lower())
     ).scalar_one_or_none()
 
 
@@ -38,9 +39,9 @@ def get_contact(session: Session, address: str) -> Contact:
 def primary_address(session: Session, contact: Contact) -> str:
     rows = (
         session.execute(
-            select(ContactAddress.address)
-            .where(ContactAddress.contact_id == contact.id)
-            .order_by(ContactAddress.is_primary.desc(), ContactAddress.id)  # type: ignore[attr-defined]
+            select(col(ContactAddress.address))
+            .where(col(ContactAddress.contact_id) == contact.id)
+            .order_by(col(ContactAddress.is_primary).desc(), col(ContactAddress.id))
         )
         .scalars()
         .all()
@@ -58,9 +59,9 @@ def primary_address(session: Session, contact: Contact) -> str:
 def addresses_of(session: Session, contact: Contact) -> list[str]:
     return list(
         session.execute(
-            select(ContactAddress.address)
-            .where(ContactAddress.contact_id == contact.id)
-            .order_by(ContactAddress.is_primary.desc(), ContactAddress.id)  # type: ignore[attr-defined]
+            select(col(ContactAddress.address))
+            .where(col(ContactAddress.contact_id) == contact.id)
+            .order_by(col(ContactAddress.is_primary).desc(), col(ContactAddress.id))
         )
         .scalars()
         .all()
@@ -157,17 +158,19 @@ class ContactInfo:
 def list_contacts(
     session: Session, *, search: str | None = None, limit: int | None = None
 ) -> list[ContactInfo]:
-    query = select(Contact).order_by(Contact.name, Contact.id)
+    query = select(Contact).order_by(col(Contact.name), col(Contact.id))
     if search:
         pattern = f"%{search.strip().lower()}%"
         query = query.where(
             or_(
                 func.lower(Contact.name).like(pattern),
-                Contact.id.in_(  # type: ignore[union-attr]
-                    select(ContactAddress.contact_id).where(ContactAddress.address.like(pattern))  # type: ignore[attr-defined]
+                col(Contact.id).in_(
+                    select(col(ContactAddress.contact_id)).where(
+                        col(ContactAddress.address).like(pattern)
+                    )
                 ),
-                Contact.organization_id.in_(  # type: ignore[union-attr]
-                    select(Organization.id).where(func.lower(Organization.name).like(pattern))
+                col(Contact.organization_id).in_(
+                    select(col(Organization.id)).where(func.lower(Organization.name).like(pattern))
                 ),
             )
         )
@@ -177,12 +180,14 @@ def list_contacts(
     ids = [contact.id for contact in contacts]
     addresses: dict[int, list[str]] = {}
     for contact_id, address in session.execute(
-        select(ContactAddress.contact_id, ContactAddress.address)
-        .where(ContactAddress.contact_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(ContactAddress.is_primary.desc(), ContactAddress.id)  # type: ignore[attr-defined]
+        select(col(ContactAddress.contact_id), col(ContactAddress.address))
+        .where(col(ContactAddress.contact_id).in_(ids))
+        .order_by(col(ContactAddress.is_primary).desc(), col(ContactAddress.id))
     ):
         addresses.setdefault(contact_id, []).append(address)
-    organizations = dict(session.execute(select(Organization.id, Organization.name)).all())
+    organizations: dict[int | None, str] = dict(
+        session.execute(select(col(Organization.id), col(Organization.name))).all()
+    )
     return [
         ContactInfo(
             contact=contact,

@@ -9,6 +9,7 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tix.core.models import Activity, MailAccount, OutboxMessage, Ticket
 
@@ -37,9 +38,9 @@ def make_message_id(address: str, ticket_number: int | None = None) -> str:
 def thread_ids(session: Session, ticket: Ticket) -> tuple[str | None, list[str]]:
     """``In-Reply-To`` (the last received message) and ``References`` for a new mail."""
     rows = session.execute(
-        select(Activity.message_id, Activity.direction)
-        .where(Activity.ticket_id == ticket.id, Activity.message_id.is_not(None))  # type: ignore[union-attr]
-        .order_by(Activity.seq)
+        select(col(Activity.message_id), col(Activity.direction))
+        .where(col(Activity.ticket_id) == ticket.id, col(Activity.message_id).is_not(None))
+        .order_by(col(Activity.seq))
     ).all()
     references = [message_id for message_id, _direction in rows if message_id]
     received = [message_id for message_id, direction in rows if direction == "in" and message_id]

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tix.core import search, validation
 from tix.core.errors import Conflict, Invalid, NotFound
@@ -72,7 +74,7 @@ class _Opening:
 
 def find_ticket(session: Session, number: int | str) -> Ticket | None:
     return session.execute(
-        select(Ticket).where(Ticket.number == validation.ticket_number(number))
+        select(Ticket).where(col(Ticket.number) == validation.ticket_number(number))
     ).scalar_one_or_none()
 
 
@@ -247,8 +249,8 @@ def default_owner(session: Session, channel: Channel) -> User:
     fallback = (
         session.execute(
             select(User)
-            .where(User.active.is_(True))  # type: ignore[attr-defined]
-            .order_by(User.is_admin.desc(), User.id)  # type: ignore[attr-defined]
+            .where(col(User.active).is_(True))
+            .order_by(col(User.is_admin).desc(), col(User.id))
         )
         .scalars()
         .first()
@@ -396,7 +398,9 @@ def _check_owner(owner: User) -> None:
 def _channel_account(session: Session, channel: Channel) -> MailAccount | None:
     return (
         session.execute(
-            select(MailAccount).where(MailAccount.channel_id == channel.id).order_by(MailAccount.id)
+            select(MailAccount)
+            .where(col(MailAccount.channel_id) == channel.id)
+            .order_by(col(MailAccount.id))
         )
         .scalars()
         .first()
@@ -407,9 +411,9 @@ def next_number(session: Session, counter: str) -> int:
     """The next value of a named counter; concurrent callers never share one."""
     value = session.execute(
         update(Counter)
-        .where(Counter.name == counter)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
+        .where(col(Counter.name) == counter)
+        .values(value=col(Counter.value) + 1)
+        .returning(col(Counter.value))
     ).scalar_one_or_none()
     if value is None:
         session.add(Counter(name=counter, value=1))
@@ -432,6 +436,7 @@ def _insert_ticket(
 ) -> Ticket:
     staff = isinstance(actor, User)
     now = utcnow()
+    assert owner.id is not None
     ticket = Ticket(
         number=next_number(session, "ticket"),
         kind=kind,
@@ -488,7 +493,7 @@ def append_activity(
     author: Author,
     body: str = "",
     subject: str | None = None,
-    **fields: object,
+    **fields: Any,  # further Activity columns (mail headers, details ...), passed through
 ) -> Activity:
     """Add an activity to ``ticket``; the ticket counts as changed.
 
@@ -641,13 +646,13 @@ def _reply_account(session: Session, ticket: Ticket) -> MailAccount:
 def _customer_address(session: Session, ticket: Ticket) -> str:
     """Where replies go: the sender of the last received mail, else the customer."""
     last_from = session.execute(
-        select(Activity.mail_from)
+        select(col(Activity.mail_from))
         .where(
-            Activity.ticket_id == ticket.id,
-            Activity.direction == "in",
-            Activity.mail_from.is_not(None),
-        )  # type: ignore[union-attr]
-        .order_by(Activity.seq.desc())  # type: ignore[attr-defined]
+            col(Activity.ticket_id) == ticket.id,
+            col(Activity.direction) == "in",
+            col(Activity.mail_from).is_not(None),
+        )
+        .order_by(col(Activity.seq).desc())
         .limit(1)
     ).scalar_one_or_none()
     if last_from:
@@ -831,7 +836,8 @@ def change_ticket(
         )
     if owner is not None and owner.id != ticket.owner_id:
         old_owner = session.get(User, ticket.owner_id)
-        ticket.owner_id = owner.id  # type: ignore[assignment]
+        assert owner.id is not None
+        ticket.owner_id = owner.id
         _record_change(
             session, ticket, actor, "owner", old_owner.login if old_owner else None, owner.login
         )
@@ -872,8 +878,8 @@ def change_ticket(
     return list(
         session.execute(
             select(Activity)
-            .where(Activity.ticket_id == ticket.id, Activity.seq > before)
-            .order_by(Activity.seq)
+            .where(col(Activity.ticket_id) == ticket.id, col(Activity.seq) > before)
+            .order_by(col(Activity.seq))
         )
         .scalars()
         .all()
@@ -895,9 +901,9 @@ def _conflict(ticket: Ticket, expected: int) -> Conflict:
 def _category_names(session: Session, ticket: Ticket) -> list[str]:
     return list(
         session.execute(
-            select(Category.name)
-            .join(TicketCategory, TicketCategory.category_id == Category.id)
-            .where(TicketCategory.ticket_id == ticket.id)
+            select(col(Category.name))
+            .join(TicketCategory, col(TicketCategory.category_id) == Category.id)
+            .where(col(TicketCategory.ticket_id) == ticket.id)
             .order_by(Category.name)
         )
         .scalars()
@@ -930,7 +936,8 @@ def _unlink_category(session: Session, ticket: Ticket, name: str) -> str:
     category = _category(session, name)
     session.execute(
         delete(TicketCategory).where(
-            TicketCategory.ticket_id == ticket.id, TicketCategory.category_id == category.id
+            col(TicketCategory.ticket_id) == ticket.id,
+            col(TicketCategory.category_id) == category.id,
         )
     )
     return category.name
@@ -938,7 +945,9 @@ def _unlink_category(session: Session, ticket: Ticket, name: str) -> str:
 
 def _add_user_watcher(session: Session, ticket: Ticket, user: User) -> None:
     exists = session.execute(
-        select(Watcher.id).where(Watcher.ticket_id == ticket.id, Watcher.user_id == user.id)
+        select(col(Watcher.id)).where(
+            col(Watcher.ticket_id) == ticket.id, col(Watcher.user_id) == user.id
+        )
     ).first()
     if exists is None:
         assert ticket.id is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tix.core import validation
 from tix.core.errors import Conflict, Invalid, NotFound
@@ -13,7 +14,9 @@ from tix.core.permissions import require_admin
 
 
 def find_user(session: Session, login: str) -> User | None:
-    return session.execute(select(User).where(User.login == login.strip())).scalar_one_or_none()
+    return session.execute(
+        select(User).where(col(User.login) == login.strip())
+    ).scalar_one_or_none()
 
 
 def get_user(session: Session, login: str) -> User:
@@ -95,7 +98,9 @@ def list_users(session: Session) -> list[User]:
 
 
 def find_group(session: Session, name: str) -> Group | None:
-    return session.execute(select(Group).where(Group.name == name.strip())).scalar_one_or_none()
+    return session.execute(
+        select(Group).where(col(Group.name) == name.strip())
+    ).scalar_one_or_none()
 
 
 def get_group(session: Session, name: str) -> Group:
@@ -146,8 +151,8 @@ def list_groups(session: Session) -> list[tuple[Group, list[str]]]:
     groups = list(session.execute(select(Group).order_by(Group.name)).scalars().all())
     members: dict[int, list[str]] = {}
     for group_id, login in session.execute(
-        select(GroupMember.group_id, User.login)
-        .join(User, User.id == GroupMember.user_id)
+        select(col(GroupMember.group_id), col(User.login))
+        .join(User, col(User.id) == GroupMember.user_id)
         .order_by(User.login)
     ):
         members.setdefault(group_id, []).append(login)
@@ -160,8 +165,8 @@ def members_of(session: Session, group_ids: list[int]) -> list[User]:
     return list(
         session.execute(
             select(User)
-            .join(GroupMember, GroupMember.user_id == User.id)
-            .where(GroupMember.group_id.in_(group_ids), User.active.is_(True))  # type: ignore[attr-defined]
+            .join(GroupMember, col(GroupMember.user_id) == User.id)
+            .where(col(GroupMember.group_id).in_(group_ids), col(User.active).is_(True))
             .distinct()
         )
         .scalars()
