@@ -1,0 +1,94 @@
+"""Pytest fixtures for the real servers (load with `pytest_plugins = ["tests.server_fixtures"]`).
+
+A missing server goes through `require()`: a skip locally, a failure under CI=true.
+A server that is installed but fails to start is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+import pytest
+
+from tests.servers import (
+    DOVECOT_LDA,
+    DovecotServer,
+    PostgresServer,
+    SmtpServer,
+    find_chromium,
+    find_dovecot,
+    find_postgres_bin,
+    require,
+)
+
+INSTALL_HINT = "run scripts/install-deps as root, or apt-get install"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let SIGTERM (a CI timeout, `kill`) unwind like Ctrl-C, so the fixtures stop servers."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster for the whole run; `.url` is the `tix_test` database."""
+    if find_postgres_bin() is None:
+        require("PostgreSQL", f"not installed ({INSTALL_HINT} postgresql)")
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    """A Dovecot IMAP server for the whole run, plaintext on `.port`, TLS on `.tls_port`.
+
+    It starts with no users: each test adds its own with `add_user()` (unique addresses,
+    as the server is shared).
+    """
+    if find_dovecot() is None or not Path(DOVECOT_LDA).exists():
+        require("Dovecot", f"not installed ({INSTALL_HINT} dovecot-imapd)")
+    if shutil.which("openssl") is None:
+        require("openssl", f"not installed ({INSTALL_HINT} openssl)")
+    server = DovecotServer(tls=True)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A fresh SMTP server for one test, accepting everything without AUTH.
+
+    For AUTH, refusals or delivery into Dovecot, build `SmtpServer(...)` in the test:
+    it starts in a few milliseconds.
+    """
+    server = SmtpServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The chromium binary for Playwright's `executable_path` (args: servers.CHROMIUM_ARGS)."""
+    path = find_chromium()
+    if path is None:
+        require("Chromium", f"not installed ({INSTALL_HINT} chromium)")
+    return path
