@@ -30,31 +30,62 @@ def test_directory_commands(cli, world) -> None:
     assert cli("group", "add", "Field", "--json").code == 0
     assert cli("group", "member", "add", "Field", "erik", "--json").json()["added"] is True
     assert cli("group", "member", "add", "Field", "erik", "--json").json()["added"] is False
-    channel = cli("channel", "add", "Field service", "--group", "Field", "--default-owner",
-                  "erik", "--json")
-    assert channel.json() == {"name": "Field service", "groups": ["Field"],
-                              "default_owner": "erik"}
+    channel = cli(
+        "channel", "add", "Field service", "--group", "Field", "--default-owner", "erik", "--json"
+    )
+    assert channel.json() == {"name": "Field service", "groups": ["Field"], "default_owner": "erik"}
     groups = {g["name"]: g["members"] for g in cli("group", "list", "--json").json()}
     assert groups["Field"] == ["erik"]
-    contact = cli("contact", "add", "Maria@Kunde.Example", "--name", "Maria", "--org", "Kunde",
-                  "--kind", "supplier", "--json")
+    contact = cli(
+        "contact",
+        "add",
+        "Maria@Kunde.Example",
+        "--name",
+        "Maria",
+        "--org",
+        "Kunde",
+        "--kind",
+        "supplier",
+        "--json",
+    )
     assert contact.code == 0, contact.stderr
     assert contact.json()["address"] == "Maria@kunde.example".lower()
-    second = cli("contact", "add", "maria.privat@example.org", "--same-as",
-                 "maria@kunde.example", "--json")
+    second = cli(
+        "contact", "add", "maria.privat@example.org", "--same-as", "maria@kunde.example", "--json"
+    )
     assert second.json()["addresses"] == ["maria@kunde.example", "maria.privat@example.org"]
     found = cli("contact", "list", "--search", "privat", "--json").json()
     assert [c["name"] for c in found] == ["Maria"] and found[0]["kind"] == "supplier"
-    account = cli("account", "add", "sales", "--address", "sales@tix.test", "--imap-host",
-                  "imap.tix.test", "--smtp-host", "smtp.tix.test", "--tls", "starttls",
-                  "--password-env", "SALES_PW", "--channel", "Sales", "--json")
+    account = cli(
+        "account",
+        "add",
+        "sales",
+        "--address",
+        "sales@tix.test",
+        "--imap-host",
+        "imap.tix.test",
+        "--smtp-host",
+        "smtp.tix.test",
+        "--tls",
+        "starttls",
+        "--password-env",
+        "SALES_PW",
+        "--channel",
+        "Sales",
+        "--json",
+    )
     assert account.code == 0, account.stderr
     assert account.json()["imap"]["port"] == 143 and account.json()["smtp"]["port"] == 587
     assert account.json()["password_from"] == "env:SALES_PW"
     names = [a["name"] for a in cli("account", "list", "--json").json()]
     assert names == ["sales", "support"]
-    for human in (["user", "list"], ["group", "list"], ["channel", "list"], ["contact", "list"],
-                  ["account", "list"]):
+    for human in (
+        ["user", "list"],
+        ["group", "list"],
+        ["channel", "list"],
+        ["contact", "list"],
+        ["account", "list"],
+    ):
         result = cli(*human)
         assert result.code == 0 and result.stdout.strip()
 
@@ -64,18 +95,48 @@ def test_directory_commands(cli, world) -> None:
     [
         (["user", "add", "x", "--name", "X", "--email", "x@tix.test"], "bob", 4, "only admins"),
         (["user", "add", "bob", "--name", "B", "--email", "b@tix.test"], None, 5, "exists"),
-        (["user", "add", "Bad Login", "--name", "B", "--email", "b@tix.test"], None, 1,
-         "not a valid login"),
+        (
+            ["user", "add", "Bad Login", "--name", "B", "--email", "b@tix.test"],
+            None,
+            1,
+            "not a valid login",
+        ),
         (["user", "add", "zed", "--name", "Z", "--email", "zed@"], None, 1, "not an e-mail"),
-        (["contact", "add", "kunde@example.com", "--name", "Again"], None, 5,
-         "belongs to a contact already"),
-        (["contact", "add", "new@example.com", "--name", "N", "--kind", "friend"], None, 1,
-         "customer or supplier"),
+        (
+            ["contact", "add", "kunde@example.com", "--name", "Again"],
+            None,
+            5,
+            "belongs to a contact already",
+        ),
+        (
+            ["contact", "add", "new@example.com", "--name", "N", "--kind", "friend"],
+            None,
+            1,
+            "customer or supplier",
+        ),
         (["channel", "add", "X", "--group", "Nope"], None, 3, "no group 'Nope'"),
-        (["account", "add", "a", "--address", "a@tix.test", "--tls", "maybe"], None, 1,
-         "ssl, starttls or none"),
-        (["account", "add", "b", "--address", "b@tix.test", "--password-env", "A",
-          "--password-cmd", "pass x"], None, 1, "not both"),
+        (
+            ["account", "add", "a", "--address", "a@tix.test", "--tls", "maybe"],
+            None,
+            1,
+            "ssl, starttls or none",
+        ),
+        (
+            [
+                "account",
+                "add",
+                "b",
+                "--address",
+                "b@tix.test",
+                "--password-env",
+                "A",
+                "--password-cmd",
+                "pass x",
+            ],
+            None,
+            1,
+            "not both",
+        ),
         (["group", "member", "add", "Support", "ghost"], None, 3, "no user 'ghost'"),
     ],
 )

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from tix.cli.app import app
+from tix.cli.app import build_app, requested_command
 
 
 def _commands(group, prefix: tuple[str, ...] = ()):
@@ -20,7 +20,7 @@ def _commands(group, prefix: tuple[str, ...] = ()):
 
 
 def test_every_command_has_help_and_an_example_and_json() -> None:
-    root = typer.main.get_command(app)
+    root = typer.main.get_command(build_app(everything=True))
     assert hasattr(root, "commands")
     commands = list(_commands(root))
     assert len(commands) >= 20
@@ -35,23 +35,53 @@ def test_every_command_has_help_and_an_example_and_json() -> None:
 
 
 def test_version_and_python_dash_m() -> None:
-    result = subprocess.run([sys.executable, "-m", "tix", "--version"], capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "tix", "--version"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0 and result.stdout.startswith("tix ")
 
 
 def test_usage_errors_exit_2_without_traceback() -> None:
-    result = subprocess.run([sys.executable, "-m", "tix", "ticket", "list", "--bogus"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "tix", "ticket", "list", "--bogus"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert "No such option" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_an_unreachable_database_is_one_line(tmp_path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TIX_USER": "x",
-           "TIX_DATABASE_URL": "postgresql+psycopg://tix@127.0.0.1:1/none"}
-    result = subprocess.run([sys.executable, "-m", "tix", "ticket", "list"], capture_output=True,
-                            text=True, check=False, env=env)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "TIX_USER": "x",
+        "TIX_DATABASE_URL": "postgresql+psycopg://tix@127.0.0.1:1/none",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "tix", "ticket", "list"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert "cannot open the database" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_only_the_requested_command_is_loaded() -> None:
+    assert requested_command(["--as", "ticket", "--db", "x", "ticket", "list"]) == "ticket"
+    assert requested_command(["--debug", "init", "--admin", "a"]) == "init"
+    assert requested_command(["--help"]) is None
+    code = (
+        "import sys\n"
+        "from tix.cli.app import run\n"
+        "run(['ticket', '--help'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tix.cli.commands.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "['tix.cli.commands.ticket']"

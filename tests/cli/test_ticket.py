@@ -7,25 +7,69 @@ import pytest
 
 @pytest.fixture
 def ticket(cli, world) -> int:
-    result = cli("ticket", "new", "--kind", "request", "--channel", "Support", "--customer",
-                 "kunde@example.com", "--subject", "Call: pump", "--body", "Pump leaks",
-                 "--category", "Hardware", "--priority", "6", "--json")
+    result = cli(
+        "ticket",
+        "new",
+        "--kind",
+        "request",
+        "--channel",
+        "Support",
+        "--customer",
+        "kunde@example.com",
+        "--subject",
+        "Call: pump",
+        "--body",
+        "Pump leaks",
+        "--category",
+        "Hardware",
+        "--priority",
+        "6",
+        "--json",
+    )
     assert result.code == 0, result.stderr
     return int(result.json()["number"])
 
 
 def test_new_ticket_of_each_kind_prints_it_as_json(cli, world) -> None:
-    internal = cli("ticket", "new", "--kind", "internal", "--owner", "bob", "--subject",
-                   "Cover for me", "--body", "Next week", "--json")
+    internal = cli(
+        "ticket",
+        "new",
+        "--kind",
+        "internal",
+        "--owner",
+        "bob",
+        "--subject",
+        "Cover for me",
+        "--body",
+        "Next week",
+        "--json",
+    )
     assert internal.code == 0, internal.stderr
     data = internal.json()
     assert data["kind"] == "internal" and data["owner"] == "bob" and data["creator"] == "anna"
     assert data["first_message"]["body"] == "Next week"
     assert internal.stderr == ""
 
-    mail = cli("ticket", "new", "--kind", "mail", "--account", "support", "--channel", "Support",
-               "--to", "neu@kunde.example", "--cc", "chef@kunde.example", "--subject", "Offer",
-               "--body-file", "-", "--json", stdin="Dear customer,\n\nhere is our offer.\n")
+    mail = cli(
+        "ticket",
+        "new",
+        "--kind",
+        "mail",
+        "--account",
+        "support",
+        "--channel",
+        "Support",
+        "--to",
+        "neu@kunde.example",
+        "--cc",
+        "chef@kunde.example",
+        "--subject",
+        "Offer",
+        "--body-file",
+        "-",
+        "--json",
+        stdin="Dear customer,\n\nhere is our offer.\n",
+    )
     assert mail.code == 0, mail.stderr
     data = mail.json()
     assert data["kind"] == "mail" and data["customer"]["address"] == "neu@kunde.example"
@@ -33,12 +77,28 @@ def test_new_ticket_of_each_kind_prints_it_as_json(cli, world) -> None:
     assert data["activities"][0]["body"] == "Dear customer,\n\nhere is our offer.\n"
     assert data["number"] == internal.json()["number"] + 1
 
-    request = cli("ticket", "new", "--kind", "request", "--channel", "Support", "--customer",
-                  "anrufer@example.org", "--customer-name", "Anna Anrufer", "--subject",
-                  "Call", "--body", "Called about X", "--json")
+    request = cli(
+        "ticket",
+        "new",
+        "--kind",
+        "request",
+        "--channel",
+        "Support",
+        "--customer",
+        "anrufer@example.org",
+        "--customer-name",
+        "Anna Anrufer",
+        "--subject",
+        "Call",
+        "--body",
+        "Called about X",
+        "--json",
+    )
     assert request.code == 0, request.stderr
     assert request.json()["customer"] == {
-        "name": "Anna Anrufer", "address": "anrufer@example.org", "kind": "customer",
+        "name": "Anna Anrufer",
+        "address": "anrufer@example.org",
+        "kind": "customer",
         "organization": None,
     }
 
@@ -47,9 +107,28 @@ def test_show_gives_the_whole_ticket(cli, ticket: int) -> None:
     result = cli("ticket", "show", f"#{ticket}", "--json")
     assert result.code == 0
     data = result.json()
-    for key in ("number", "kind", "status", "subject", "priority", "channel", "owner", "creator",
-                "customer", "project", "categories", "color", "created_at", "updated_at",
-                "first_message", "activities", "watchers", "times", "files", "alarms"):
+    for key in (
+        "number",
+        "kind",
+        "status",
+        "subject",
+        "priority",
+        "channel",
+        "owner",
+        "creator",
+        "customer",
+        "project",
+        "categories",
+        "color",
+        "created_at",
+        "updated_at",
+        "first_message",
+        "activities",
+        "watchers",
+        "times",
+        "files",
+        "alarms",
+    ):
         assert key in data
     assert data["created_at"][-6] in "+-"  # ISO 8601 with offset
     activity = data["activities"][0]
@@ -64,13 +143,32 @@ def test_reply_note_solve_and_set(cli, ticket: int) -> None:
     assert reply.json()["to"] == ["kunde@example.com"] and reply.json()["kind"] == "reply"
     note = cli("ticket", "note", str(ticket), "--body", "bring seals", "--json")
     assert note.json()["internal"] is True
-    changed = cli("ticket", "set", str(ticket), "--status", "waiting", "--owner", "bob",
-                  "--priority", "8", "--add-category", "Urgent", "--remove-category", "hardware",
-                  "--color", "red", "--json")
+    changed = cli(
+        "ticket",
+        "set",
+        str(ticket),
+        "--status",
+        "waiting",
+        "--owner",
+        "bob",
+        "--priority",
+        "8",
+        "--add-category",
+        "Urgent",
+        "--remove-category",
+        "hardware",
+        "--color",
+        "red",
+        "--json",
+    )
     assert changed.code == 0, changed.stderr
     data = changed.json()
     assert (data["status"], data["owner"], data["priority"], data["color"]) == (
-        "waiting", "bob", 8, "red")
+        "waiting",
+        "bob",
+        8,
+        "red",
+    )
     assert data["categories"] == ["Urgent"]
     solved = cli("ticket", "solve", str(ticket), "--body", "Seal replaced", "--json")
     assert solved.json()["status"] == "solved"
@@ -79,14 +177,14 @@ def test_reply_note_solve_and_set(cli, ticket: int) -> None:
 
 
 def test_list_filters_and_search(cli, ticket: int) -> None:
-    cli("ticket", "new", "--kind", "internal", "--owner", "anna", "--subject", "Mine",
-        "--json")
+    cli("ticket", "new", "--kind", "internal", "--owner", "anna", "--subject", "Mine", "--json")
     everything = cli("ticket", "list", "--json").json()
     assert len(everything) == 2
     mine = cli("ticket", "list", "--mine", "--kind", "internal", "--json").json()
     assert [row["subject"] for row in mine] == ["Mine"]
     assert [r["number"] for r in cli("ticket", "list", "--search", "leaks", "--json").json()] == [
-        ticket]
+        ticket
+    ]
     assert cli("ticket", "list", "--category", "hardware", "--json").json()[0]["number"] == ticket
     assert cli("ticket", "list", "--channel", "Sales", "--json").json() == []
     human = cli("ticket", "list")
@@ -105,17 +203,53 @@ def test_list_filters_and_search(cli, ticket: int) -> None:
         (["ticket", "set", "{t}", "--channel", "Nowhere"], 3, "no channel 'Nowhere'"),
         (["ticket", "set", "{t}", "--subject", " "], 1, "subject must not be empty"),
         (["ticket", "set", "{t}", "--status", "done"], 1, "unknown status"),
-        (["ticket", "set", "{t}", "--priority", "3", "--if-version", "1"], 5,
-         "changed by someone else"),
+        (
+            ["ticket", "set", "{t}", "--priority", "3", "--if-version", "1"],
+            5,
+            "changed by someone else",
+        ),
         (["ticket", "reply", "{t}"], 2, "--body"),
-        (["ticket", "reply", "{t}", "--body", "x", "--cc", "not-an-address"], 1,
-         "not an e-mail address"),
-        (["ticket", "new", "--kind", "request", "--channel", "Support", "--customer",
-          "stranger@example.org", "--subject", "S", "--body", "B"], 3, "tix contact add"),
+        (
+            ["ticket", "reply", "{t}", "--body", "x", "--cc", "not-an-address"],
+            1,
+            "not an e-mail address",
+        ),
+        (
+            [
+                "ticket",
+                "new",
+                "--kind",
+                "request",
+                "--channel",
+                "Support",
+                "--customer",
+                "stranger@example.org",
+                "--subject",
+                "S",
+                "--body",
+                "B",
+            ],
+            3,
+            "tix contact add",
+        ),
         (["ticket", "new", "--kind", "internal", "--subject", "S"], 2, "--owner"),
         (["ticket", "new", "--kind", "weird", "--subject", "S"], 2, "unknown kind"),
-        (["ticket", "new", "--kind", "internal", "--owner", "bob", "--subject", "S",
-          "--to", "a@b.example"], 2, "--to does not apply"),
+        (
+            [
+                "ticket",
+                "new",
+                "--kind",
+                "internal",
+                "--owner",
+                "bob",
+                "--subject",
+                "S",
+                "--to",
+                "a@b.example",
+            ],
+            2,
+            "--to does not apply",
+        ),
         (["ticket", "show", "{t}"], 4, "no access"),
     ],
 )
@@ -135,8 +269,9 @@ def test_bad_input_gives_one_line_and_changes_nothing(cli, ticket, args, code, m
 def test_errors_in_json_mode_are_json(cli, world) -> None:
     result = cli("ticket", "show", "4242", "--json")
     assert result.code == 3
-    assert result.json() == {"error": {"code": "not_found",
-                                       "message": "no ticket #4242: see `tix ticket list`"}}
+    assert result.json() == {
+        "error": {"code": "not_found", "message": "no ticket #4242: see `tix ticket list`"}
+    }
 
 
 def test_acting_as_nobody_is_refused(cli, world) -> None:

@@ -3,28 +3,45 @@ errors become exit codes and one-line messages."""
 
 from __future__ import annotations
 
+import os
 import sys
+from importlib import import_module
 from typing import Annotated
 
 import typer
 
 from tix import __version__
 from tix.cli import context
-from tix.cli.commands import account, admin, channel, contact, demo, group, ticket, user
 from tix.cli.output import ExitCode, error_line, state
 from tix.core.i18n import _
 
-app = typer.Typer(
-    name="tix",
-    help=_(
-        "tix — a helpdesk that lives in the terminal.\n\n"
-        "Tickets from mail, phone and the web, worked in a TUI or scripted from here. "
-        "Every command takes --json for scripts."
+#: Command groups: name -> (module, attribute, help). A command's module is imported
+#: only when that command runs: building every command's options takes ~2 ms each, so
+#: `tix --help` lists placeholders and `tix ticket ...` loads the ticket commands alone.
+GROUPS: dict[str, tuple[str, str, str]] = {
+    "db": ("tix.cli.commands.admin", "db_app", _("Upgrade or back up the database.")),
+    "user": ("tix.cli.commands.user", "app", _("Staff users (agents and admins).")),
+    "group": ("tix.cli.commands.group", "app", _("User groups; channels grant access to groups.")),
+    "channel": (
+        "tix.cli.commands.channel",
+        "app",
+        _("Channels: where tickets are handled and who sees them."),
     ),
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+    "contact": ("tix.cli.commands.contact", "app", _("Contacts: customers and suppliers.")),
+    "account": ("tix.cli.commands.account", "app", _("Mail accounts (IMAP in, SMTP out).")),
+    "ticket": ("tix.cli.commands.ticket", "app", _("Open, list, show and work tickets.")),
+}
+#: Single top-level commands: name -> (module, attribute of a Typer holding it, help).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": (
+        "tix.cli.commands.admin",
+        "app",
+        _("Create or upgrade the database, and make the first admin."),
+    ),
+    "demo": ("tix.cli.commands.demo", "app", _("Fill an empty database with a demo helpdesk.")),
+}
+#: Root options that take a value (the word after them is not a command).
+_VALUE_OPTIONS = ("--as", "--db")
 
 
 def _version(value: bool) -> None:
@@ -33,7 +50,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     as_login: Annotated[
         str | None,
@@ -68,15 +84,82 @@ def root(
     context.options.debug = debug
 
 
-app.add_typer(admin.app)
-app.add_typer(admin.db_app, name="db")
-app.add_typer(demo.app)
-app.add_typer(user.app, name="user")
-app.add_typer(group.app, name="group")
-app.add_typer(channel.app, name="channel")
-app.add_typer(contact.app, name="contact")
-app.add_typer(account.app, name="account")
-app.add_typer(ticket.app, name="ticket")
+def requested_command(argv: list[str]) -> str | None:
+    """The command word in ``argv`` (after the root options), if any."""
+    return _requested(argv)[0]
+
+
+def _requested(argv: list[str]) -> tuple[str | None, str | None]:
+    """The command word and the word after it (a group's sub-command), if any."""
+    skip = False
+    words: list[str] = []
+    for word in argv:
+        if skip:
+            skip = False
+        elif not words and word in _VALUE_OPTIONS:
+            skip = True
+        elif not word.startswith("-"):
+            words.append(word)
+            if len(words) == 2:
+                break
+        elif words:
+            break  # options of the command: no sub-command word follows
+    return (words[0] if words else None, words[1] if len(words) > 1 else None)
+
+
+def _only(group: typer.Typer, name: str | None) -> typer.Typer:
+    """``group`` with just the sub-command ``name`` (building each costs ~3 ms).
+
+    Without a known ``name`` (``tix ticket --help``, a typo) the whole group is kept,
+    so that help and "no such command" list every sub-command.
+    """
+    chosen = [
+        info for info in group.registered_commands
+        if info.name == name or (info.name is None and info.callback is not None
+                                 and info.callback.__name__.replace("_", "-") == name)
+    ]
+    if not chosen:
+        return group
+    slim = typer.Typer(no_args_is_help=True)
+    slim.registered_commands = chosen
+    slim.registered_groups = [g for g in group.registered_groups if g.name == name]
+    return slim
+
+
+def build_app(argv: list[str] | None = None, *, everything: bool = False) -> typer.Typer:
+    """The root app with the requested command loaded (``everything``: all of them)."""
+    app = typer.Typer(
+        name="tix",
+        help=_(
+            "tix — a helpdesk that lives in the terminal.\n\n"
+            "Tickets from mail, phone and the web, worked in a TUI or scripted from here. "
+            "Every command takes --json for scripts."
+        ),
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(root)
+    wanted, sub_command = _requested(argv if argv is not None else sys.argv[1:])
+    if everything:
+        wanted = sub_command = None
+    for name, (module, attribute, help_text) in GROUPS.items():
+        if everything or name == wanted:
+            group = getattr(import_module(module), attribute)
+            app.add_typer(_only(group, sub_command), name=name, help=help_text)
+        else:
+            app.add_typer(typer.Typer(), name=name, help=help_text)
+    for name, (module, attribute, help_text) in COMMANDS.items():
+        if everything or name == wanted:
+            app.add_typer(getattr(import_module(module), attribute))
+        else:
+            app.command(name, help=help_text)(_placeholder)
+    return app
+
+
+def _placeholder() -> None:
+    """Stands in for a command in the root's help; never runs."""
 
 
 def _exit_code(error: BaseException) -> ExitCode:
@@ -129,6 +212,8 @@ def run(argv: list[str] | None = None) -> int:
     from tix.core.errors import TixError
 
     state.json = False
+    # Shell completion needs every command; a normal run only the requested one.
+    app = build_app(argv, everything="_TIX_COMPLETE" in os.environ)
     try:
         result = app(args=argv, prog_name="tix", standalone_mode=False)
     except typer.Exit as done:

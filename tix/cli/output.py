@@ -50,7 +50,8 @@ JsonOption = Annotated[
     ),
 ]
 BodyOption = Annotated[
-    str | None, typer.Option("--body", help=_("The text (Markdown)."), show_default=False)
+    str | None,
+    typer.Option("--body", help=_("The text (Markdown)."), show_default=False, metavar="TEXT"),
 ]
 BodyFileOption = Annotated[
     str | None,

@@ -10,32 +10,56 @@ from tix.cli import context
 from tix.cli.output import JsonOption, emit, say, table
 from tix.core.i18n import _
 
-app = typer.Typer(help=_("Mail accounts (IMAP in, SMTP out)."), no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
-@app.command("add")
+@app.command(
+    "add",
+    help=_(
+        "Add a mail account (admins only). The password is never stored.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  tix account add support --address support@example.com --imap-host "
+        "imap.example.com --smtp-host smtp.example.com --password-env "
+        "SUPPORT_PASSWORD --channel Support"
+    ),
+)
 def add(
     name: Annotated[str, typer.Argument(help=_("Account name, e.g. support."))],
     address: Annotated[
         str, typer.Option("--address", help=_("The account's e-mail address."), metavar="ADDR")
     ],
     display_name: Annotated[
-        str, typer.Option("--display-name", help=_("Sender name, e.g. 'ACME Support'."))
+        str,
+        typer.Option("--display-name", help=_("Sender name, e.g. 'ACME Support'."), metavar="NAME"),
     ] = "",
-    imap_host: Annotated[str, typer.Option("--imap-host", help=_("IMAP server."))] = "",
+    imap_host: Annotated[
+        str, typer.Option("--imap-host", help=_("IMAP server."), metavar="HOST")
+    ] = "",
     imap_port: Annotated[
-        int | None, typer.Option("--imap-port", help=_("IMAP port (default by --tls)."))
+        int | None,
+        typer.Option("--imap-port", help=_("IMAP port (default by --tls)."), metavar="PORT"),
     ] = None,
     imap_user: Annotated[
-        str, typer.Option("--imap-user", help=_("IMAP login (default: the address)."))
+        str,
+        typer.Option("--imap-user", help=_("IMAP login (default: the address)."), metavar="USER"),
     ] = "",
-    imap_folder: Annotated[str, typer.Option("--imap-folder", help=_("Folder to read."))] = "INBOX",
-    smtp_host: Annotated[str, typer.Option("--smtp-host", help=_("SMTP server."))] = "",
+    imap_folder: Annotated[
+        str, typer.Option("--imap-folder", help=_("Folder to read."), metavar="FOLDER")
+    ] = "INBOX",
+    smtp_host: Annotated[
+        str, typer.Option("--smtp-host", help=_("SMTP server."), metavar="HOST")
+    ] = "",
     smtp_port: Annotated[
-        int | None, typer.Option("--smtp-port", help=_("SMTP port (default by --tls)."))
+        int | None,
+        typer.Option("--smtp-port", help=_("SMTP port (default by --tls)."), metavar="PORT"),
     ] = None,
     smtp_user: Annotated[
-        str, typer.Option("--smtp-user", help=_("SMTP login (empty: no authentication)."))
+        str,
+        typer.Option(
+            "--smtp-user", help=_("SMTP login (empty: no authentication)."), metavar="USER"
+        ),
     ] = "",
     password_env: Annotated[
         str, typer.Option("--password-env", help=_("Variable holding the password."), metavar="VAR")
@@ -44,16 +68,16 @@ def add(
         str, typer.Option("--password-cmd", help=_("Command printing the password."), metavar="CMD")
     ] = "",
     channel: Annotated[
-        str | None, typer.Option("--channel", help=_("Channel for new tickets from this account."))
+        str | None,
+        typer.Option(
+            "--channel", help=_("Channel for new tickets from this account."), metavar="CHANNEL"
+        ),
     ] = None,
-    tls: Annotated[str, typer.Option("--tls", help=_("ssl, starttls or none."))] = "ssl",
+    tls: Annotated[
+        str, typer.Option("--tls", help=_("ssl, starttls or none."), metavar="MODE")
+    ] = "ssl",
     json_output: JsonOption = False,
 ) -> None:
-    """Add a mail account (admins only). The password is never stored.
-
-    Example: tix account add support --address support@example.com --imap-host imap.example.com
-    --smtp-host smtp.example.com --password-env SUPPORT_PASSWORD --channel Support
-    """
     from tix.core.services import accounts, channels
     from tix.core.views import account_json
 
@@ -82,12 +106,11 @@ def add(
     emit(data, lambda: say(_("Added mail account {name}.").format(name=data["name"])))
 
 
-@app.command("list")
+@app.command(
+    "list",
+    help=_("List mail accounts.\n\n\b\nExample:\n  tix account list"),
+)
 def list_(json_output: JsonOption = False) -> None:
-    """List mail accounts.
-
-    Example: tix account list
-    """
     from tix.core.models import Channel
     from tix.core.services import accounts
     from tix.core.views import account_json

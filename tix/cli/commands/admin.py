@@ -12,25 +12,33 @@ from tix.cli.output import JsonOption, emit, say
 from tix.core.i18n import _
 
 app = typer.Typer()
-db_app = typer.Typer(help=_("Upgrade or back up the database."), no_args_is_help=True)
+db_app = typer.Typer(no_args_is_help=True)
 
 
-@app.command("init")
+@app.command(
+    "init",
+    help=_(
+        "Create or upgrade the database, and make the first admin; safe to run "
+        "again.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        '  tix init --admin anna --name "Anna Berg" --email anna@example.com'
+    ),
+)
 def init(
     admin: Annotated[
         str | None,
         typer.Option("--admin", help=_("Login of the first admin to create."), metavar="LOGIN"),
     ] = None,
-    name: Annotated[str | None, typer.Option("--name", help=_("The admin's full name."))] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help=_("The admin's full name."), metavar="NAME")
+    ] = None,
     email: Annotated[
         str | None, typer.Option("--email", help=_("The admin's e-mail address."), metavar="ADDR")
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Create or upgrade the database, and make the first admin; safe to run again.
-
-    Example: tix init --admin anna --name "Anna Berg" --email anna@example.com
-    """
     from tix.core.db import session_scope
     from tix.core.migrate import upgrade
     from tix.core.services import users
@@ -81,12 +89,11 @@ def init(
     emit(result, human)
 
 
-@db_app.command("upgrade")
+@db_app.command(
+    "upgrade",
+    help=_("Apply pending schema migrations.\n\n\b\nExample:\n  tix db upgrade"),
+)
 def db_upgrade(json_output: JsonOption = False) -> None:
-    """Apply pending schema migrations.
-
-    Example: tix db upgrade
-    """
     from tix.core.migrate import upgrade
 
     engine = context.engine(check=False)
@@ -101,19 +108,24 @@ def db_upgrade(json_output: JsonOption = False) -> None:
     )
 
 
-@db_app.command("backup")
+@db_app.command(
+    "backup",
+    help=_(
+        "Copy the database to FILE while tix keeps running.\n"
+        "\n"
+        "SQLite: an online backup into a new SQLite file. PostgreSQL: pg_dump in "
+        "its custom format (restore with pg_restore).\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  tix db backup /var/backups/tix-$(date +%F).db"
+    ),
+)
 def db_backup(
     target: Annotated[Path, typer.Argument(help=_("The file to write."), metavar="FILE")],
     force: Annotated[bool, typer.Option("--force", help=_("Overwrite FILE."))] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Copy the database to FILE while tix keeps running.
-
-    SQLite: an online backup into a new SQLite file. PostgreSQL: pg_dump in its
-    custom format (restore with pg_restore).
-
-    Example: tix db backup /var/backups/tix-$(date +%F).db
-    """
     from tix.core.backup import backup
 
     engine = context.engine()

@@ -10,9 +10,7 @@ from tix.cli import context
 from tix.cli.output import JsonOption, emit, say, table
 from tix.core.i18n import _
 
-app = typer.Typer(
-    help=_("Channels: where tickets are handled and who sees them."), no_args_is_help=True
-)
+app = typer.Typer(no_args_is_help=True)
 
 
 def _json(info: object) -> dict[str, object]:
@@ -26,7 +24,16 @@ def _json(info: object) -> dict[str, object]:
     }
 
 
-@app.command("add")
+@app.command(
+    "add",
+    help=_(
+        "Add a channel (admins only).\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  tix channel add Support --group Support --default-owner ben"
+    ),
+)
 def add(
     name: Annotated[str, typer.Argument(help=_("Channel name, e.g. Support."))],
     groups: Annotated[
@@ -45,10 +52,6 @@ def add(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Add a channel (admins only).
-
-    Example: tix channel add Support --group Support --default-owner ben
-    """
     from tix.core.services import channels, users
     from tix.core.services.channels import ChannelInfo
 
@@ -65,12 +68,17 @@ def add(
     emit(data, lambda: say(_("Added channel {name}.").format(name=data["name"])))
 
 
-@app.command("list")
+@app.command(
+    "list",
+    help=_(
+        "List channels with their groups and default owners.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  tix channel list --json"
+    ),
+)
 def list_(json_output: JsonOption = False) -> None:
-    """List channels with their groups and default owners.
-
-    Example: tix channel list --json
-    """
     from tix.core.services import channels
 
     with context.session() as session:

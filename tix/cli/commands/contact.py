@@ -10,16 +10,30 @@ from tix.cli import context
 from tix.cli.output import JsonOption, emit, say, table
 from tix.core.i18n import _
 
-app = typer.Typer(help=_("Contacts: customers and suppliers."), no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
-@app.command("add")
+@app.command(
+    "add",
+    help=_(
+        "Add a contact, or another address of a contact (--same-as).\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        '  tix contact add maria@kunde.de --name "Maria Roth" --org "Kunde GmbH"'
+    ),
+)
 def add(
     address: Annotated[str, typer.Argument(help=_("E-mail address."), metavar="ADDR")],
-    name: Annotated[str | None, typer.Option("--name", help=_("Full name."))] = None,
-    kind: Annotated[str, typer.Option("--kind", help=_("customer or supplier."))] = "customer",
+    name: Annotated[
+        str | None, typer.Option("--name", help=_("Full name."), metavar="NAME")
+    ] = None,
+    kind: Annotated[
+        str, typer.Option("--kind", help=_("customer or supplier."), metavar="KIND")
+    ] = "customer",
     org: Annotated[
-        str | None, typer.Option("--org", help=_("Organisation (made on first use)."))
+        str | None,
+        typer.Option("--org", help=_("Organisation (made on first use)."), metavar="ORG"),
     ] = None,
     same_as: Annotated[
         str | None,
@@ -29,10 +43,6 @@ def add(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Add a contact, or another address of a contact (--same-as).
-
-    Example: tix contact add maria@kunde.de --name "Maria Roth" --org "Kunde GmbH"
-    """
     from tix.core.services import contacts
     from tix.core.views import contact_json
 
@@ -59,18 +69,22 @@ def add(
     )
 
 
-@app.command("list")
+@app.command(
+    "list",
+    help=_("List contacts.\n\n\b\nExample:\n  tix contact list --search kunde.de"),
+)
 def list_(
     search: Annotated[
-        str | None, typer.Option("--search", help=_("Part of a name, address or organisation."))
+        str | None,
+        typer.Option(
+            "--search", help=_("Part of a name, address or organisation."), metavar="TEXT"
+        ),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help=_("At most this many."), min=1)] = 200,
+    limit: Annotated[
+        int, typer.Option("--limit", help=_("At most this many."), min=1, metavar="N")
+    ] = 200,
     json_output: JsonOption = False,
 ) -> None:
-    """List contacts.
-
-    Example: tix contact list --search kunde.de
-    """
     from tix.core.services import contacts
 
     with context.session() as session:

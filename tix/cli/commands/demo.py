@@ -13,19 +13,30 @@ from tix.core.i18n import _
 app = typer.Typer()
 
 
-@app.command("demo")
+@app.command(
+    "demo",
+    help=_(
+        "Fill an empty database with a demo company's helpdesk: six agents in "
+        "two groups, three channels, about fifty contacts and 200 tickets. You "
+        "become an admin agent.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  tix demo && tix ticket list --mine"
+    ),
+)
 def demo(
     tickets: Annotated[
-        int, typer.Option("--tickets", help=_("How many tickets to make."), min=1, max=5000)
+        int,
+        typer.Option(
+            "--tickets", help=_("How many tickets to make."), min=1, max=5000, metavar="N"
+        ),
     ] = 200,
-    seed: Annotated[int, typer.Option("--seed", help=_("Random seed (same seed, same data)."))] = 7,
+    seed: Annotated[
+        int, typer.Option("--seed", help=_("Random seed (same seed, same data)."), metavar="N")
+    ] = 7,
     json_output: JsonOption = False,
 ) -> None:
-    """Fill an empty database with a demo company's helpdesk: six agents in two groups,
-    three channels, about fifty contacts and 200 tickets. You become an admin agent.
-
-    Example: tix demo && tix ticket list --mine
-    """
     from tix.core.db import session_scope
     from tix.core.demo import build_demo
     from tix.core.migrate import upgrade

@@ -10,20 +10,19 @@ from tix.cli import context
 from tix.cli.output import JsonOption, emit, say, table
 from tix.core.i18n import _
 
-app = typer.Typer(help=_("User groups; channels grant access to groups."), no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 member_app = typer.Typer(help=_("Group members."), no_args_is_help=True)
 app.add_typer(member_app, name="member")
 
 
-@app.command("add")
+@app.command(
+    "add",
+    help=_("Add a group (admins only).\n\n\b\nExample:\n  tix group add Support"),
+)
 def add(
     name: Annotated[str, typer.Argument(help=_("Group name, e.g. Support."))],
     json_output: JsonOption = False,
 ) -> None:
-    """Add a group (admins only).
-
-    Example: tix group add Support
-    """
     from tix.core.services import users
 
     with context.session(write=True) as session:
@@ -32,16 +31,17 @@ def add(
     emit(data, lambda: say(_("Added group {name}.").format(name=data["name"])))
 
 
-@member_app.command("add")
+@member_app.command(
+    "add",
+    help=_(
+        "Put a user into a group (admins only).\n\n\b\nExample:\n  tix group member add Support ben"
+    ),
+)
 def member_add(
     group: Annotated[str, typer.Argument(help=_("The group."))],
     login: Annotated[str, typer.Argument(help=_("The user to add."))],
     json_output: JsonOption = False,
 ) -> None:
-    """Put a user into a group (admins only).
-
-    Example: tix group member add Support ben
-    """
     from tix.core.services import users
 
     with context.session(write=True) as session:
@@ -59,16 +59,21 @@ def member_add(
     )
 
 
-@member_app.command("remove")
+@member_app.command(
+    "remove",
+    help=_(
+        "Take a user out of a group (admins only).\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  tix group member remove Support ben"
+    ),
+)
 def member_remove(
     group: Annotated[str, typer.Argument(help=_("The group."))],
     login: Annotated[str, typer.Argument(help=_("The user to remove."))],
     json_output: JsonOption = False,
 ) -> None:
-    """Take a user out of a group (admins only).
-
-    Example: tix group member remove Support ben
-    """
     from tix.core.services import users
 
     with context.session(write=True) as session:
@@ -88,12 +93,11 @@ def member_remove(
     )
 
 
-@app.command("list")
+@app.command(
+    "list",
+    help=_("List groups and their members.\n\n\b\nExample:\n  tix group list"),
+)
 def list_(json_output: JsonOption = False) -> None:
-    """List groups and their members.
-
-    Example: tix group list
-    """
     from tix.core.services import users
 
     with context.session() as session:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from tix.core.models import Ticket, User
 
-app = typer.Typer(help=_("Open, list, show and work tickets."), no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 NumberArgument = Annotated[
     str, typer.Argument(help=_("Ticket number, e.g. 1042 or #1042."), metavar="N")
@@ -48,10 +48,30 @@ def _not_for(kind: str, **given: object) -> None:
             )
 
 
-@app.command("new")
+@app.command(
+    "new",
+    help=_(
+        "Open a ticket: internal, mail (sends the mail now) or request (taken "
+        "for a customer).\n"
+        "\n"
+        "\b\n"
+        "Examples:\n"
+        '  tix ticket new --kind internal --owner ben --subject "Printer jammed" '
+        '--body "Floor 2"\n'
+        "  tix ticket new --kind mail --account support --channel Support --to "
+        'kunde@example.com --subject "Your order" --body-file reply.md\n'
+        "  tix ticket new --kind request --channel Support --customer "
+        'kunde@example.com --subject "Call: invoice question" --body "Asked '
+        'about invoice 4711"'
+    ),
+)
 def new(
-    kind: Annotated[str, typer.Option("--kind", help=_("internal, mail or request."))],
-    subject: Annotated[str, typer.Option("--subject", help=_("Short description."))],
+    kind: Annotated[
+        str, typer.Option("--kind", help=_("internal, mail or request."), metavar="KIND")
+    ],
+    subject: Annotated[
+        str, typer.Option("--subject", help=_("Short description."), metavar="TEXT")
+    ],
     body: BodyOption = None,
     body_file: BodyFileOption = None,
     owner: Annotated[
@@ -59,10 +79,12 @@ def new(
         typer.Option("--owner", help=_("Owner (internal: required; else: you)."), metavar="LOGIN"),
     ] = None,
     channel: Annotated[
-        str | None, typer.Option("--channel", help=_("Channel (mail and request)."))
+        str | None,
+        typer.Option("--channel", help=_("Channel (mail and request)."), metavar="CHANNEL"),
     ] = None,
     account: Annotated[
-        str | None, typer.Option("--account", help=_("Mail account to send from (mail)."))
+        str | None,
+        typer.Option("--account", help=_("Mail account to send from (mail)."), metavar="ACCOUNT"),
     ] = None,
     to: Annotated[
         list[str] | None,
@@ -79,9 +101,12 @@ def new(
         typer.Option(
             "--customer-name",
             help=_("Name for a customer not yet known: adds the contact (request)."),
+            metavar="NAME",
         ),
     ] = None,
-    priority: Annotated[int, typer.Option("--priority", help=_("1 (low) to 9 (very high)."))] = 5,
+    priority: Annotated[
+        int, typer.Option("--priority", help=_("1 (low) to 9 (very high)."), metavar="1-9")
+    ] = 5,
     categories: Annotated[
         list[str] | None,
         typer.Option(
@@ -89,28 +114,18 @@ def new(
         ),
     ] = None,
     project: Annotated[
-        str | None, typer.Option("--project", help=_("Link to this project."))
+        str | None, typer.Option("--project", help=_("Link to this project."), metavar="PROJECT")
     ] = None,
     color: Annotated[
         str | None,
         typer.Option(
-            "--color", help=_("Color mark: red, orange, yellow, green, blue, purple or gray.")
+            "--color",
+            help=_("Color mark: red, orange, yellow, green, blue, purple or gray."),
+            metavar="COLOR",
         ),
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Open a ticket: internal, mail (sends the mail now) or request (taken for a customer).
-
-    Examples:
-
-      tix ticket new --kind internal --owner ben --subject "Printer jammed" --body "Floor 2"
-
-      tix ticket new --kind mail --account support --channel Support --to kunde@example.com
-      --subject "Your order" --body-file reply.md
-
-      tix ticket new --kind request --channel Support --customer kunde@example.com
-      --subject "Call: invoice question" --body "Asked about invoice 4711"
-    """
     from tix.core.services import accounts, channels, contacts, projects, tickets, users
 
     kind = kind.strip().lower()
@@ -189,7 +204,17 @@ def new(
     )
 
 
-@app.command("list")
+@app.command(
+    "list",
+    help=_(
+        "List the tickets you may see, last changed first.\n"
+        "\n"
+        "\b\n"
+        "Examples:\n"
+        "  tix ticket list --mine --status open --status waiting\n"
+        '  tix ticket list --search "invoice 4711" --json'
+    ),
+)
 def list_(
     mine: Annotated[bool, typer.Option("--mine", help=_("Only tickets you own."))] = False,
     status: Annotated[
@@ -202,20 +227,25 @@ def list_(
             metavar="S",
         ),
     ] = None,
-    channel: Annotated[str | None, typer.Option("--channel", help=_("Only this channel."))] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", help=_("Only this channel."), metavar="CHANNEL")
+    ] = None,
     owner: Annotated[
         str | None, typer.Option("--owner", help=_("Only tickets this user owns."), metavar="LOGIN")
     ] = None,
     category: Annotated[
         str | None, typer.Option("--category", help=_("Only this category."), metavar="C")
     ] = None,
-    project: Annotated[str | None, typer.Option("--project", help=_("Only this project."))] = None,
+    project: Annotated[
+        str | None, typer.Option("--project", help=_("Only this project."), metavar="PROJECT")
+    ] = None,
     customer: Annotated[
         str | None,
         typer.Option("--customer", help=_("Only this customer's tickets."), metavar="ADDR"),
     ] = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help=_("Only internal, mail or request tickets."))
+        str | None,
+        typer.Option("--kind", help=_("Only internal, mail or request tickets."), metavar="KIND"),
     ] = None,
     search: Annotated[
         str | None,
@@ -232,14 +262,6 @@ def list_(
     ] = 50,
     json_output: JsonOption = False,
 ) -> None:
-    """List the tickets you may see, last changed first.
-
-    Examples:
-
-      tix ticket list --mine --status open --status waiting
-
-      tix ticket list --search "invoice 4711" --json
-    """
     from tix.core.services import channels, contacts, projects, users
     from tix.core.views import TicketFilter, list_tickets
 
@@ -325,12 +347,17 @@ def _status_label(status: str) -> str:
     return labels.get(status, status)
 
 
-@app.command("show")
+@app.command(
+    "show",
+    help=_(
+        "Show a ticket with its first message and every activity.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  tix ticket show 1042"
+    ),
+)
 def show(number: NumberArgument, json_output: JsonOption = False) -> None:
-    """Show a ticket with its first message and every activity.
-
-    Example: tix ticket show 1042
-    """
     from tix.core.services import tickets
 
     with context.session() as session:
@@ -433,7 +460,18 @@ def _work(
     emit(data, lambda: say(messages[action].format(number=data["ticket"])))
 
 
-@app.command("reply")
+@app.command(
+    "reply",
+    help=_(
+        "Reply; on mail and request tickets the reply is e-mailed to the "
+        "customer.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        '  tix ticket reply 1042 --body "Thanks, the part is on its way." --cc '
+        "boss@kunde.de"
+    ),
+)
 def reply(
     number: NumberArgument,
     body: BodyOption = None,
@@ -448,28 +486,40 @@ def reply(
     bcc: BccOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Reply; on mail and request tickets the reply is e-mailed to the customer.
-
-    Example: tix ticket reply 1042 --body "Thanks, the part is on its way." --cc boss@kunde.de
-    """
     _work(number, "reply", body, body_file, to=to or [], cc=cc or [], bcc=bcc or [])
 
 
-@app.command("note")
+@app.command(
+    "note",
+    help=_(
+        "Add an internal note (never mailed, never shown to customers).\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        '  tix ticket note 1042 --body "Called back, waiting for the serial '
+        'number"'
+    ),
+)
 def note(
     number: NumberArgument,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Add an internal note (never mailed, never shown to customers).
-
-    Example: tix ticket note 1042 --body "Called back, waiting for the serial number"
-    """
     _work(number, "note", body, body_file)
 
 
-@app.command("solve")
+@app.command(
+    "solve",
+    help=_(
+        "Record the solution and mark the ticket solved (mailed to the customer "
+        "on mail and request tickets).\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        '  tix ticket solve 1042 --body "Replaced the fuser unit."'
+    ),
+)
 def solve(
     number: NumberArgument,
     body: BodyOption = None,
@@ -477,35 +527,47 @@ def solve(
     cc: CcOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Record the solution and mark the ticket solved (mailed to the customer on mail and
-    request tickets).
-
-    Example: tix ticket solve 1042 --body "Replaced the fuser unit."
-    """
     _work(number, "solve", body, body_file, cc=cc or [])
 
 
-@app.command("set")
+@app.command(
+    "set",
+    help=_(
+        "Change a ticket's fields; each change is recorded as an activity.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  tix ticket set 1042 --status waiting --owner ben --priority 7 "
+        "--add-category Hardware"
+    ),
+)
 def set_(
     number: NumberArgument,
     status: Annotated[
-        str | None, typer.Option("--status", help=_("new, open, waiting, solved or closed."))
+        str | None,
+        typer.Option("--status", help=_("new, open, waiting, solved or closed."), metavar="STATUS"),
     ] = None,
     channel: Annotated[
-        str | None, typer.Option("--channel", help=_("Move to this channel."))
+        str | None, typer.Option("--channel", help=_("Move to this channel."), metavar="CHANNEL")
     ] = None,
     owner: Annotated[
         str | None, typer.Option("--owner", help=_("Give to this user."), metavar="LOGIN")
     ] = None,
     priority: Annotated[
-        int | None, typer.Option("--priority", help=_("1 (low) to 9 (very high)."))
+        int | None, typer.Option("--priority", help=_("1 (low) to 9 (very high)."), metavar="1-9")
     ] = None,
-    subject: Annotated[str | None, typer.Option("--subject", help=_("New subject."))] = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", help=_("New subject."), metavar="TEXT")
+    ] = None,
     color: Annotated[
-        str | None, typer.Option("--color", help=_("Color mark, or none to remove it."))
+        str | None,
+        typer.Option("--color", help=_("Color mark, or none to remove it."), metavar="COLOR"),
     ] = None,
     project: Annotated[
-        str | None, typer.Option("--project", help=_("Link to this project, or none to unlink."))
+        str | None,
+        typer.Option(
+            "--project", help=_("Link to this project, or none to unlink."), metavar="PROJECT"
+        ),
     ] = None,
     add_categories: Annotated[
         list[str] | None,
@@ -528,10 +590,6 @@ def set_(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Change a ticket's fields; each change is recorded as an activity.
-
-    Example: tix ticket set 1042 --status waiting --owner ben --priority 7 --add-category Hardware
-    """
     from tix.core.services import channels, projects, tickets, users
 
     with context.session(write=True) as session:

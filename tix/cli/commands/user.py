@@ -13,24 +13,30 @@ from tix.core.i18n import _
 app = typer.Typer(help=_("Staff users (agents and admins)."), no_args_is_help=True)
 
 
-@app.command("add")
+@app.command(
+    "add",
+    help=_(
+        "Add a staff user (admins only).\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        '  tix user add ben --name "Ben Kurz" --email ben@example.com'
+    ),
+)
 def add(
     login: Annotated[str, typer.Argument(help=_("Login name, e.g. anna."))],
-    name: Annotated[str, typer.Option("--name", help=_("Full name."))],
+    name: Annotated[str, typer.Option("--name", help=_("Full name."), metavar="NAME")],
     email: Annotated[str, typer.Option("--email", help=_("E-mail address."), metavar="ADDR")],
     admin: Annotated[bool, typer.Option("--admin", help=_("Make the user an admin."))] = False,
     language: Annotated[
-        str, typer.Option("--language", help=_("en or de for notifications."))
+        str, typer.Option("--language", help=_("en or de for notifications."), metavar="LANG")
     ] = "",
     timezone: Annotated[
-        str, typer.Option("--timezone", help=_("IANA time zone, e.g. Europe/Berlin."))
+        str,
+        typer.Option("--timezone", help=_("IANA time zone, e.g. Europe/Berlin."), metavar="ZONE"),
     ] = "",
     json_output: JsonOption = False,
 ) -> None:
-    """Add a staff user (admins only).
-
-    Example: tix user add ben --name "Ben Kurz" --email ben@example.com
-    """
     from tix.core.services import users
     from tix.core.views import user_json
 
@@ -50,12 +56,11 @@ def add(
     emit(data, lambda: say(_("Added user {login}.").format(login=data["login"])))
 
 
-@app.command("list")
+@app.command(
+    "list",
+    help=_("List every user with their groups.\n\n\b\nExample:\n  tix user list --json"),
+)
 def list_(json_output: JsonOption = False) -> None:
-    """List every user with their groups.
-
-    Example: tix user list --json
-    """
     from tix.core.services import users
     from tix.core.views import user_json
 
