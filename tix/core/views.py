@@ -112,7 +112,7 @@ class Cursor:
     id: int
 
 
-def _row_query(session: Session, actor: User) -> Select[*tuple[Any, ...]]:
+def _row_query() -> Select[*tuple[Any, ...]]:
     owner = aliased(User)
     creator = aliased(User)
     creator_contact = aliased(Contact)
@@ -142,13 +142,10 @@ def _row_query(session: Session, actor: User) -> Select[*tuple[Any, ...]]:
         .outerjoin(creator, col(creator.id) == Ticket.creator_user_id)
         .outerjoin(creator_contact, col(creator_contact.id) == Ticket.creator_contact_id)
         .outerjoin(Project, col(Project.id) == Ticket.project_id)
-        .where(visible_tickets(session, actor))
     )
 
 
-def _filtered(
-    query: Select[*tuple[Any, ...]], actor: User, filters: TicketFilter
-) -> Select[*tuple[Any, ...]]:
+def _filtered(query: Select[int | None], actor: User, filters: TicketFilter) -> Select[int | None]:
     if filters.mine:
         query = query.where(col(Ticket.owner_id) == actor.id)
     if filters.statuses:
@@ -199,9 +196,12 @@ def list_tickets(
         raise Invalid(
             _("limit {limit} is out of range: use 1 to {max}").format(limit=limit, max=MAX_PAGE)
         )
-    query = _filtered(_row_query(session, actor), actor, filters)
+    # Two steps: the page's ids from the tickets table alone (its indexes decide the
+    # plan), then the joined rows for those ids. One joined query lets SQLite's planner
+    # start from a small joined table and sort all 100,000 tickets.
+    query = _filtered(select(col(Ticket.id)).where(visible_tickets(session, actor)), actor, filters)
     if filters.search:
-        rows = _search_page(session, query, filters.search, limit, after)
+        ids = _search_page(session, query, filters.search, limit, after)
     else:
         if after is not None and after.updated_at is not None:
             query = query.where(
@@ -211,23 +211,27 @@ def list_tickets(
                 )
             )
         query = query.order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc()).limit(limit)
-        rows = list(session.execute(query).all())
-    return _with_details(session, rows)
+        ids = [i for i in session.execute(query).scalars().all() if i is not None]
+    if not ids:
+        return []
+    position = {ticket_id: index for index, ticket_id in enumerate(ids)}
+    rows = session.execute(_row_query().where(col(Ticket.id).in_(ids))).all()
+    return _with_details(session, sorted(rows, key=lambda row: position[row[0]]))
 
 
 def _search_page(
-    session: Session, query: Select[*tuple[Any, ...]], text: str, limit: int, after: Cursor | None
-) -> list[Any]:
+    session: Session, query: Select[int | None], text: str, limit: int, after: Cursor | None
+) -> list[int]:
     """Walk the search matches in batches, keeping those the filters and access allow."""
-    found: list[Any] = []
+    found: list[int] = []
     batch: list[int] = []
 
     def flush() -> None:
         if batch:
             rows = session.execute(
                 query.where(col(Ticket.id).in_(batch)).order_by(col(Ticket.id).desc())
-            ).all()
-            found.extend(rows)
+            ).scalars()
+            found.extend(ticket_id for ticket_id in rows if ticket_id is not None)
             batch.clear()
 
     matches: Iterator[int] = search.matching_ticket_ids(
