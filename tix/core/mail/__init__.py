@@ -1,0 +1,1 @@
+"""Mail for tix: parsing raw messages (pure), and telling automatic mail from people's."""
