@@ -30,8 +30,9 @@ def tix_command() -> list[str]:
 
 def wall(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   check=True)
+    subprocess.run(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+    )
     return time.perf_counter() - start
 
 
@@ -40,12 +41,25 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=21)
     runs = parser.parse_args().runs
 
+    # pip compiles an installed package's bytecode; an editable checkout run with
+    # PYTHONDONTWRITEBYTECODE=1 would otherwise compile tix's sources on every start.
+    import compileall
+
+    compileall.compile_dir(str(Path(__file__).resolve().parent.parent / "tix"), quiet=1)
     folder = Path(tempfile.mkdtemp(prefix="tix-bench-"))
-    env = dict(os.environ, TIX_DATABASE_URL=f"sqlite:///{folder / 'bench.db'}", TIX_USER="bench",
-               TIX_DATA_DIR=str(folder))
+    env = dict(
+        os.environ,
+        TIX_DATABASE_URL=f"sqlite:///{folder / 'bench.db'}",
+        TIX_USER="bench",
+        TIX_DATA_DIR=str(folder),
+    )
     tix = tix_command()
-    subprocess.run([*tix, "init", "--admin", "bench", "--name", "Bench", "--email",
-                    "bench@example.com"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*tix, "init", "--admin", "bench", "--name", "Bench", "--email", "bench@example.com"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
     cases = {
         "python -c 'import typer'": [sys.executable, "-c", "import typer"],
@@ -55,7 +69,7 @@ def main() -> None:
         "tix ticket list --json (empty db)": [*tix, "ticket", "list", "--json"],
     }
     times: dict[str, list[float]] = {name: [] for name in cases}
-    for name, command in cases.items():  # warm the file cache once
+    for command in cases.values():  # warm the file cache once
         wall(command, env)
     for _ in range(runs):
         for name, command in cases.items():
@@ -75,8 +89,9 @@ def main() -> None:
         if name in budgets:
             floor, budget = budgets[name]
             verdict = "ok" if value / floor <= budget else "OVER"
-            print(f"{name:40} {value:8.1f} {floor:9.1f} {value / floor:6.2f} "
-                  f"{budget:6.2f}x {verdict}")
+            print(
+                f"{name:40} {value:8.1f} {floor:9.1f} {value / floor:6.2f} {budget:6.2f}x {verdict}"
+            )
         else:
             print(f"{name:40} {value:8.1f}   (floor)")
 

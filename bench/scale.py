@@ -30,24 +30,62 @@ from sqlalchemy import Engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tix.core import search  # noqa: E402
-from tix.core.db import make_engine, session_scope  # noqa: E402
-from tix.core.migrate import upgrade  # noqa: E402
-from tix.core.services import tickets as ticket_service  # noqa: E402
-from tix.core.services import users  # noqa: E402
-from tix.core.timeutil import zone  # noqa: E402
-from tix.core.views import TicketFilter, list_tickets, ticket_detail  # noqa: E402
+from tix.core import search
+from tix.core.db import make_engine, session_scope
+from tix.core.migrate import upgrade
+from tix.core.services import tickets as ticket_service
+from tix.core.services import users
+from tix.core.timeutil import zone
+from tix.core.views import TicketFilter, list_tickets, ticket_detail
 
 OUT = Path(__file__).resolve().parent / "out"
 RARE = "zyxomatic"
 COMMON = "bitte"
 BIG_TICKET_ACTIVITIES = 1000
-WORDS = (
-    "maschine presse fehler lieferung rechnung angebot termin wartung motor pumpe öl "
-    "sensor steuerung display update ersatzteil dichtung keilriemen schulung garantie "
-    "invoice order delivery broken noise please thanks regards urgent printer paper "
-    "montag dienstag freitag woche morgen heute gestern kunde auftrag nummer seriennummer"
-).split()
+WORDS = [
+    "maschine",
+    "presse",
+    "fehler",
+    "lieferung",
+    "rechnung",
+    "angebot",
+    "termin",
+    "wartung",
+    "motor",
+    "pumpe",
+    "öl",
+    "sensor",
+    "steuerung",
+    "display",
+    "update",
+    "ersatzteil",
+    "dichtung",
+    "keilriemen",
+    "schulung",
+    "garantie",
+    "invoice",
+    "order",
+    "delivery",
+    "broken",
+    "noise",
+    "please",
+    "thanks",
+    "regards",
+    "urgent",
+    "printer",
+    "paper",
+    "montag",
+    "dienstag",
+    "freitag",
+    "woche",
+    "morgen",
+    "heute",
+    "gestern",
+    "kunde",
+    "auftrag",
+    "nummer",
+    "seriennummer",
+]
 
 
 def build(engine: Engine, tickets: int, activities: int, seed: int = 1) -> None:
@@ -56,18 +94,20 @@ def build(engine: Engine, tickets: int, activities: int, seed: int = 1) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     sqlite = engine.dialect.name == "sqlite"
     with session_scope(engine, write=True) as session:
-        admin = users.add_user(session, None, login="admin", name="Admin",
-                               email="admin@example.com", is_admin=True)
-        agent = users.add_user(session, admin, login="agent", name="Agent",
-                               email="agent@example.com")
+        admin = users.add_user(
+            session, None, login="admin", name="Admin", email="admin@example.com", is_admin=True
+        )
+        agent = users.add_user(
+            session, admin, login="agent", name="Agent", email="agent@example.com"
+        )
         group = users.add_group(session, admin, name="Support")
         users.add_group_member(session, admin, group=group, user=agent)
         from tix.core.services import channels, contacts
 
-        channel = channels.add_channel(session, admin, name="Support", groups=[group],
-                                       default_owner=agent)
-        customer = contacts.add_contact(session, admin, address="kunde@example.com",
-                                        name="Kunde")
+        channel = channels.add_channel(
+            session, admin, name="Support", groups=[group], default_owner=agent
+        )
+        customer = contacts.add_contact(session, admin, address="kunde@example.com", name="Kunde")
         ids = (admin.id, agent.id, channel.id, customer.id)
     admin_id, agent_id, channel_id, customer_id = ids
 
@@ -105,15 +145,26 @@ def build(engine: Engine, tickets: int, activities: int, seed: int = 1) -> None:
         created = start + step * index
         subject = " ".join(rng.choices(WORDS, k=4)).capitalize()
         count = per_ticket[index]
-        ticket_rows.append({
-            "id": ticket_id, "number": 1000 + ticket_id, "kind": "mail",
-            "status": rng.choice(["new", "open", "open", "waiting", "solved", "closed"]),
-            "subject": subject, "priority": rng.randint(1, 9), "origin": "mail",
-            "channel_id": channel_id, "owner_id": agent_id, "customer_id": customer_id,
-            "creator_contact_id": customer_id, "version": count + 1, "activity_seq": count,
-            "created_at": created, "updated_at": created + timedelta(minutes=count),
-            "first_activity_id": None,
-        })
+        ticket_rows.append(
+            {
+                "id": ticket_id,
+                "number": 1000 + ticket_id,
+                "kind": "mail",
+                "status": rng.choice(["new", "open", "open", "waiting", "solved", "closed"]),
+                "subject": subject,
+                "priority": rng.randint(1, 9),
+                "origin": "mail",
+                "channel_id": channel_id,
+                "owner_id": agent_id,
+                "customer_id": customer_id,
+                "creator_contact_id": customer_id,
+                "version": count + 1,
+                "activity_seq": count,
+                "created_at": created,
+                "updated_at": created + timedelta(minutes=count),
+                "first_activity_id": None,
+            }
+        )
         search_rows.append({"rowid": search._rowid(ticket_id, 0), "text": subject})
         for seq in range(1, count + 1):
             words = rng.choices(WORDS, k=rng.randint(15, 40))
@@ -123,26 +174,34 @@ def build(engine: Engine, tickets: int, activities: int, seed: int = 1) -> None:
                 words.append(RARE)
                 rare_left -= 1
             body = " ".join(words)
-            activity_rows.append({
-                "ticket_id": ticket_id, "seq": seq,
-                "kind": "message" if seq == 1 else rng.choice(["reply", "note", "message"]),
-                "author_user_id": None if seq == 1 else agent_id,
-                "author_contact_id": customer_id if seq == 1 else None,
-                "created_at": created + timedelta(minutes=seq), "body": body,
-            })
+            activity_rows.append(
+                {
+                    "ticket_id": ticket_id,
+                    "seq": seq,
+                    "kind": "message" if seq == 1 else rng.choice(["reply", "note", "message"]),
+                    "author_user_id": None if seq == 1 else agent_id,
+                    "author_contact_id": customer_id if seq == 1 else None,
+                    "created_at": created + timedelta(minutes=seq),
+                    "body": body,
+                }
+            )
             search_rows.append({"rowid": search._rowid(ticket_id, seq), "text": body})
         if len(activity_rows) > 50_000:
             flush()
             print(f"  {ticket_id:,} tickets", end="\r", file=sys.stderr)
     flush()
     with engine.begin() as connection:
-        connection.execute(text("UPDATE counters SET value = :v WHERE name = 'ticket'"),
-                           {"v": 1000 + tickets})
+        connection.execute(
+            text("UPDATE counters SET value = :v WHERE name = 'ticket'"), {"v": 1000 + tickets}
+        )
         if not sqlite:
-            connection.execute(text(
-                "INSERT INTO ticket_search (ticket_id, document) "
-                "SELECT ticket_id, to_tsvector('simple', string_agg(body, ' ')) "
-                "FROM activities GROUP BY ticket_id"))
+            connection.execute(
+                text(
+                    "INSERT INTO ticket_search (ticket_id, document) "
+                    "SELECT ticket_id, to_tsvector('simple', string_agg(body, ' ')) "
+                    "FROM activities GROUP BY ticket_id"
+                )
+            )
             connection.execute(text("SELECT setval('tickets_id_seq', :v)"), {"v": tickets})
             connection.execute(text("ANALYZE"))
         else:
@@ -201,8 +260,11 @@ def main() -> None:
         began = time.perf_counter()
         upgrade(engine)
         build(engine, args.tickets, args.activities)
-        print(f"built {args.tickets:,} tickets / {args.activities:,} activities in "
-              f"{time.perf_counter() - began:.0f} s", file=sys.stderr)
+        print(
+            f"built {args.tickets:,} tickets / {args.activities:,} activities in "
+            f"{time.perf_counter() - began:.0f} s",
+            file=sys.stderr,
+        )
 
     big_number = 1000 + args.tickets // 2 + 1
     utc = zone("UTC")
@@ -214,22 +276,33 @@ def main() -> None:
             return list_tickets(session, agent, TicketFilter(), limit=50)
 
         def first_page_raw() -> object:
-            return session.execute(text(
-                "SELECT t.id, t.number, t.subject, t.status, t.priority, t.updated_at "
-                "FROM tickets t WHERE t.status != 'closed' "
-                "ORDER BY t.updated_at DESC, t.id DESC LIMIT 50")).all()
+            return session.execute(
+                text(
+                    "SELECT t.id, t.number, t.subject, t.status, t.priority, t.updated_at "
+                    "FROM tickets t WHERE t.status != 'closed' "
+                    "ORDER BY t.updated_at DESC, t.id DESC LIMIT 50"
+                )
+            ).all()
 
         def searching(word: str) -> Callable[[], object]:
             return lambda: list_tickets(session, agent, TicketFilter(search=word), limit=50)
 
         def searching_raw(word: str) -> Callable[[], object]:
             if sqlite:
-                return lambda: session.execute(text(
-                    "SELECT DISTINCT rowid >> 24 FROM search_index WHERE search_index MATCH :w "
-                    "ORDER BY rowid DESC LIMIT 50"), {"w": word}).all()
-            return lambda: session.execute(text(
-                "SELECT ticket_id FROM ticket_search WHERE document @@ "
-                "to_tsquery('simple', :w) ORDER BY ticket_id DESC LIMIT 50"), {"w": word}).all()
+                return lambda: session.execute(
+                    text(
+                        "SELECT DISTINCT rowid >> 24 FROM search_index WHERE search_index MATCH :w "
+                        "ORDER BY rowid DESC LIMIT 50"
+                    ),
+                    {"w": word},
+                ).all()
+            return lambda: session.execute(
+                text(
+                    "SELECT ticket_id FROM ticket_search WHERE document @@ "
+                    "to_tsquery('simple', :w) ORDER BY ticket_id DESC LIMIT 50"
+                ),
+                {"w": word},
+            ).all()
 
         def show() -> object:
             ticket = ticket_service.get_ticket(session, agent, big_number)
@@ -237,12 +310,22 @@ def main() -> None:
             return ticket_detail(session, agent, ticket, utc)
 
         def show_raw() -> object:
-            return session.execute(text(
-                "SELECT a.* FROM activities a JOIN tickets t ON t.id = a.ticket_id "
-                "WHERE t.number = :n ORDER BY a.seq"), {"n": big_number}).all()
+            return session.execute(
+                text(
+                    "SELECT a.* FROM activities a JOIN tickets t ON t.id = a.ticket_id "
+                    "WHERE t.number = :n ORDER BY a.seq"
+                ),
+                {"n": big_number},
+            ).all()
 
-        assert len(ticket_detail(session, agent, ticket_service.get_ticket(
-            session, agent, big_number), utc)["activities"]) == BIG_TICKET_ACTIVITIES
+        assert (
+            len(
+                ticket_detail(
+                    session, agent, ticket_service.get_ticket(session, agent, big_number), utc
+                )["activities"]
+            )
+            == BIG_TICKET_ACTIVITIES
+        )
         found_rare = len(searching(RARE)())  # type: ignore[arg-type]
         cases = [
             ("first page of the list", first_page, first_page_raw, 50),
@@ -251,8 +334,10 @@ def main() -> None:
             ("show a ticket with 1,000 activities", show, show_raw, 100),
         ]
         backend = "SQLite" if sqlite else "PostgreSQL"
-        print(f"{backend}, {args.tickets:,} tickets / {args.activities:,} activities "
-              f"(median of 15, ms)")
+        print(
+            f"{backend}, {args.tickets:,} tickets / {args.activities:,} activities "
+            f"(median of 15, ms)"
+        )
         print(f"{'operation':40} {'tix':>8} {'raw SQL':>8} {'budget':>7}")
         for name, action, raw, budget in cases:
             measured, floor = median_ms(action), median_ms(raw)

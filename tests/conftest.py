@@ -147,26 +147,37 @@ def world(engine: Engine) -> World:
     from tix.core.services import accounts, channels, contacts, users
 
     with session_scope(engine, write=True) as session:
-        anna = users.add_user(session, None, login="anna", name="Anna Admin",
-                              email="anna@tix.test", is_admin=True)
-        bob = users.add_user(session, anna, login="bob", name="Bob Support",
-                             email="bob@tix.test")
-        carl = users.add_user(session, anna, login="carl", name="Carl Sales",
-                              email="carl@tix.test")
-        dora = users.add_user(session, anna, login="dora", name="Dora Nogroup",
-                              email="dora@tix.test")
+        anna = users.add_user(
+            session, None, login="anna", name="Anna Admin", email="anna@tix.test", is_admin=True
+        )
+        bob = users.add_user(session, anna, login="bob", name="Bob Support", email="bob@tix.test")
+        carl = users.add_user(session, anna, login="carl", name="Carl Sales", email="carl@tix.test")
+        dora = users.add_user(
+            session, anna, login="dora", name="Dora Nogroup", email="dora@tix.test"
+        )
         support_group = users.add_group(session, anna, name="Support")
         sales_group = users.add_group(session, anna, name="Sales")
         users.add_group_member(session, anna, group=support_group, user=bob)
         users.add_group_member(session, anna, group=sales_group, user=carl)
-        support = channels.add_channel(session, anna, name="Support", groups=[support_group],
-                                       default_owner=bob)
+        support = channels.add_channel(
+            session, anna, name="Support", groups=[support_group], default_owner=bob
+        )
         sales = channels.add_channel(session, anna, name="Sales", groups=[sales_group])
-        account = accounts.add_account(session, anna, name="support",
-                                       address="support@tix.test", display_name="tix Support",
-                                       channel=support)
-        customer = contacts.add_contact(session, anna, address="kunde@example.com",
-                                        name="Karla Kunde", organization="Kunde GmbH")
+        account = accounts.add_account(
+            session,
+            anna,
+            name="support",
+            address="support@tix.test",
+            display_name="tix Support",
+            channel=support,
+        )
+        customer = contacts.add_contact(
+            session,
+            anna,
+            address="kunde@example.com",
+            name="Karla Kunde",
+            organization="Kunde GmbH",
+        )
         ids = [x.id for x in (anna, bob, carl, dora, support, sales, account, customer)]
     assert all(isinstance(i, int) for i in ids)
     return World(engine, *ids)  # type: ignore[arg-type]
@@ -185,8 +196,9 @@ class CliResult:
 class Cli:
     """Runs ``tix`` in this process, as a script would, against the test database."""
 
-    def __init__(self, db_url: str, capsys: pytest.CaptureFixture[str],
-                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         self.db_url = db_url
         self.capsys = capsys
         monkeypatch.setenv("TIX_DATABASE_URL", db_url)

@@ -74,8 +74,9 @@ def test_a_failed_transaction_leaves_nothing_behind(world) -> None:
     from tix.core.services import users
 
     with pytest.raises(RuntimeError), session_scope(world.engine, write=True) as session:
-        users.add_user(session, world.user(session, "admin"), login="eve", name="Eve",
-                       email="eve@tix.test")
+        users.add_user(
+            session, world.user(session, "admin"), login="eve", name="Eve", email="eve@tix.test"
+        )
         raise RuntimeError("boom")
     with session_scope(world.engine) as session:
         assert users.find_user(session, "eve") is None

@@ -23,8 +23,11 @@ def internal(world) -> int:
     """An internal ticket from bob to carl."""
     with session_scope(world.engine, write=True) as session:
         ticket = tickets.open_internal_ticket(
-            session, world.user(session, "bob"), owner=world.user(session, "carl"),
-            subject="Vacation cover", body="Secret staffing matter",
+            session,
+            world.user(session, "bob"),
+            owner=world.user(session, "carl"),
+            subject="Vacation cover",
+            body="Secret staffing matter",
         )
         return ticket.number
 
@@ -37,9 +40,8 @@ def test_internal_tickets_are_invisible_to_a_third_user(world, internal: int) ->
     for outsider in ("dora", "admin"):
         assert internal not in _numbers(world, outsider)
         assert internal not in _numbers(world, outsider, search="staffing")
-        with session_scope(world.engine) as session:
-            with pytest.raises(Forbidden):
-                tickets.get_ticket(session, world.user(session, outsider), internal)
+        with session_scope(world.engine) as session, pytest.raises(Forbidden):
+            tickets.get_ticket(session, world.user(session, outsider), internal)
 
 
 def test_internal_tickets_refuse_watchers_a_way_in(world, internal: int) -> None:
@@ -57,8 +59,12 @@ def _request(world, channel: str, owner: str | None = None) -> int:
     with session_scope(world.engine, write=True) as session:
         customer = contacts.find_contact(session, "kunde@example.com")
         ticket = tickets.open_request_ticket(
-            session, world.user(session, "admin"), channel=world.channel(session, channel),
-            customer=customer, subject=f"Call about {channel}", body="Please call back",
+            session,
+            world.user(session, "admin"),
+            channel=world.channel(session, channel),
+            customer=customer,
+            subject=f"Call about {channel}",
+            body="Please call back",
             owner=world.user(session, owner) if owner else None,
         )
         return ticket.number

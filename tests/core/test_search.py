@@ -19,8 +19,9 @@ def corpus(world) -> dict[str, int]:
         support = world.channel(session, "support")
 
         def request(key: str, subject: str, body: str) -> tickets.Ticket:
-            ticket = tickets.open_request_ticket(session, admin, channel=support,
-                                                 customer=customer, subject=subject, body=body)
+            ticket = tickets.open_request_ticket(
+                session, admin, channel=support, customer=customer, subject=subject, body=body
+            )
             made[key] = ticket.number
             return ticket
 
@@ -66,15 +67,21 @@ def test_results_are_newest_first_and_page_by_cursor(world) -> None:
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
         made = [
-            tickets.open_internal_ticket(session, admin, owner=admin, subject=f"Common {i}",
-                                         body="shared word").number
+            tickets.open_internal_ticket(
+                session, admin, owner=admin, subject=f"Common {i}", body="shared word"
+            ).number
             for i in range(5)
         ]
     with session_scope(world.engine) as session:
         admin = world.user(session, "admin")
         first = list_tickets(session, admin, TicketFilter(search="shared"), limit=2)
-        rest = list_tickets(session, admin, TicketFilter(search="shared"), limit=10,
-                            after=cursor_of(first[-1], searching=True))
+        rest = list_tickets(
+            session,
+            admin,
+            TicketFilter(search="shared"),
+            limit=10,
+            after=cursor_of(first[-1], searching=True),
+        )
     assert [row.number for row in first + rest] == sorted(made, reverse=True)
 
 
@@ -86,8 +93,9 @@ def test_search_respects_access(world, corpus) -> None:
 def test_search_combines_with_filters(world, corpus) -> None:
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
-        tickets.change_ticket(session, admin, ticket=tickets.find_ticket(session, corpus["pump"]),
-                              status="closed")
+        tickets.change_ticket(
+            session, admin, ticket=tickets.find_ticket(session, corpus["pump"]), status="closed"
+        )
     assert _search(world, "pumpe") == []  # closed tickets are hidden by default
     assert _search(world, "pumpe", all_statuses=True) == [corpus["pump"]]
 
@@ -95,9 +103,12 @@ def test_search_combines_with_filters(world, corpus) -> None:
 def test_a_changed_subject_is_found_by_its_new_words_only(world, corpus) -> None:
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
-        tickets.change_ticket(session, admin,
-                              ticket=tickets.find_ticket(session, corpus["invoice"]),
-                              subject="Rechnungsfrage")
+        tickets.change_ticket(
+            session,
+            admin,
+            ticket=tickets.find_ticket(session, corpus["invoice"]),
+            subject="Rechnungsfrage",
+        )
     assert _search(world, "rechnungsfrage") == [corpus["invoice"]]
     assert _search(world, "question") == []
 

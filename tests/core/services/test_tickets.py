@@ -11,8 +11,8 @@ from tix.core.db import session_scope
 from tix.core.errors import Conflict, Invalid, NotFound
 from tix.core.models import Activity, MailAccount, OutboxMessage, Ticket
 from tix.core.services import contacts, projects, tickets
-from tix.core.views import ticket_detail
 from tix.core.timeutil import zone
+from tix.core.views import ticket_detail
 
 UTC_ZONE = zone("UTC")
 
@@ -31,10 +31,17 @@ def test_a_mail_ticket_sends_its_first_mail_at_once(world) -> None:
     with session_scope(world.engine, write=True) as session:
         bob = world.user(session, "bob")
         ticket = tickets.open_mail_ticket(
-            session, bob, account=session.get(MailAccount, world.account),
-            channel=world.channel(session, "support"), to=["Neu Kunde <neu@kunde.example>"],
-            cc=["chef@kunde.example"], bcc=["archiv@tix.test"], subject="Your quote",
-            body="Here is the quote.", priority=7, categories=["Sales", "Quote"],
+            session,
+            bob,
+            account=session.get(MailAccount, world.account),
+            channel=world.channel(session, "support"),
+            to=["Neu Kunde <neu@kunde.example>"],
+            cc=["chef@kunde.example"],
+            bcc=["archiv@tix.test"],
+            subject="Your quote",
+            body="Here is the quote.",
+            priority=7,
+            categories=["Sales", "Quote"],
         )
         number = ticket.number
         queued = session.execute(select(OutboxMessage)).scalars().all()
@@ -61,8 +68,12 @@ def test_a_request_ticket_records_the_call_and_mails_only_the_replies(world) -> 
         admin = world.user(session, "admin")
         customer = contacts.find_contact(session, "kunde@example.com")
         ticket = tickets.open_request_ticket(
-            session, admin, channel=world.channel(session, "support"), customer=customer,
-            subject="Call: printer", body="Customer called: printer broken",
+            session,
+            admin,
+            channel=world.channel(session, "support"),
+            customer=customer,
+            subject="Call: printer",
+            body="Customer called: printer broken",
         )
         assert _count(session, OutboxMessage) == 0
         tickets.reply_to_ticket(session, admin, ticket=ticket, body="We will send a technician.")
@@ -79,18 +90,28 @@ def test_replies_thread_to_the_customers_last_mail(world) -> None:
     with session_scope(world.engine, write=True) as session:
         customer = contacts.find_contact(session, "kunde@example.com")
         ticket = tickets.open_customer_ticket(
-            session, customer, channel=world.channel(session, "support"), subject="Help",
+            session,
+            customer,
+            channel=world.channel(session, "support"),
+            subject="Help",
             body="My machine is broken",
-            mail=tickets.MailFacts(message_id="first@kunde.example",
-                                   mail_from="Karla <karla.privat@kunde.example>"),
+            mail=tickets.MailFacts(
+                message_id="first@kunde.example", mail_from="Karla <karla.privat@kunde.example>"
+            ),
         )
         assert ticket.status == "new" and ticket.owner_id == world.bob
         bob = world.user(session, "bob")
         tickets.reply_to_ticket(session, bob, ticket=ticket, body="Which machine?")
         tickets.add_customer_message(
-            session, customer, ticket=ticket, body="The big one",
-            mail=tickets.MailFacts(message_id="second@kunde.example",
-                                   in_reply_to="x", mail_from="karla.privat@kunde.example"),
+            session,
+            customer,
+            ticket=ticket,
+            body="The big one",
+            mail=tickets.MailFacts(
+                message_id="second@kunde.example",
+                in_reply_to="x",
+                mail_from="karla.privat@kunde.example",
+            ),
         )
         tickets.reply_to_ticket(session, bob, ticket=ticket, body="On our way.")
         mails = session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
@@ -107,9 +128,12 @@ def test_notes_are_never_mailed_and_solutions_solve(world) -> None:
     with session_scope(world.engine, write=True) as session:
         customer = contacts.find_contact(session, "kunde@example.com")
         ticket = tickets.open_customer_ticket(
-            session, customer, channel=world.channel(session, "support"), subject="Help",
-            body="Broken", mail=tickets.MailFacts(message_id="m1@kunde.example",
-                                                  mail_from="kunde@example.com"),
+            session,
+            customer,
+            channel=world.channel(session, "support"),
+            subject="Help",
+            body="Broken",
+            mail=tickets.MailFacts(message_id="m1@kunde.example", mail_from="kunde@example.com"),
         )
         bob = world.user(session, "bob")
         tickets.add_note(session, bob, ticket=ticket, body="internal remark")
@@ -121,10 +145,16 @@ def test_notes_are_never_mailed_and_solutions_solve(world) -> None:
         tickets.add_customer_message(session, customer, ticket=ticket, body="Still broken!")
         assert ticket.status == "open"
         number = ticket.number
-    kinds = [(a["kind"], a.get("field"), a.get("new")) for a in _detail(world, number)["activities"]]
+    kinds = [
+        (a["kind"], a.get("field"), a.get("new")) for a in _detail(world, number)["activities"]
+    ]
     assert kinds == [
-        ("message", None, None), ("note", None, None), ("solution", None, None),
-        ("change", "status", "solved"), ("message", None, None), ("change", "status", "open"),
+        ("message", None, None),
+        ("note", None, None),
+        ("solution", None, None),
+        ("change", "status", "solved"),
+        ("message", None, None),
+        ("change", "status", "open"),
     ]
 
 
@@ -136,8 +166,12 @@ def test_the_first_message_replaces_the_subject_and_is_pinned(world) -> None:
         tickets.add_note(session, bob, ticket=ticket, body="a note is no message")
         assert ticket.first_activity_id is None
         first = tickets.append_activity(
-            session, ticket, kind=tickets.ActivityKind.REPLY, author=bob,
-            body="The printer on floor 2 is jammed", subject="Printer jammed on floor 2",
+            session,
+            ticket,
+            kind=tickets.ActivityKind.REPLY,
+            author=bob,
+            body="The printer on floor 2 is jammed",
+            subject="Printer jammed on floor 2",
         )
         tickets.reply_to_ticket(session, admin, ticket=ticket, body="Thanks")
         number, first_id = ticket.number, first.id
@@ -145,9 +179,12 @@ def test_the_first_message_replaces_the_subject_and_is_pinned(world) -> None:
     assert data["subject"] == "Printer jammed on floor 2"
     assert data["first_message"]["id"] == first_id
     assert data["first_message"]["body"] == "The printer on floor 2 is jammed"
-    change = [a for a in data["activities"] if a["kind"] == "change"][0]
+    change = next(a for a in data["activities"] if a["kind"] == "change")
     assert (change["field"], change["old"], change["new"]) == (
-        "subject", "Placeholder", "Printer jammed on floor 2")
+        "subject",
+        "Placeholder",
+        "Printer jammed on floor 2",
+    )
 
 
 def test_changes_are_recorded_with_old_and_new_values(world) -> None:
@@ -156,22 +193,43 @@ def test_changes_are_recorded_with_old_and_new_values(world) -> None:
         projects.add_project(session, admin, name="Hall 3")
         customer = contacts.find_contact(session, "kunde@example.com")
         ticket = tickets.open_request_ticket(
-            session, admin, channel=world.channel(session, "support"), customer=customer,
-            subject="Call", body="Called", categories=["Phone"],
+            session,
+            admin,
+            channel=world.channel(session, "support"),
+            customer=customer,
+            subject="Call",
+            body="Called",
+            categories=["Phone"],
         )
         tickets.change_ticket(
-            session, admin, ticket=ticket, status="waiting", channel=world.channel(session, "sales"),
-            owner=world.user(session, "carl"), priority=9, subject="Call back", color="red",
-            project=projects.get_project(session, "hall 3"), add_categories=["Urgent"],
+            session,
+            admin,
+            ticket=ticket,
+            status="waiting",
+            channel=world.channel(session, "sales"),
+            owner=world.user(session, "carl"),
+            priority=9,
+            subject="Call back",
+            color="red",
+            project=projects.get_project(session, "hall 3"),
+            add_categories=["Urgent"],
             remove_categories=["phone"],
         )
         number = ticket.number
     data = _detail(world, number)
-    changes = {(a["field"], a["old"], a["new"]) for a in data["activities"] if a["kind"] == "change"}
+    changes = {
+        (a["field"], a["old"], a["new"]) for a in data["activities"] if a["kind"] == "change"
+    }
     assert changes == {
-        ("status", "open", "waiting"), ("channel", "Support", "Sales"), ("owner", "anna", "carl"),
-        ("priority", "5", "9"), ("subject", "Call", "Call back"), ("color", None, "red"),
-        ("project", None, "Hall 3"), ("category", None, "Urgent"), ("category", "Phone", None),
+        ("status", "open", "waiting"),
+        ("channel", "Support", "Sales"),
+        ("owner", "anna", "carl"),
+        ("priority", "5", "9"),
+        ("subject", "Call", "Call back"),
+        ("color", None, "red"),
+        ("project", None, "Hall 3"),
+        ("category", None, "Urgent"),
+        ("category", "Phone", None),
     }
     assert data["categories"] == ["Urgent"] and data["project"] == "Hall 3"
     assert {w["user"] for w in data["watchers"]} == {"anna", "carl"}  # the new owner watches
@@ -202,8 +260,9 @@ def test_bad_changes_change_nothing(world, changes: dict, message: str) -> None:
         number, version = ticket.number, ticket.version
     with pytest.raises(Invalid, match=message), session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
-        tickets.change_ticket(session, admin, ticket=tickets.get_ticket(session, admin, number),
-                              **changes)
+        tickets.change_ticket(
+            session, admin, ticket=tickets.get_ticket(session, admin, number), **changes
+        )
     data = _detail(world, number)
     assert data["status"] == "open" and data["priority"] == 5 and data["subject"] == "Keep me"
     assert data["version"] == version and data["activities"] == []
@@ -223,9 +282,11 @@ def test_bad_new_tickets_write_nothing(world, arguments: dict, error: type, mess
     values.update(arguments)
     with pytest.raises(error, match=message), session_scope(world.engine, write=True) as session:
         tickets.open_mail_ticket(
-            session, world.user(session, "bob"),
+            session,
+            world.user(session, "bob"),
             account=session.get(MailAccount, world.account),
-            channel=world.channel(session, "support"), **values,
+            channel=world.channel(session, "support"),
+            **values,
         )
     with session_scope(world.engine) as session:
         assert _count(session, Ticket) == 0
@@ -247,14 +308,25 @@ def test_a_change_based_on_a_stale_read_is_a_conflict(world) -> None:
         number, seen_by_a = ticket.number, ticket.version
     with session_scope(world.engine, write=True) as session:  # B
         admin = world.user(session, "admin")
-        tickets.change_ticket(session, admin, ticket=tickets.get_ticket(session, admin, number),
-                              priority=8, expected_version=seen_by_a)
-    with pytest.raises(Conflict, match="changed by someone else"), session_scope(
-        world.engine, write=True
-    ) as session:  # A, with what it saw
+        tickets.change_ticket(
+            session,
+            admin,
+            ticket=tickets.get_ticket(session, admin, number),
+            priority=8,
+            expected_version=seen_by_a,
+        )
+    with (
+        pytest.raises(Conflict, match="changed by someone else"),
+        session_scope(world.engine, write=True) as session,
+    ):  # A, with what it saw
         admin = world.user(session, "admin")
-        tickets.change_ticket(session, admin, ticket=tickets.get_ticket(session, admin, number),
-                              priority=2, expected_version=seen_by_a)
+        tickets.change_ticket(
+            session,
+            admin,
+            ticket=tickets.get_ticket(session, admin, number),
+            priority=2,
+            expected_version=seen_by_a,
+        )
     assert _detail(world, number)["priority"] == 8
 
 
@@ -271,7 +343,7 @@ def test_concurrent_writers_do_not_lose_updates(world) -> None:
                 admin = world.user(session, "admin")
                 ticket = tickets.get_ticket(session, admin, number)
                 tickets.add_note(session, admin, ticket=ticket, body=f"note {index}")
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
@@ -295,11 +367,12 @@ def test_ticket_numbers_stay_unique_under_concurrent_creation(world) -> None:
             for _ in range(5):
                 with session_scope(world.engine, write=True) as session:
                     admin = world.user(session, "admin")
-                    ticket = tickets.open_internal_ticket(session, admin, owner=admin,
-                                                          subject="Race")
+                    ticket = tickets.open_internal_ticket(
+                        session, admin, owner=admin, subject="Race"
+                    )
                     with lock:
                         numbers.append(ticket.number)
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=create) for _ in range(6)]
@@ -315,12 +388,14 @@ def test_ticket_numbers_stay_unique_under_concurrent_creation(world) -> None:
 def test_internal_tickets_have_no_channel_and_send_no_mail(world) -> None:
     with session_scope(world.engine, write=True) as session:
         bob, carl = world.user(session, "bob"), world.user(session, "carl")
-        ticket = tickets.open_internal_ticket(session, bob, owner=carl, subject="Lunch",
-                                              body="Pizza?")
+        ticket = tickets.open_internal_ticket(
+            session, bob, owner=carl, subject="Lunch", body="Pizza?"
+        )
         tickets.reply_to_ticket(session, carl, ticket=ticket, body="Yes")
         assert _count(session, OutboxMessage) == 0
         with pytest.raises(Invalid, match="internal"):
-            tickets.change_ticket(session, bob, ticket=ticket,
-                                  channel=world.channel(session, "support"))
+            tickets.change_ticket(
+                session, bob, ticket=ticket, channel=world.channel(session, "support")
+            )
         with pytest.raises(Invalid, match="never mailed"):
             tickets.reply_to_ticket(session, bob, ticket=ticket, body="x", cc=["a@b.example"])
