@@ -1,0 +1,64 @@
+"""The catalogues: every text has a German translation, and the compiled files are current."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE = ROOT / "tix" / "locale"
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def _catalog(language: str):
+    with open(LOCALE / language / "LC_MESSAGES" / "tix.po", "rb") as handle:
+        return read_po(handle)
+
+
+def _source_messages() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        ROOT / "tix", keywords={"_": None, "ngettext": (1, 2)}, method_map=[("**.py", "python")]
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_text_in_the_code_has_a_german_translation() -> None:
+    german = _catalog("de")
+    translated = {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in german if m.id}
+    missing = sorted(m for m in _source_messages() if not translated.get(m))
+    assert missing == [], "run scripts/i18n and translate: " + "; ".join(missing[:5])
+
+
+def test_translations_keep_their_placeholders() -> None:
+    for message in _catalog("de"):
+        if message.id and isinstance(message.id, str) and message.string:
+            assert sorted(PLACEHOLDER.findall(message.id)) == sorted(
+                PLACEHOLDER.findall(message.string)
+            ), message.id
+
+
+def test_compiled_catalogues_match_their_sources() -> None:
+    for language in ("en", "de"):
+        source = {m.id: m.string for m in _catalog(language) if m.id and m.string}
+        with open(LOCALE / language / "LC_MESSAGES" / "tix.mo", "rb") as handle:
+            compiled = {m.id: m.string for m in read_mo(handle) if m.id and m.string}
+        assert compiled == source, f"{language}: run scripts/i18n to compile"
+
+
+def test_the_cli_speaks_german(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tix", "ticket", "show", "1"],
+        capture_output=True, text=True, check=False,
+        env={"TIX_LANG": "de", "TIX_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 1
+    assert "ist nicht initialisiert" in result.stderr, result.stderr
