@@ -110,3 +110,34 @@ def test_postgres_backup_uses_pg_dump(tmp_path: Path, postgres_server) -> None:
     assert backup(engine, target) > 0
     assert target.read_bytes().startswith(b"PGDMP")
     engine.dispose()
+
+
+def test_a_database_of_the_previous_release_upgrades_with_its_data(empty_db_url: str) -> None:
+    """A 0001 database (the first release) with a user and a ticket reaches the head."""
+    engine = make_engine(empty_db_url)
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (login, name, email, is_admin, active, language, timezone, "
+                "created_at) VALUES ('old', 'Old User', 'old@tix.test', true, true, '', '', "
+                "CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO tickets (number, kind, status, subject, priority, origin, owner_id, "
+                "creator_user_id, version, activity_seq, created_at, updated_at) VALUES (1001, "
+                "'internal', 'open', 'Kept', 5, 'agent', 1, 1, 1, 0, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"
+            )
+        )
+    assert upgrade(engine) == ("0001", SCHEMA_HEAD)
+    check_schema(engine)
+    from tix.core.services import tickets, users
+
+    with session_scope(engine) as session:
+        old = users.get_user(session, "old")
+        assert old.notify_by_mail is False and old.hourly_rate is None
+        assert tickets.get_ticket(session, old, 1001).subject == "Kept"
+    engine.dispose()

@@ -33,8 +33,9 @@ def script_revisions() -> list[str]:
     return [script.revision for script in reversed(list(scripts.walk_revisions()))]
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the database to this tix's schema; returns (revision before, after)."""
+def upgrade(engine: Engine, target: str = SCHEMA_HEAD) -> tuple[str | None, str]:
+    """Bring the database to this tix's schema (or to the older revision ``target``);
+    returns (revision before, after)."""
     before = schema_revision(engine)
     if before is not None and before not in SCHEMA_REVISIONS:
         raise SchemaTooNew(
@@ -43,12 +44,27 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
                 "install that version of tix to use it"
             ).format(revision=before)
         )
-    if before == SCHEMA_HEAD:
+    if before == target:
         return before, before
     from alembic import command
 
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    return before, SCHEMA_HEAD
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table by copying it; with foreign keys on, dropping the old
+            # copy fails. The switch only works outside a transaction, so it goes to the
+            # driver directly; integrity is checked before the migration commits.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, target)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise RuntimeError(f"migration broke a foreign key: {tuple(broken)}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+    return before, target

@@ -5,6 +5,14 @@ from alembic import context
 import tix.core.models  # noqa: F401  (registers every table)
 from tix.core.models.base import TixModel
 
+SEARCH_TABLES = ("search_index", "ticket_search")
+"""Made by hand-written SQL (FTS5 / tsvector), not by the models: autogenerate leaves them be."""
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLES))
+
+
 config = context.config
 connection = config.attributes["connection"]
 context.configure(
@@ -12,6 +20,7 @@ context.configure(
     target_metadata=TixModel.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_name=include_name,
 )
 with context.begin_transaction():
     context.run_migrations()

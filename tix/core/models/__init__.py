@@ -2,10 +2,11 @@
 
 from tix.core.models.account import MailAccount, TlsMode
 from tix.core.models.activity import MESSAGE_KINDS, Activity, ActivityKind
-from tix.core.models.base import UTCDateTime, utcnow
+from tix.core.models.base import ScaledDecimal, UTCDateTime, utcnow
 from tix.core.models.channel import Channel, ChannelGroup
 from tix.core.models.contact import Contact, ContactAddress, ContactKind, Organization
 from tix.core.models.counter import Counter
+from tix.core.models.document import DOCUMENT_PREFIXES, Document, DocumentKind, DocumentLine
 from tix.core.models.outbox import OutboxMessage, OutboxPurpose, OutboxStatus
 from tix.core.models.project import Project
 from tix.core.models.ticket import (
@@ -21,14 +22,27 @@ from tix.core.models.ticket import (
     Watcher,
 )
 from tix.core.models.user import Group, GroupMember, User
+from tix.core.models.work import (
+    Alarm,
+    AlarmVia,
+    Blob,
+    Notification,
+    NotificationKind,
+    TicketFile,
+    TimeEntry,
+)
 
 __all__ = [
+    "DOCUMENT_PREFIXES",
     "MESSAGE_KINDS",
     "PRIORITY_DEFAULT",
     "PRIORITY_MAX",
     "PRIORITY_MIN",
     "Activity",
     "ActivityKind",
+    "Alarm",
+    "AlarmVia",
+    "Blob",
     "Category",
     "Channel",
     "ChannelGroup",
@@ -36,19 +50,27 @@ __all__ = [
     "ContactAddress",
     "ContactKind",
     "Counter",
+    "Document",
+    "DocumentKind",
+    "DocumentLine",
     "Group",
     "GroupMember",
     "MailAccount",
+    "Notification",
+    "NotificationKind",
     "Organization",
     "OutboxMessage",
     "OutboxPurpose",
     "OutboxStatus",
     "Project",
+    "ScaledDecimal",
     "Ticket",
     "TicketCategory",
+    "TicketFile",
     "TicketKind",
     "TicketOrigin",
     "TicketStatus",
+    "TimeEntry",
     "TlsMode",
     "UTCDateTime",
     "User",

@@ -1,10 +1,11 @@
 """Column types and helpers shared by the models."""
 
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import ConfigDict
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
@@ -56,3 +57,30 @@ class TixModel(SQLModel):
     """
 
     model_config = ConfigDict(defer_build=True)  # type: ignore[assignment]
+
+
+class ScaledDecimal(TypeDecorator[Decimal]):
+    """An exact decimal with ``scale`` places, stored as an integer.
+
+    SQLite has no exact decimal type (SQLAlchemy warns and rounds through float), so
+    money and quantities are stored as integers of cents (or thousandths) on both
+    databases and read back as :class:`~decimal.Decimal`.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, scale: int = 2) -> None:
+        super().__init__()
+        self.scale = scale
+        self.factor = Decimal(10) ** scale
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        return int((Decimal(value) * self.factor).to_integral_value(rounding=ROUND_HALF_UP))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(int(value)) / self.factor).quantize(Decimal(1).scaleb(-self.scale))

@@ -1,10 +1,11 @@
 """Staff users and the groups that give them access to channels."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlmodel import Field
 
-from tix.core.models.base import TixModel, UTCDateTime, utcnow
+from tix.core.models.base import ScaledDecimal, TixModel, UTCDateTime, utcnow
 
 
 class User(TixModel, table=True):
@@ -22,6 +23,10 @@ class User(TixModel, table=True):
     """Preferred language for notifications; empty follows the installation."""
     timezone: str = Field(default="", max_length=64)
     """IANA zone for dates this user enters and sees; empty: the installation's."""
+    notify_by_mail: bool = False
+    """Also mail this user about new activities on tickets they watch (besides in-app)."""
+    hourly_rate: Decimal | None = Field(default=None, sa_type=ScaledDecimal(2))
+    """What an hour of this user's time costs on documents; empty: the default rate."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
