@@ -183,6 +183,24 @@ def world(engine: Engine) -> World:
     return World(engine, *ids)  # type: ignore[arg-type]
 
 
+@pytest.fixture
+def ticket(world: World) -> int:
+    """The number of a request ticket bob took for kunde@example.com in Support."""
+    from tix.core.services import contacts, tickets
+
+    with session_scope(world.engine, write=True) as session:
+        customer = contacts.find_contact(session, "kunde@example.com")
+        made = tickets.open_request_ticket(
+            session,
+            world.user(session, "bob"),
+            channel=world.channel(session, "support"),
+            customer=customer,
+            subject="Pump",
+            body="Leaks",
+        )
+        return made.number
+
+
 @dataclass
 class CliResult:
     code: int

@@ -56,6 +56,8 @@ class Settings:
     hourly_rate: Decimal = Decimal("90")
     """Default hourly rate for documents drafted from times."""
     currency: str = "EUR"
+    company: str = ""
+    """The issuing company on documents: lines separated by newlines or ``|``."""
     log_file: str = ""
     """Where unexpected errors are logged; empty: ``tix.log`` in :func:`data_dir`."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -80,6 +82,7 @@ _ENVIRONMENT = {
     "TIX_VAT_RATE": "vat_rate",
     "TIX_HOURLY_RATE": "hourly_rate",
     "TIX_CURRENCY": "currency",
+    "TIX_COMPANY": "company",
     "TIX_LOG_FILE": "log_file",
 }
 

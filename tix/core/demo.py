@@ -11,13 +11,15 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tix.core import clock
-from tix.core.errors import Conflict
+from tix.core.errors import Conflict, Invalid
 from tix.core.i18n import _
 from tix.core.models import (
     Channel,
@@ -31,10 +33,23 @@ from tix.core.models import (
     TicketStatus,
     User,
 )
-from tix.core.services import accounts, channels, contacts, projects, tickets, users
+from tix.core.services import (
+    accounts,
+    alarms,
+    channels,
+    contacts,
+    documents,
+    files,
+    projects,
+    tickets,
+    times,
+    users,
+)
 from tix.core.services.outbox import make_message_id
+from tix.core.services.storage import NewFile
 
 DOMAIN = "muster-maschinenbau.de"
+BERLIN = ZoneInfo("Europe/Berlin")
 
 AGENTS = [
     # login, name, groups, admin
@@ -571,6 +586,71 @@ def _finish(
     if changes:
         story.advance(rng, 10, 600)
         made += len(tickets.change_ticket(session, agent, ticket=ticket, **changes))  # type: ignore[arg-type]
+    return made + _work(session, rng, story, ticket, agent)
+
+
+def _work(session: Session, rng: random.Random, story: _Clock, ticket: Ticket, agent: User) -> int:
+    """Time booked, files, an alarm and an invoice, as the ticket's work went."""
+    made = 0
+    if _maybe(rng, 0.55):
+        for _round in range(rng.randint(1, 3)):
+            times.book_time(
+                session,
+                agent,
+                ticket=ticket,
+                minutes=rng.choice([15, 20, 30, 45, 60, 90, 120]),
+                work_date=story.current.astimezone(BERLIN).date(),
+                note=rng.choice(
+                    [
+                        "Telefonat",
+                        "Fehleranalyse",
+                        "Vor-Ort-Einsatz",
+                        "Angebot erstellt",
+                        "Ersatzteil bestellt",
+                        "",
+                    ]
+                ),
+                billable=_maybe(rng, 0.8),
+            )
+            made += 1
+    if _maybe(rng, 0.1):
+        files.add_files(
+            session,
+            agent,
+            ticket=ticket,
+            files=[
+                NewFile(
+                    "Fehlerprotokoll.txt",
+                    f"Fehlerprotokoll #{ticket.number}\nCode E{rng.randint(100, 999)}\n".encode(),
+                )
+            ],
+        )
+        made += 1
+    if ticket.status not in (TicketStatus.SOLVED, TicketStatus.CLOSED) and _maybe(rng, 0.08):
+        due = story.end + timedelta(days=rng.randint(1, 10), hours=rng.randint(0, 8))
+        alarms.set_alarm(
+            session,
+            agent,
+            ticket=ticket,
+            due_at=due,
+            note=rng.choice(["Beim Kunden nachfragen", "Liefertermin prüfen", "Rückruf"]),
+        )
+        made += 1
+    if ticket.status == TicketStatus.SOLVED and ticket.customer_id is not None and _maybe(rng, 0.3):
+        try:
+            documents.create_document(
+                session,
+                agent,
+                ticket=ticket,
+                kind="invoice",
+                from_times=True,
+                issued=story.current.astimezone(BERLIN).date(),
+                default_rate=Decimal("90"),
+                vat_rate=Decimal("19"),
+            )
+            made += 1
+        except Invalid:
+            pass  # nothing billable on this ticket
     return made
 
 

@@ -6,7 +6,7 @@ here once. Times are ISO 8601 with offset in the zone the caller passes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -31,11 +31,13 @@ from tix.core.models import (
     Project,
     Ticket,
     TicketCategory,
+    TicketFile,
     TicketStatus,
     User,
     Watcher,
 )
 from tix.core.permissions import require_see, visible_tickets
+from tix.core.services import alarms, files, times
 from tix.core.timeutil import iso
 
 MAX_PAGE = 1000
@@ -312,7 +314,11 @@ def _names(session: Session, model: Any, ids: set[int | None], column: Any) -> d
 
 
 def activity_json(
-    activity: Activity, users: dict[int, str], contacts: dict[int, str], zone: tzinfo
+    activity: Activity,
+    users: dict[int, str],
+    contacts: dict[int, str],
+    zone: tzinfo,
+    attachments: Sequence[TicketFile] = (),
 ) -> dict[str, Any]:
     author: str | None = None
     if activity.author_user_id is not None:
@@ -342,9 +348,19 @@ def activity_json(
                 "message_id": activity.message_id,
                 "in_reply_to": activity.in_reply_to,
                 "html": activity.body_html,
-                "attachments": [],
             }
         )
+    if attachments or activity.direction is not None:
+        data["attachments"] = [
+            {
+                "id": f.id,
+                "name": f.name,
+                "size": f.size,
+                "content_type": f.content_type,
+                "inline": f.inline,
+            }
+            for f in attachments
+        ]
     if activity.details:
         data["details"] = activity.details
     return data
@@ -359,7 +375,11 @@ def ticket_activities(
     activities = list(session.execute(query).scalars().all())
     users = _names(session, User, {a.author_user_id for a in activities}, User.login)
     contacts = _contact_addresses(session, {a.author_contact_id for a in activities})
-    return [activity_json(activity, users, contacts, zone) for activity in activities]
+    attached = files.activity_files(session, [a.id for a in activities if a.id is not None])
+    return [
+        activity_json(activity, users, contacts, zone, attached.get(activity.id or 0, ()))
+        for activity in activities
+    ]
 
 
 def _contact_addresses(session: Session, ids: set[int | None]) -> dict[int, str]:
@@ -443,10 +463,19 @@ def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -
         "first_message": first,
         "activities": activities,
         "watchers": ticket_watchers(session, ticket),
-        "times": [],
-        "files": [],
-        "alarms": [],
+        "times": times.ticket_times(session, ticket),
+        "files": [_file(f, zone) for f in files.ticket_files(session, ticket)],
+        "alarms": [
+            info.to_json(lambda moment: iso(moment, zone))
+            for info in alarms.list_alarms(session, actor, ticket=ticket)
+        ],
     }
+
+
+def _file(ticket_file: TicketFile, zone: tzinfo) -> dict[str, Any]:
+    data = files.file_json(ticket_file)
+    data["created_at"] = iso(ticket_file.created_at, zone)
+    return data
 
 
 # --- directory entries ----------------------------------------------------------------
@@ -461,6 +490,8 @@ def user_json(user: User, groups: list[str] | None = None) -> dict[str, Any]:
         "active": user.active,
         "language": user.language or None,
         "timezone": user.timezone or None,
+        "notify_by_mail": user.notify_by_mail,
+        "hourly_rate": str(user.hourly_rate) if user.hourly_rate is not None else None,
     }
     if groups is not None:
         data["groups"] = groups

@@ -42,7 +42,8 @@ from tix.core.models import (
 )
 from tix.core.permissions import require_see
 from tix.core.services import contacts as contact_service
-from tix.core.services import outbox
+from tix.core.services import notifications, outbox
+from tix.core.services.storage import DEFAULT_MAX_SIZE, NewFile, check_sizes, store_files
 
 Author = User | Contact | None
 """Who wrote an activity: a user, a contact, or tix itself (``None``)."""
@@ -56,6 +57,9 @@ class Clear:
 
 
 CLEAR = Clear()
+
+MAX_UNCHECKED = 1 << 62
+"""Passed on once a caller has checked the sizes against the configured limit."""
 
 
 @dataclass
@@ -105,8 +109,11 @@ def open_internal_ticket(
     categories: Sequence[str] = (),
     project: Project | None = None,
     color: str | None = None,
+    attachments: Sequence[NewFile] = (),
+    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Ticket:
     """An internal ticket between ``actor`` (creator) and ``owner``; nobody else takes part."""
+    check_sizes(attachments, max_file_size)
     opening = _check_opening(subject, priority, categories, project, color)
     _check_owner(owner)
     if body is not None:
@@ -128,6 +135,7 @@ def open_internal_ticket(
             author=actor,
             body=body,
             subject=ticket.subject,
+            attachments=attachments,
         )
     return ticket
 
@@ -148,8 +156,11 @@ def open_mail_ticket(
     categories: Sequence[str] = (),
     project: Project | None = None,
     color: str | None = None,
+    attachments: Sequence[NewFile] = (),
+    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Ticket:
     """A mail ticket opened by staff: the mail to ``to`` is sent and is its first activity."""
+    check_sizes(attachments, max_file_size)
     opening = _check_opening(subject, priority, categories, project, color)
     body = validation.body(body, what=_("the mail"))
     recipients = _recipients(to, cc, bcc)
@@ -180,6 +191,7 @@ def open_mail_ticket(
         account=account,
         purpose=OutboxPurpose.NEW_TICKET,
         reply=False,
+        attachments=attachments,
     )
     return ticket
 
@@ -198,8 +210,11 @@ def open_request_ticket(
     categories: Sequence[str] = (),
     project: Project | None = None,
     color: str | None = None,
+    attachments: Sequence[NewFile] = (),
+    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Ticket:
     """A ticket taken down for ``customer`` (a phone call): no mail now, replies go by mail."""
+    check_sizes(attachments, max_file_size)
     opening = _check_opening(subject, priority, categories, project, color)
     body = validation.body(body, what=_("the request"))
     owner = owner or actor
@@ -224,6 +239,7 @@ def open_request_ticket(
         body=body,
         subject=ticket.subject,
         details={"on_behalf_of": contact_service.primary_address(session, customer)},
+        attachments=attachments,
     )
     return ticket
 
@@ -279,8 +295,11 @@ def open_customer_ticket(
     priority: int = PRIORITY_DEFAULT,
     categories: Sequence[str] = (),
     details: dict[str, object] | None = None,
+    attachments: Sequence[NewFile] = (),
+    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Ticket:
     """A ticket the customer opened (mail, web form, portal); their message comes first."""
+    check_sizes(attachments, max_file_size)
     opening = _check_opening(
         " ".join(subject.split()) or _("(no subject)"), priority, categories, None, None
     )
@@ -305,6 +324,7 @@ def open_customer_ticket(
         subject=ticket.subject,
         mail=mail,
         details=details,
+        attachments=attachments,
     )
     return ticket
 
@@ -319,8 +339,11 @@ def add_customer_message(
     subject: str | None = None,
     mail: MailFacts | None = None,
     details: dict[str, object] | None = None,
+    attachments: Sequence[NewFile] = (),
+    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Activity:
     """A follow-up from the customer; it reopens a waiting or solved ticket."""
+    check_sizes(attachments, max_file_size)
     activity = _customer_activity(
         session,
         contact,
@@ -330,6 +353,7 @@ def add_customer_message(
         subject=subject,
         mail=mail,
         details=details,
+        attachments=attachments,
     )
     if ticket.status in (TicketStatus.WAITING, TicketStatus.SOLVED):
         _change_status(session, ticket, contact, TicketStatus.OPEN)
@@ -346,6 +370,7 @@ def _customer_activity(
     subject: str | None,
     mail: MailFacts | None,
     details: dict[str, object] | None,
+    attachments: Sequence[NewFile] = (),
 ) -> Activity:
     facts: dict[str, object] = {"body_html": body_html, "details": details}
     if mail is not None:
@@ -364,6 +389,7 @@ def _customer_activity(
         author=contact,
         body=body,
         subject=subject,
+        attachments=attachments,
         **facts,
     )
 
@@ -493,6 +519,7 @@ def append_activity(
     author: Author,
     body: str = "",
     subject: str | None = None,
+    attachments: Sequence[NewFile] = (),
     **fields: Any,  # further Activity columns (mail headers, details ...), passed through
 ) -> Activity:
     """Add an activity to ``ticket``; the ticket counts as changed.
@@ -517,6 +544,16 @@ def append_activity(
     )
     session.add(activity)
     session.flush()
+    if attachments:
+        # Sizes were checked by the caller before anything was written.
+        store_files(
+            session,
+            ticket,
+            attachments,
+            activity=activity,
+            uploaded_by=author if isinstance(author, User) else None,
+            max_size=MAX_UNCHECKED,
+        )
     search.index_activity(session, ticket_id=ticket.id, seq=activity.seq, body=body)
     if kind in MESSAGE_KINDS and ticket.first_activity_id is None:
         ticket.first_activity_id = activity.id
@@ -525,6 +562,7 @@ def append_activity(
             _record_change(session, ticket, author, "subject", ticket.subject, first_subject)
             _set_subject(session, ticket, first_subject[:500])
     session.flush()
+    notifications.notify_watchers(session, ticket, activity)
     return activity
 
 
@@ -586,6 +624,7 @@ def _send(
     account: MailAccount,
     purpose: OutboxPurpose,
     reply: bool,
+    attachments: Sequence[NewFile] = (),
 ) -> Activity:
     """Record a mail from staff as an activity and queue it for delivery."""
     in_reply_to, references = outbox.thread_ids(session, ticket)
@@ -605,6 +644,7 @@ def _send(
         mail_to=recipients.to,
         mail_cc=recipients.cc,
         mail_bcc=recipients.bcc,
+        attachments=attachments,
     )
     outbox.queue_ticket_mail(
         session,
@@ -677,6 +717,7 @@ def _staff_message(
     to: Sequence[str] = (),
     cc: Sequence[str] = (),
     bcc: Sequence[str] = (),
+    attachments: Sequence[NewFile] = (),
 ) -> Activity:
     require_see(session, actor, ticket)
     if not _is_external(ticket):
@@ -687,7 +728,9 @@ def _staff_message(
                     "and --bcc do not apply"
                 ).format(number=ticket.number)
             )
-        return append_activity(session, ticket, kind=kind, author=actor, body=body)
+        return append_activity(
+            session, ticket, kind=kind, author=actor, body=body, attachments=attachments
+        )
     recipients = _recipients(to or [_customer_address(session, ticket)], cc, bcc)
     return _send(
         session,
@@ -699,6 +742,7 @@ def _staff_message(
         account=_reply_account(session, ticket),
         purpose=OutboxPurpose.REPLY,
         reply=True,
+        attachments=attachments,
     )
 
 
@@ -711,22 +755,44 @@ def reply_to_ticket(
     to: Sequence[str] = (),
     cc: Sequence[str] = (),
     bcc: Sequence[str] = (),
+    attachments: Sequence[NewFile] = (),
+    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Activity:
     """A reply: on mail and request tickets it is e-mailed to the customer (or ``to``)."""
+    check_sizes(attachments, max_file_size)
     body = validation.body(body, what=_("the reply"))
     activity = _staff_message(
-        session, actor, ticket, kind=ActivityKind.REPLY, body=body, to=to, cc=cc, bcc=bcc
+        session,
+        actor,
+        ticket,
+        kind=ActivityKind.REPLY,
+        body=body,
+        to=to,
+        cc=cc,
+        bcc=bcc,
+        attachments=attachments,
     )
     if ticket.status == TicketStatus.NEW:
         _change_status(session, ticket, actor, TicketStatus.OPEN)
     return activity
 
 
-def add_note(session: Session, actor: User, *, ticket: Ticket, body: str) -> Activity:
+def add_note(
+    session: Session,
+    actor: User,
+    *,
+    ticket: Ticket,
+    body: str,
+    attachments: Sequence[NewFile] = (),
+    max_file_size: int = DEFAULT_MAX_SIZE,
+) -> Activity:
     """An internal note: never mailed, never shown to customers."""
+    check_sizes(attachments, max_file_size)
     body = validation.body(body, what=_("the note"))
     require_see(session, actor, ticket)
-    return append_activity(session, ticket, kind=ActivityKind.NOTE, author=actor, body=body)
+    return append_activity(
+        session, ticket, kind=ActivityKind.NOTE, author=actor, body=body, attachments=attachments
+    )
 
 
 def add_solution(
@@ -736,11 +802,22 @@ def add_solution(
     ticket: Ticket,
     body: str,
     cc: Sequence[str] = (),
+    attachments: Sequence[NewFile] = (),
+    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Activity:
     """How the ticket was solved; the ticket becomes solved. On mail and request tickets
     the solution is mailed to the customer like a reply."""
+    check_sizes(attachments, max_file_size)
     body = validation.body(body, what=_("the solution"))
-    activity = _staff_message(session, actor, ticket, kind=ActivityKind.SOLUTION, body=body, cc=cc)
+    activity = _staff_message(
+        session,
+        actor,
+        ticket,
+        kind=ActivityKind.SOLUTION,
+        body=body,
+        cc=cc,
+        attachments=attachments,
+    )
     if ticket.status != TicketStatus.SOLVED:
         _change_status(session, ticket, actor, TicketStatus.SOLVED)
     return activity

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -172,3 +174,61 @@ def members_of(session: Session, group_ids: list[int]) -> list[User]:
         .scalars()
         .all()
     )
+
+
+def update_user(
+    session: Session,
+    actor: User,
+    *,
+    user: User,
+    name: str | None = None,
+    email: str | None = None,
+    notify_by_mail: bool | None = None,
+    hourly_rate: Decimal | None = None,
+    timezone: str | None = None,
+    language: str | None = None,
+    is_admin: bool | None = None,
+    active: bool | None = None,
+) -> User:
+    """Change a user's settings: users their own preferences, admins everything."""
+    own_preferences = (
+        name is None
+        and email is None
+        and hourly_rate is None
+        and (is_admin is None and active is None)
+    )
+    if not (actor.id == user.id and own_preferences):
+        require_admin(actor, _("change other users or their rates and rights"))
+    if actor.id == user.id and (is_admin is False or active is False):
+        raise Invalid(
+            _(
+                "you cannot take away your own admin rights or deactivate yourself: "
+                "ask another admin"
+            )
+        )
+    if name is not None:
+        user.name = validation.name(name, what=_("the name"))
+    if email is not None:
+        user.email = validation.email_address(email)
+    if timezone is not None:
+        if timezone:
+            _check_timezone(timezone)
+        user.timezone = timezone
+    if language is not None:
+        if language not in ("", "en", "de"):
+            raise Invalid(
+                _("unknown language {language!r}: use en or de").format(language=language)
+            )
+        user.language = language
+    if hourly_rate is not None:
+        if hourly_rate < 0:
+            raise Invalid(_("the hourly rate must not be negative"))
+        user.hourly_rate = hourly_rate
+    if notify_by_mail is not None:
+        user.notify_by_mail = notify_by_mail
+    if is_admin is not None:
+        user.is_admin = is_admin
+    if active is not None:
+        user.active = active
+    session.flush()
+    return user

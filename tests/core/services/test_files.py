@@ -1,0 +1,80 @@
+"""Files: stored once per content, size-limited, names made safe but readable."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tix.core.db import session_scope
+from tix.core.errors import Invalid, NotFound
+from tix.core.models import Activity, Blob, TicketFile
+from tix.core.services import files, tickets
+from tix.core.services.storage import NewFile
+
+
+def test_same_content_is_stored_once_and_names_are_safe(world, ticket) -> None:
+    photo = b"\xff\xd8\xff" + b"jpeg" * 1000
+    with session_scope(world.engine, write=True) as session:
+        bob = world.user(session, "bob")
+        found = tickets.find_ticket(session, ticket)
+        stored = files.add_files(
+            session,
+            bob,
+            ticket=found,
+            files=[
+                NewFile("Lieferschein Müller.pdf", b"%PDF-1.4 x"),
+                NewFile("../../etc/passwd", b"root:x"),
+                NewFile("photo.jpg", photo),
+            ],
+        )
+        tickets.reply_to_ticket(
+            session,
+            bob,
+            ticket=found,
+            body="Here it is again",
+            attachments=[NewFile("copy.jpg", photo)],
+        )
+        names = [f.name for f in stored]
+        assert names[0] == "Lieferschein Müller.pdf"
+        assert "/" not in names[1] and ".." not in names[1].split("_")[0]
+        assert session.execute(select(func.count()).select_from(Blob)).scalar_one() == 3
+        assert session.execute(select(func.count()).select_from(TicketFile)).scalar_one() == 4
+        every = files.ticket_files(session, found)
+        assert [f.name for f in every][-1] == "copy.jpg"
+        reply = session.execute(select(Activity).where(Activity.kind == "reply")).scalar_one()
+        assert every[-1].activity_id == reply.id
+        assert files.file_data(session, every[-1]) == photo
+
+
+def test_too_large_files_are_refused_before_anything_is_written(world, ticket) -> None:
+    with pytest.raises(Invalid, match="too large"), session_scope(world.engine, write=True) as s:
+        files.add_files(
+            s,
+            world.user(s, "bob"),
+            ticket=tickets.find_ticket(s, ticket),
+            files=[NewFile("small.txt", b"ok"), NewFile("big.bin", b"x" * 2000)],
+            max_size=1000,
+        )
+    with pytest.raises(Invalid, match="too large"), session_scope(world.engine, write=True) as s:
+        tickets.reply_to_ticket(
+            s,
+            world.user(s, "bob"),
+            ticket=tickets.find_ticket(s, ticket),
+            body="x",
+            attachments=[NewFile("big.bin", b"x" * 2000)],
+            max_file_size=1000,
+        )
+    with session_scope(world.engine) as session:
+        assert session.execute(select(func.count()).select_from(Blob)).scalar_one() == 0
+        kinds = session.execute(select(Activity.kind)).scalars().all()
+        assert kinds == ["message"]
+
+
+def test_files_of_another_ticket_are_not_found(world, ticket) -> None:
+    with session_scope(world.engine, write=True) as session:
+        bob = world.user(session, "bob")
+        first = tickets.find_ticket(session, ticket)
+        stored = files.add_files(session, bob, ticket=first, files=[NewFile("a.txt", b"a")])
+        other = tickets.open_internal_ticket(session, bob, owner=bob, subject="other")
+        with pytest.raises(NotFound):
+            files.get_file(session, bob, ticket=other, file_id=stored[0].id)
