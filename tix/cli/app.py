@@ -30,6 +30,21 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "contact": ("tix.cli.commands.contact", "app", _("Contacts: customers and suppliers.")),
     "account": ("tix.cli.commands.account", "app", _("Mail accounts (IMAP in, SMTP out).")),
     "ticket": ("tix.cli.commands.ticket", "app", _("Open, list, show and work tickets.")),
+    "time": (
+        "tix.cli.commands.time",
+        "app",
+        _("Book time on tickets, list it, export an Excel report."),
+    ),
+    "watch": ("tix.cli.commands.watch", "app", _("Who is told about a ticket's activities.")),
+    "file": ("tix.cli.commands.file", "app", _("Files on tickets.")),
+    "alarm": ("tix.cli.commands.alarm", "app", _("Reminders about tickets.")),
+    "notify": ("tix.cli.commands.notify", "app", _("Your notifications.")),
+    "document": (
+        "tix.cli.commands.document",
+        "app",
+        _("Quotes, order confirmations and invoices from tickets."),
+    ),
+    "project": ("tix.cli.commands.project", "app", _("Projects that tickets belong to.")),
 }
 #: Single top-level commands: name -> (module, attribute of a Typer holding it, help).
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -114,9 +129,14 @@ def _only(group: typer.Typer, name: str | None) -> typer.Typer:
     so that help and "no such command" list every sub-command.
     """
     chosen = [
-        info for info in group.registered_commands
-        if info.name == name or (info.name is None and info.callback is not None
-                                 and info.callback.__name__.replace("_", "-") == name)
+        info
+        for info in group.registered_commands
+        if info.name == name
+        or (
+            info.name is None
+            and info.callback is not None
+            and info.callback.__name__.replace("_", "-") == name
+        )
     ]
     if not chosen:
         return group

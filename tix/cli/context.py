@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from datetime import tzinfo
+    from datetime import date, tzinfo
 
     from sqlalchemy import Engine
     from sqlmodel import Session
@@ -91,3 +91,10 @@ def reset() -> None:
     options.as_login = None
     options.database_url = None
     options.debug = False
+
+
+def today(user: User | None = None) -> date:
+    """The date in the user's time zone."""
+    from datetime import datetime
+
+    return datetime.now(zone(user)).date()

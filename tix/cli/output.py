@@ -87,6 +87,66 @@ def read_body(body: str | None, body_file: str | None, *, required: bool = True)
     return body
 
 
+AttachOption = Annotated[
+    list[str] | None,
+    typer.Option("--attach", help=_("Attach this file (repeatable)."), metavar="FILE"),
+]
+
+
+def read_files(paths: Sequence[str | Path], *, max_size: int) -> list[Any]:
+    """The files at ``paths`` as :class:`~tix.core.services.storage.NewFile` objects.
+
+    A missing, unreadable or too large file stops everything before anything is stored.
+    A path dropped on a terminal may arrive quoted or with ``file://``: both are accepted.
+    """
+    from tix.core.errors import Invalid
+    from tix.core.services.storage import NewFile, human_size
+
+    found = []
+    for given in paths:
+        text = str(given).strip()
+        if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+            text = text[1:-1]
+        if text.startswith("file://"):
+            from urllib.parse import unquote, urlparse
+
+            text = unquote(urlparse(text).path)
+        path = Path(text).expanduser()
+        if not path.exists():
+            raise Invalid(_("no file {path}: check the path").format(path=path))
+        if not path.is_file():
+            raise Invalid(_("{path} is not a file").format(path=path))
+        size = path.stat().st_size
+        if size > max_size:
+            raise Invalid(
+                _("{name} is too large ({size}): files may be at most {limit}").format(
+                    name=path.name, size=human_size(size), limit=human_size(max_size)
+                )
+            )
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise Invalid(
+                _("cannot read {path}: {reason}").format(path=path, reason=error.strerror)
+            ) from None
+        found.append(NewFile(name=path.name, data=data))
+    return found
+
+
+def writable(target: Path, *, force: bool, suffix: str | None = None) -> Path:
+    """``target`` if a command may write it: the right suffix, and not there yet unless
+    ``--force``."""
+    from tix.core.errors import Conflict, Invalid
+
+    if suffix is not None and target.suffix.lower() != suffix:
+        raise Invalid(_("{file} must end in {suffix}").format(file=target, suffix=suffix))
+    if target.exists() and not force:
+        raise Conflict(
+            _("{file} exists already: choose another file or pass --force").format(file=target)
+        )
+    return target
+
+
 def emit(data: Any, human: Callable[[], None] | None = None) -> None:
     """Print ``data`` as JSON with ``--json``, else call ``human`` to print it for people."""
     if state.json or human is None:

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tix.cli import context
-from tix.cli.output import BodyFileOption, BodyOption, JsonOption, emit, read_body, say, table
+from tix.cli.output import (
+    AttachOption,
+    BodyFileOption,
+    BodyOption,
+    JsonOption,
+    emit,
+    read_body,
+    read_files,
+    say,
+    table,
+)
 from tix.core.i18n import _
 
 if TYPE_CHECKING:
@@ -124,6 +134,7 @@ def new(
             metavar="COLOR",
         ),
     ] = None,
+    attach: AttachOption = None,
     json_output: JsonOption = False,
 ) -> None:
     from tix.core.services import accounts, channels, contacts, projects, tickets, users
@@ -134,10 +145,14 @@ def new(
             _("unknown kind {kind!r}: use internal, mail or request").format(kind=kind)
         )
     text = read_body(body, body_file, required=kind != "internal")
+    limit = context.settings().max_file_size
+    attachments = read_files(attach or [], max_size=limit)
     with context.session(write=True) as session:
         actor = context.acting(session)
         found_project = projects.get_project(session, project) if project else None
         common: dict[str, Any] = {
+            "attachments": attachments,
+            "max_file_size": limit,
             "subject": subject,
             "priority": priority,
             "categories": categories or [],
@@ -433,13 +448,16 @@ def _work(
     action: str,
     body: str | None,
     body_file: str | None,
+    attach: list[str] | None,
     **options: Any,
 ) -> None:
-    from tix.core.services import tickets
+    from tix.core.services import files, tickets
     from tix.core.views import activity_json
 
     text = read_body(body, body_file)
     assert text is not None
+    limit = context.settings().max_file_size
+    attachments = read_files(attach or [], max_size=limit)
     with context.session(write=True) as session:
         actor = context.acting(session)
         ticket = tickets.get_ticket(session, actor, number)
@@ -448,8 +466,19 @@ def _work(
             "note": tickets.add_note,
             "solve": tickets.add_solution,
         }[action]
-        activity = do(session, actor, ticket=ticket, body=text, **options)
-        data = activity_json(activity, {actor.id or 0: actor.login}, {}, context.zone(actor))
+        activity = do(
+            session,
+            actor,
+            ticket=ticket,
+            body=text,
+            attachments=attachments,
+            max_file_size=limit,
+            **options,
+        )
+        attached = files.activity_files(session, [activity.id or 0]).get(activity.id or 0, [])
+        data = activity_json(
+            activity, {actor.id or 0: actor.login}, {}, context.zone(actor), attached
+        )
         data["ticket"] = ticket.number
         data["status"] = ticket.status
     messages = {
@@ -484,9 +513,10 @@ def reply(
     ] = None,
     cc: CcOption = None,
     bcc: BccOption = None,
+    attach: AttachOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    _work(number, "reply", body, body_file, to=to or [], cc=cc or [], bcc=bcc or [])
+    _work(number, "reply", body, body_file, attach, to=to or [], cc=cc or [], bcc=bcc or [])
 
 
 @app.command(
@@ -504,9 +534,10 @@ def note(
     number: NumberArgument,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
+    attach: AttachOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    _work(number, "note", body, body_file)
+    _work(number, "note", body, body_file, attach)
 
 
 @app.command(
@@ -525,9 +556,10 @@ def solve(
     body: BodyOption = None,
     body_file: BodyFileOption = None,
     cc: CcOption = None,
+    attach: AttachOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    _work(number, "solve", body, body_file, cc=cc or [])
+    _work(number, "solve", body, body_file, attach, cc=cc or [])
 
 
 @app.command(

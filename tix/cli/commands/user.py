@@ -89,3 +89,84 @@ def list_(json_output: JsonOption = False) -> None:
             empty=_("No users yet: add one with `tix user add`."),
         ),
     )
+
+
+@app.command(
+    "set",
+    help=_(
+        "Change a user: your own preferences, or (admins) anyone's details, rate and "
+        "rights.\n\n\b\nExamples:\n  tix user set ben --notify-by-mail --timezone "
+        "Europe/Berlin\n  tix user set ben --hourly-rate 95 --admin"
+    ),
+)
+def set_(
+    login: Annotated[str, typer.Argument(help=_("The user."), metavar="LOGIN")],
+    name: Annotated[
+        str | None, typer.Option("--name", help=_("Full name."), metavar="NAME")
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help=_("E-mail address."), metavar="ADDR")
+    ] = None,
+    notify_by_mail: Annotated[
+        bool | None,
+        typer.Option(
+            "--notify-by-mail/--no-notify-by-mail",
+            help=_("Also mail notifications about watched tickets."),
+            show_default=False,
+        ),
+    ] = None,
+    hourly_rate: Annotated[
+        str | None,
+        typer.Option(
+            "--hourly-rate", help=_("Rate per hour on documents (admins)."), metavar="AMOUNT"
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help=_("IANA time zone."), metavar="ZONE")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help=_("en or de."), metavar="LANG")
+    ] = None,
+    admin: Annotated[
+        bool | None,
+        typer.Option("--admin/--no-admin", help=_("Admin rights (admins)."), show_default=False),
+    ] = None,
+    active: Annotated[
+        bool | None,
+        typer.Option(
+            "--active/--inactive", help=_("Whether the user may act."), show_default=False
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    from decimal import Decimal, InvalidOperation
+
+    from tix.core.errors import Invalid
+    from tix.core.services import users
+    from tix.core.views import user_json
+
+    rate = None
+    if hourly_rate is not None:
+        try:
+            rate = Decimal(hourly_rate.replace(",", "."))
+        except InvalidOperation:
+            raise Invalid(
+                _("{value!r} is not an amount: write it like 95 or 92,50").format(value=hourly_rate)
+            ) from None
+    with context.session(write=True) as session:
+        actor = context.acting(session)
+        user = users.update_user(
+            session,
+            actor,
+            user=users.get_user(session, login),
+            name=name,
+            email=email,
+            notify_by_mail=notify_by_mail,
+            hourly_rate=rate,
+            timezone=timezone,
+            language=language,
+            is_admin=admin,
+            active=active,
+        )
+        data = user_json(user)
+    emit(data, lambda: say(_("Saved user {login}.").format(login=data["login"])))
