@@ -56,9 +56,15 @@ def test_compiled_catalogues_match_their_sources() -> None:
 def test_the_cli_speaks_german(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "tix", "ticket", "show", "1"],
-        capture_output=True, text=True, check=False,
-        env={"TIX_LANG": "de", "TIX_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
-             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "TIX_LANG": "de",
+            "TIX_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+        },
     )
     assert result.returncode == 1
     assert "ist nicht initialisiert" in result.stderr, result.stderr
