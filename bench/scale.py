@@ -198,8 +198,9 @@ def build(engine: Engine, tickets: int, activities: int, seed: int = 1) -> None:
             connection.execute(
                 text(
                     "INSERT INTO ticket_search (ticket_id, document) "
-                    "SELECT ticket_id, to_tsvector('simple', string_agg(body, ' ')) "
-                    "FROM activities GROUP BY ticket_id"
+                    "SELECT t.id, to_tsvector('simple', t.subject) || "
+                    "to_tsvector('simple', string_agg(a.body, ' ')) "
+                    "FROM tickets t JOIN activities a ON a.ticket_id = t.id GROUP BY t.id"
                 )
             )
             connection.execute(text("SELECT setval('tickets_id_seq', :v)"), {"v": tickets})
@@ -221,6 +222,17 @@ ACTIVITY_INSERT = text(
     "created_at, body) VALUES (:ticket_id, :seq, :kind, :author_user_id, :author_contact_id, "
     ":created_at, :body)"
 )
+
+
+def _current(path: Path) -> bool:
+    """Whether the cached database has this tix's schema."""
+    from tix.core.db import SCHEMA_HEAD, schema_revision
+
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        return schema_revision(engine) == SCHEMA_HEAD
+    finally:
+        engine.dispose()
 
 
 def median_ms(action: Callable[[], object], runs: int = 15) -> float:
@@ -250,7 +262,7 @@ def main() -> None:
     else:
         OUT.mkdir(exist_ok=True)
         path = OUT / f"scale-{args.tickets}-{args.activities}.db"
-        fresh = args.rebuild or not path.exists()
+        fresh = args.rebuild or not path.exists() or not _current(path)
         if fresh:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)

@@ -3,8 +3,8 @@
 SQLite keeps a contentless FTS5 table with one row per activity (and one per subject)
 whose rowid is ``ticket_id << 24 | seq``; walking it by descending rowid walks the
 matching tickets newest first, so a page of results stops early even for a word that
-half the tickets contain. PostgreSQL keeps one tsvector per ticket, appended to with
-each activity, and an expression index on the subject.
+half the tickets contain. PostgreSQL keeps one tsvector per ticket (subject and every
+body), appended to with each activity and rebuilt when the subject changes.
 """
 
 from __future__ import annotations
@@ -80,20 +80,41 @@ def index_activity(session: Session, *, ticket_id: int, seq: int, body: str) -> 
 
 def index_subject(session: Session, *, ticket_id: int, subject: str, old: str | None) -> None:
     """Make a ticket's (new) subject findable; ``old`` is the subject it replaces."""
-    if not _is_sqlite(session):
-        return  # the expression index on tickets.subject follows by itself
-    rowid = _rowid(ticket_id, 0)
-    if old is not None:
+    if _is_sqlite(session):
+        rowid = _rowid(ticket_id, 0)
+        if old is not None:
+            session.execute(
+                text(
+                    "INSERT INTO search_index (search_index, rowid, text) "
+                    "VALUES ('delete', :rowid, :old)"
+                ),
+                {"rowid": rowid, "old": old},
+            )
+        session.execute(
+            text("INSERT INTO search_index (rowid, text) VALUES (:rowid, :subject)"),
+            {"rowid": rowid, "subject": subject},
+        )
+        return
+    if old is None:
         session.execute(
             text(
-                "INSERT INTO search_index (search_index, rowid, text) "
-                "VALUES ('delete', :rowid, :old)"
+                "INSERT INTO ticket_search (ticket_id, document) "
+                "VALUES (:ticket_id, to_tsvector('simple', :subject)) "
+                "ON CONFLICT (ticket_id) DO UPDATE "
+                "SET document = excluded.document || ticket_search.document"
             ),
-            {"rowid": rowid, "old": old},
+            {"ticket_id": ticket_id, "subject": subject},
         )
+        return
+    # A tsvector cannot forget words: rebuild it from the new subject and the bodies.
     session.execute(
-        text("INSERT INTO search_index (rowid, text) VALUES (:rowid, :subject)"),
-        {"rowid": rowid, "subject": subject},
+        text(
+            "UPDATE ticket_search SET document = to_tsvector('simple', :subject) || "
+            "coalesce((SELECT to_tsvector('simple', string_agg(left(body, :limit), ' ' "
+            "ORDER BY seq)) FROM activities WHERE ticket_id = :ticket_id), ''::tsvector) "
+            "WHERE ticket_id = :ticket_id"
+        ),
+        {"ticket_id": ticket_id, "subject": subject, "limit": MAX_INDEXED_CHARS},
     )
 
 
@@ -177,31 +198,20 @@ def _fts_phrase(term: tuple[str, bool]) -> str:
 def _postgres_matches(
     session: Session, terms: list[tuple[str, bool]], below: int | None, batch: int
 ) -> Iterator[int]:
-    # Each word must occur in the subject or in the bodies, not necessarily the same one.
-    # Written as set operations so that both GIN indexes are used.
-    per_word = []
-    params: dict[str, object] = {"batch": batch}
-    for index, (word, prefix) in enumerate(terms):
-        name = f"q{index}"
-        params[name] = _pg_lexeme(word) + (":*" if prefix else "")
-        per_word.append(
-            f"(SELECT id FROM tickets WHERE to_tsvector('simple', subject) "
-            f"@@ to_tsquery('simple', :{name}) "
-            f"UNION SELECT ticket_id FROM ticket_search "
-            f"WHERE document @@ to_tsquery('simple', :{name}))"
-        )
-    matches = " INTERSECT ".join(per_word)
+    # One document per ticket holds its subject and every body: one GIN lookup for all
+    # words, and the planner may walk the key backwards and stop after a page.
+    query = " & ".join(_pg_lexeme(word) + (":*" if prefix else "") for word, prefix in terms)
     upper = below
     while True:
-        params["upper"] = upper
         rows = (
             session.execute(
                 text(
-                    f"SELECT id FROM ({matches}) AS m"
-                    + (" WHERE id < :upper" if upper is not None else "")
-                    + " ORDER BY id DESC LIMIT :batch"
+                    "SELECT ticket_id FROM ticket_search "
+                    "WHERE document @@ to_tsquery('simple', :query)"
+                    + (" AND ticket_id < :upper" if upper is not None else "")
+                    + " ORDER BY ticket_id DESC LIMIT :batch"
                 ),
-                params,
+                {"query": query, "upper": upper, "batch": batch},
             )
             .scalars()
             .all()
