@@ -37,7 +37,6 @@ from tix.core.models import (
     Watcher,
 )
 from tix.core.permissions import require_see, visible_tickets
-from tix.core.services import alarms, files, times
 from tix.core.timeutil import iso
 
 MAX_PAGE = 1000
@@ -375,6 +374,8 @@ def ticket_activities(
     activities = list(session.execute(query).scalars().all())
     users = _names(session, User, {a.author_user_id for a in activities}, User.login)
     contacts = _contact_addresses(session, {a.author_contact_id for a in activities})
+    from tix.core.services import files  # not needed for lists: imported when used
+
     attached = files.activity_files(session, [a.id for a in activities if a.id is not None])
     return [
         activity_json(activity, users, contacts, zone, attached.get(activity.id or 0, ()))
@@ -418,6 +419,8 @@ def contact_json(session: Session, contact: Contact | None) -> dict[str, Any] | 
 
 def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -> dict[str, Any]:
     """The whole ticket as ``tix ticket show --json`` gives it."""
+    from tix.core.services import alarms, files, times
+
     require_see(session, actor, ticket)
     owner = session.get(User, ticket.owner_id)
     creator: str | None = None
@@ -473,6 +476,8 @@ def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -
 
 
 def _file(ticket_file: TicketFile, zone: tzinfo) -> dict[str, Any]:
+    from tix.core.services import files
+
     data = files.file_json(ticket_file)
     data["created_at"] = iso(ticket_file.created_at, zone)
     return data
