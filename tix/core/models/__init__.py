@@ -7,6 +7,7 @@ from tix.core.models.channel import Channel, ChannelGroup
 from tix.core.models.contact import Contact, ContactAddress, ContactKind, Organization
 from tix.core.models.counter import Counter
 from tix.core.models.document import DOCUMENT_PREFIXES, Document, DocumentKind, DocumentLine
+from tix.core.models.mail import ImportStatus, MailImport, SyncState
 from tix.core.models.outbox import OutboxMessage, OutboxPurpose, OutboxStatus
 from tix.core.models.project import Project
 from tix.core.models.ticket import (
@@ -55,7 +56,9 @@ __all__ = [
     "DocumentLine",
     "Group",
     "GroupMember",
+    "ImportStatus",
     "MailAccount",
+    "MailImport",
     "Notification",
     "NotificationKind",
     "Organization",
@@ -64,6 +67,7 @@ __all__ = [
     "OutboxStatus",
     "Project",
     "ScaledDecimal",
+    "SyncState",
     "Ticket",
     "TicketCategory",
     "TicketFile",

@@ -35,6 +35,13 @@ class MailAccount(TixModel, table=True):
     smtp_port: int | None = None
     smtp_user: str = Field(default="", max_length=320)
     tls: str = Field(default=TlsMode.SSL, max_length=16)
+    """TLS for IMAP (and for SMTP unless ``smtp_tls`` is set)."""
+    smtp_tls: str = Field(default="", max_length=16)
+    """TLS for SMTP when it differs from IMAP's (993 with SSL, 587 with STARTTLS)."""
+    sent_folder: str = Field(default="", max_length=255)
+    """IMAP folder that gets a copy of every mail sent; empty: none."""
+    move_to: str = Field(default="", max_length=255)
+    """IMAP folder imported mail is moved to; empty: it stays, marked seen and imported."""
     password_env: str = Field(default="", max_length=200)
     password_cmd: str = Field(default="", max_length=1000)
     channel_id: int | None = Field(default=None, foreign_key="channels.id")

@@ -27,6 +27,8 @@ class ActivityKind(StrEnum):
     ALARM = "alarm"
     DOCUMENT = "document"
     PROJECT = "project"
+    DELIVERY = "delivery"
+    """A mail tix sent could not be delivered (the server refused it for good)."""
 
 
 MESSAGE_KINDS = (ActivityKind.MESSAGE, ActivityKind.REPLY, ActivityKind.SOLUTION)

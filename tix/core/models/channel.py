@@ -14,6 +14,10 @@ class Channel(TixModel, table=True):
     name: str = Field(max_length=100, unique=True)
     default_owner_id: int | None = Field(default=None, foreign_key="users.id")
     """Owner of tickets that arrive without one (mail, web form, portal)."""
+    acknowledge: bool = False
+    """Answer a customer's new ticket at once with ``ack_subject`` / ``ack_body``."""
+    ack_subject: str = Field(default="", max_length=500)
+    ack_body: str = Field(default="", max_length=10000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -11,6 +11,8 @@ from tix.core.models.base import TixModel, UTCDateTime, utcnow
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"
+    """Claimed by a sender until ``claimed_until``; pending again if that passes."""
     SENT = "sent"
     FAILED = "failed"
     """Permanently refused; shown on the ticket."""
@@ -46,5 +48,10 @@ class OutboxMessage(TixModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=2000)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    envelope_to: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """Send only to these (a retry for recipients the server deferred); ``None``: all."""
+    sha256: str | None = Field(default=None, foreign_key="blobs.sha256", max_length=64)
+    """The message as sent (in ``blobs``)."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
