@@ -139,6 +139,7 @@ _KEPT_HEADERS = (
     "x-original-to",
     "x-priority",
     "x-spam-flag",
+    "x-tix-notification",
     "x-tix-ticket",
 )
 

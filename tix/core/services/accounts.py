@@ -63,21 +63,20 @@ def add_account(
     smtp_port: int | None = None,
     smtp_user: str = "",
     tls: str = TlsMode.SSL,
+    smtp_tls: str = "",
     password_env: str = "",
     password_cmd: str = "",
     channel: Channel | None = None,
+    sent_folder: str = "",
+    move_to: str = "",
 ) -> MailAccount:
     require_admin(actor, _("add mail accounts"))
     name = validation.name(name, what=_("the account name"), max_length=100)
     address = validation.email_address(address)
     if find_account(session, name) is not None:
         raise Conflict(_("mail account {name!r} exists already").format(name=name))
-    try:
-        tls_mode = TlsMode(tls.strip().lower())
-    except ValueError:
-        raise Invalid(
-            _("unknown TLS mode {tls!r}: use ssl, starttls or none").format(tls=tls)
-        ) from None
+    tls_mode = _tls(tls)
+    smtp_mode = _tls(smtp_tls) if smtp_tls else None
     if password_env and password_cmd:
         raise Invalid(_("give either --password-env or --password-cmd, not both"))
     if password_cmd:
@@ -98,14 +97,70 @@ def add_account(
         imap_folder=imap_folder.strip() or "INBOX",
         smtp_host=smtp_host.strip(),
         smtp_port=_port(smtp_port, what="SMTP")
-        or (DEFAULT_PORTS["smtp"][tls_mode] if smtp_host else None),
+        or (DEFAULT_PORTS["smtp"][smtp_mode or tls_mode] if smtp_host else None),
         smtp_user=smtp_user.strip(),
         tls=tls_mode.value,
+        smtp_tls=smtp_mode.value if smtp_mode else "",
+        sent_folder=sent_folder.strip(),
+        move_to=move_to.strip(),
         password_env=password_env.strip(),
         password_cmd=password_cmd.strip(),
         channel_id=channel.id if channel else None,
     )
     session.add(account)
+    session.flush()
+    return account
+
+
+def _tls(value: str) -> TlsMode:
+    try:
+        return TlsMode(value.strip().lower())
+    except ValueError:
+        raise Invalid(
+            _("unknown TLS mode {tls!r}: use ssl, starttls or none").format(tls=value)
+        ) from None
+
+
+def update_account(
+    session: Session,
+    actor: User,
+    *,
+    account: MailAccount,
+    changes: dict[str, object],
+) -> MailAccount:
+    """Change an account's settings (admins); ``changes`` holds only what was given."""
+    require_admin(actor, _("change mail accounts"))
+    for key, value in changes.items():
+        if key == "address":
+            account.address = validation.email_address(str(value))
+        elif key in ("tls", "smtp_tls"):
+            setattr(account, key, _tls(str(value)).value if value else "")
+        elif key in ("imap_port", "smtp_port"):
+            setattr(
+                account,
+                key,
+                _port(value if value is None else int(str(value)), what=key[:4].upper()),
+            )
+        elif key == "channel":
+            account.channel_id = value.id if isinstance(value, Channel) else None
+        elif key in ("password_env", "password_cmd"):
+            setattr(account, key, str(value).strip())
+            other = "password_cmd" if key == "password_env" else "password_env"
+            if value:
+                setattr(account, other, "")
+        elif key in (
+            "display_name",
+            "imap_host",
+            "imap_user",
+            "imap_folder",
+            "smtp_host",
+            "smtp_user",
+            "sent_folder",
+            "move_to",
+        ):
+            setattr(account, key, " ".join(str(value).split()))
+        else:
+            raise ValueError(f"unknown account setting {key}")
     session.flush()
     return account
 

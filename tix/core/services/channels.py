@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tix.core import validation
-from tix.core.errors import Conflict, NotFound
+from tix.core.errors import Conflict, Invalid, NotFound
 from tix.core.i18n import _
 from tix.core.models import Channel, ChannelGroup, Group, User
 from tix.core.permissions import require_admin
@@ -83,3 +83,37 @@ def list_channels(session: Session) -> list[ChannelInfo]:
         )
         for channel in channels
     ]
+
+
+def update_channel(
+    session: Session,
+    actor: User,
+    *,
+    channel: Channel,
+    groups: list[Group] | None = None,
+    default_owner: User | None = None,
+    acknowledge: bool | None = None,
+    ack_subject: str | None = None,
+    ack_body: str | None = None,
+) -> Channel:
+    """Change a channel (admins): its groups (replaced when given), default owner, and
+    the automatic acknowledgement of new tickets."""
+    require_admin(actor, _("change channels"))
+    if groups is not None:
+        session.execute(delete(ChannelGroup).where(col(ChannelGroup.channel_id) == channel.id))
+        assert channel.id is not None
+        for group in {group.id: group for group in groups}.values():
+            assert group.id is not None
+            session.add(ChannelGroup(channel_id=channel.id, group_id=group.id))
+    if default_owner is not None:
+        channel.default_owner_id = default_owner.id
+    if ack_subject is not None:
+        channel.ack_subject = " ".join(ack_subject.split())[:500]
+    if ack_body is not None:
+        if len(ack_body) > 10000:
+            raise Invalid(_("the acknowledgement is too long: at most 10000 characters"))
+        channel.ack_body = ack_body
+    if acknowledge is not None:
+        channel.acknowledge = acknowledge
+    session.flush()
+    return channel

@@ -145,7 +145,12 @@ def contact_for_address(session: Session, address: str, *, name: str = "") -> Co
     if contact is not None:
         return contact
     display = " ".join(name.split()) or address.split("@", 1)[0]
-    return add_contact(session, None, address=address, name=display[:200])
+    contact = Contact(name=display[:200], kind=ContactKind.CUSTOMER)
+    session.add(contact)
+    session.flush()
+    assert contact.id is not None
+    session.add(ContactAddress(contact_id=contact.id, address=address.lower(), is_primary=True))
+    return contact
 
 
 @dataclass(frozen=True)

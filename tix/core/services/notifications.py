@@ -129,7 +129,6 @@ def notify_watchers(session: Session, ticket: Ticket, activity: Activity) -> lis
         made.append(notification)
         if user.notify_by_mail:
             queue_notification_mail(session, user, ticket, text=text, body=_mail_body(activity))
-    session.flush()
     return made
 
 

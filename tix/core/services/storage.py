@@ -70,6 +70,7 @@ def store_files(
         digest = hashlib.sha256(new.data).hexdigest()
         if session.get(Blob, digest) is None:
             session.add(Blob(sha256=digest, size=len(new.data), data=new.data))
+            session.flush()  # before the row that refers to it: no relationship orders them
         name = sanitize_filename(new.name, new.content_type or "application/octet-stream")
         assert ticket.id is not None
         ticket_file = TicketFile(

@@ -489,7 +489,7 @@ def _insert_ticket(
     for name in opening.categories:
         _link_category(session, ticket, name)
     for user in {user.id: user for user in (actor, owner) if isinstance(user, User)}.values():
-        _add_user_watcher(session, ticket, user)
+        session.add(Watcher(ticket_id=ticket.id, user_id=user.id))  # a new ticket has none yet
     return ticket
 
 
@@ -561,7 +561,6 @@ def append_activity(
         if first_subject and first_subject != ticket.subject:
             _record_change(session, ticket, author, "subject", ticket.subject, first_subject)
             _set_subject(session, ticket, first_subject[:500])
-    session.flush()
     notifications.notify_watchers(session, ticket, activity)
     return activity
 

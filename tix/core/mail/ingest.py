@@ -1,0 +1,447 @@
+"""A received mail into tix: a new ticket, a follow-up, or a recorded non-event.
+
+The same pipeline serves the IMAP sync and ``tix mail import``. Every message is
+recorded in ``mail_imports`` with its raw bytes, whatever happens to it, so that
+nothing is ever lost and nothing is imported twice (same account, folder,
+UIDVALIDITY and UID; or the same Message-ID). The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Text, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from tix.core import clock, validation
+from tix.core.errors import Invalid
+from tix.core.i18n import _
+from tix.core.mail.parse import Address, ParsedMail, UnparseableMail, parse_mail
+from tix.core.mail.threading import clean_subject, find_ticket, known_message
+from tix.core.models import (
+    Activity,
+    ActivityKind,
+    Blob,
+    Channel,
+    Contact,
+    ImportStatus,
+    MailAccount,
+    MailImport,
+    OutboxMessage,
+    OutboxPurpose,
+    Ticket,
+    TicketOrigin,
+    TicketStatus,
+    User,
+)
+from tix.core.services import contacts, outbox, tickets
+from tix.core.services.storage import DEFAULT_MAX_SIZE, NewFile
+
+log = logging.getLogger("tix.mail")
+
+UNKNOWN_SENDER = "unknown-sender@tix.invalid"
+"""The contact of mail whose sender cannot be made out (no or a broken From)."""
+ACK_LIMIT_PER_DAY = 3
+"""Acknowledgements one address gets within 24 hours at most (a loop brake)."""
+_NO_REPLY = re.compile(
+    r"^(no-?reply|do-?not-?reply|noreply|mailer-daemon|postmaster|bounce[s]?)([+._-].*)?@",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Ingested:
+    status: ImportStatus
+    ticket: Ticket | None = None
+    activity: Activity | None = None
+    reason: str | None = None
+    new_ticket: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def store_raw(session: Session, raw: bytes) -> str:
+    digest = hashlib.sha256(raw).hexdigest()
+    # One statement, written at once (rows that refer to it follow in later flushes).
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    session.execute(
+        insert(Blob)
+        .values(sha256=digest, size=len(raw), data=raw, created_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )
+    return digest
+
+
+def already_imported(
+    session: Session, *, account_id: int | None, folder: str, uidvalidity: int | None, uid: int
+) -> MailImport | None:
+    return session.execute(
+        select(MailImport).where(
+            col(MailImport.account_id) == account_id,
+            col(MailImport.folder) == folder,
+            col(MailImport.uidvalidity) == uidvalidity,
+            col(MailImport.uid) == uid,
+        )
+    ).scalar_one_or_none()
+
+
+def ingest(
+    session: Session,
+    raw: bytes,
+    *,
+    channel: Channel,
+    account: MailAccount | None = None,
+    folder: str = "",
+    uidvalidity: int | None = None,
+    uid: int | None = None,
+    source: str = "",
+    max_size: int = 50 * 1024 * 1024,
+    max_file_size: int = DEFAULT_MAX_SIZE,
+    own_addresses: frozenset[str] = frozenset(),
+) -> tuple[MailImport, Ingested]:
+    """Take one received mail in; returns its import record and what was done.
+
+    Never raises for a bad mail: what cannot be read is recorded as unprocessable
+    with its bytes. ``own_addresses`` are tix's account addresses (mail from them is
+    tix's own and ignored).
+    """
+    digest = store_raw(session, raw)
+    result = _decide(
+        session,
+        raw,
+        channel=channel,
+        account=account,
+        max_size=max_size,
+        max_file_size=max_file_size,
+        own_addresses=own_addresses,
+    )
+    record = MailImport(
+        account_id=account.id if account else None,
+        folder=folder,
+        uidvalidity=uidvalidity,
+        uid=uid,
+        source=source,
+        sha256=digest,
+        size=len(raw),
+        status=result.status,
+        message_id=result.activity.message_id if result.activity else _message_id(raw),
+        ticket_id=result.ticket.id if result.ticket else None,
+        activity_id=result.activity.id if result.activity else None,
+        reason=(result.reason or None) and result.reason[:1000],
+    )
+    session.add(record)
+    session.flush()
+    if result.status == ImportStatus.UNPROCESSABLE:
+        log.warning(
+            "%s: kept as unprocessable (import %s): %s", source or "mail", record.id, result.reason
+        )
+    return record, result
+
+
+def _message_id(raw: bytes) -> str | None:
+    match = re.search(rb"^message-id:\s*<?([^>\r\n]+)>?", raw[:65536], re.IGNORECASE | re.M)
+    return match.group(1).decode("ascii", "replace").strip()[:998] if match else None
+
+
+def _decide(
+    session: Session,
+    raw: bytes,
+    *,
+    channel: Channel,
+    account: MailAccount | None,
+    max_size: int,
+    max_file_size: int,
+    own_addresses: frozenset[str],
+) -> Ingested:
+    if len(raw) > max_size:
+        return Ingested(
+            ImportStatus.UNPROCESSABLE,
+            reason=_("larger than the limit of {limit} bytes ({size} bytes)").format(
+                limit=max_size, size=len(raw)
+            ),
+        )
+    try:
+        mail = parse_mail(raw)
+    except UnparseableMail as error:
+        return Ingested(ImportStatus.UNPROCESSABLE, reason=str(error) or "unparseable")
+    except Exception as error:
+        log.exception("parser failed")
+        return Ingested(ImportStatus.UNPROCESSABLE, reason=f"{type(error).__name__}: {error}")
+    if mail.headers.get("x-tix-notification"):
+        return Ingested(ImportStatus.IGNORED, reason=_("a notification tix sent"))
+    if mail.message_id and _imported_before(session, mail.message_id):
+        return Ingested(
+            ImportStatus.DUPLICATE,
+            reason=_("Message-ID {id} was imported before").format(id=mail.message_id),
+        )
+    sender_address = mail.sender.address.lower() if mail.sender else ""
+    if sender_address and sender_address in own_addresses:
+        return Ingested(
+            ImportStatus.IGNORED,
+            reason=_("sent by tix itself ({address})").format(address=sender_address),
+        )
+    return _file_mail(session, mail, channel=channel, account=account, max_file_size=max_file_size)
+
+
+def _imported_before(session: Session, message_id: str) -> bool:
+    """Whether a mail with this Message-ID is on a ticket already (received, or sent by
+    tix: a copy that comes back through Cc or a synced Sent folder)."""
+    return known_message(session, message_id) is not None
+
+
+def _sender(session: Session, mail: ParsedMail) -> tuple[Contact | User, str]:
+    """Who wrote the mail: a staff user (by address) or a contact (made when new)."""
+    candidates = [mail.sender] if mail.sender else []
+    candidates += list(mail.reply_to)
+    for candidate in candidates:
+        try:
+            address = validation.email_address(candidate.address)
+        except Invalid:
+            continue
+        user = (
+            session.execute(
+                select(User).where(func.lower(User.email) == address.lower(), col(User.active))
+            )
+            .scalars()
+            .first()
+        )
+        if user is not None:
+            return user, address
+        return contacts.contact_for_address(session, address, name=candidate.name), address
+    contact = contacts.find_contact(session, UNKNOWN_SENDER) or contacts.add_contact(
+        session, None, address=UNKNOWN_SENDER, name=_("Unknown sender")
+    )
+    return contact, UNKNOWN_SENDER
+
+
+def _format(address: Address) -> str:
+    """``Name <address>`` for display, the name quoted where RFC 5322 needs it."""
+    if not address.name:
+        return address.address
+    name = address.name
+    if any(char in name for char in '()<>[]:;@\\,."'):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{address.address}>"
+
+
+def _attachments(mail: ParsedMail, max_file_size: int) -> tuple[list[NewFile], list[str]]:
+    files, notes = [], []
+    for part in mail.attachments:
+        if len(part.data) > max_file_size:
+            notes.append(
+                _(
+                    "{name} ({size} bytes) is larger than the file limit and is kept only "
+                    "in the original mail"
+                ).format(name=part.filename, size=len(part.data))
+            )
+            continue
+        files.append(
+            NewFile(
+                name=part.filename,
+                data=part.data,
+                content_type=part.content_type,
+                content_id=part.content_id,
+                inline=part.inline,
+            )
+        )
+    return files, notes
+
+
+def _automatic_kind(mail: ParsedMail) -> str | None:
+    if mail.bounce:
+        return "bounce"
+    if mail.auto_submitted:
+        return "auto_reply"
+    if mail.mailing_list:
+        return "list"
+    return None
+
+
+def _file_mail(
+    session: Session,
+    mail: ParsedMail,
+    *,
+    channel: Channel,
+    account: MailAccount | None,
+    max_file_size: int,
+) -> Ingested:
+    automatic = _automatic_kind(mail)
+    ticket = find_ticket(session, mail)
+    if ticket is None and automatic == "bounce":
+        # A bounce of a mail tix did not send (or of one it no longer knows): nothing
+        # to attach it to, and no one to tell. Kept, and listed by `tix mail log`.
+        return Ingested(ImportStatus.IGNORED, reason=_("a bounce that refers to no ticket"))
+    author, address = _sender(session, mail)
+    files, notes = _attachments(mail, max_file_size)
+    details: dict[str, Any] = {}
+    if automatic:
+        details["automatic"] = automatic
+    if notes:
+        details["notes"] = notes
+    facts = tickets.MailFacts(
+        message_id=mail.message_id,
+        in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None,
+        mail_from=_format(mail.sender) if mail.sender else address,
+        to=[_format(a) for a in mail.to],
+        cc=[_format(a) for a in mail.cc],
+    )
+    body = mail.text
+    follow_up_of = None
+    if ticket is not None and ticket.status == TicketStatus.CLOSED and not automatic:
+        follow_up_of, ticket = ticket.number, None
+        details["follow_up_of"] = follow_up_of
+    if ticket is not None:
+        activity = _follow_up(session, author, ticket, mail, body, facts, files, details, automatic)
+        return Ingested(ImportStatus.IMPORTED, ticket=ticket, activity=activity)
+    contact = author if isinstance(author, Contact) else _contact_of_user(session, author)
+    subject = clean_subject(mail.subject) or mail.subject
+    ticket = tickets.open_customer_ticket(
+        session,
+        contact,
+        channel=channel,
+        subject=subject,
+        body=body,
+        body_html=mail.html,
+        origin=TicketOrigin.MAIL,
+        mail=facts,
+        account=account,
+        attachments=files,
+        max_file_size=tickets.MAX_UNCHECKED,
+        details=details or None,
+    )
+    first = session.get(Activity, ticket.first_activity_id) if ticket.first_activity_id else None
+    if not automatic and not _NO_REPLY.match(address):
+        acknowledge(session, ticket, channel=channel, address=address)
+    return Ingested(ImportStatus.IMPORTED, ticket=ticket, activity=first, new_ticket=True)
+
+
+def _contact_of_user(session: Session, user: User) -> Contact:
+    """A staff member who mails the support address opens a ticket as a contact."""
+    return contacts.contact_for_address(session, user.email, name=user.name)
+
+
+def _follow_up(
+    session: Session,
+    author: Contact | User,
+    ticket: Ticket,
+    mail: ParsedMail,
+    body: str,
+    facts: tickets.MailFacts,
+    files: list[NewFile],
+    details: dict[str, Any],
+    automatic: str | None,
+) -> Activity:
+    if isinstance(author, Contact) and not automatic:
+        return tickets.add_customer_message(
+            session,
+            author,
+            ticket=ticket,
+            body=body,
+            body_html=mail.html,
+            subject=mail.subject,
+            mail=facts,
+            attachments=files,
+            max_file_size=tickets.MAX_UNCHECKED,
+            details=details or None,
+        )
+    # Automatic mail and mail from staff: on the ticket, but no status change.
+    return tickets.append_activity(
+        session,
+        ticket,
+        kind=ActivityKind.MESSAGE,
+        author=author,
+        body=body,
+        subject=mail.subject,
+        attachments=files,
+        body_html=mail.html,
+        direction="in",
+        message_id=facts.message_id,
+        in_reply_to=facts.in_reply_to,
+        mail_from=facts.mail_from,
+        mail_to=list(facts.to),
+        mail_cc=list(facts.cc),
+        details=details or None,
+    )
+
+
+def default_ack_subject() -> str:
+    return _("We have received your request: {subject}")
+
+
+def default_ack_body() -> str:
+    return _(
+        "Hello {name},\n\nthank you for your message. We have opened ticket #{number} for it "
+        "and will answer as soon as we can. Please keep the ticket number in the subject "
+        "when you write to us about it.\n"
+    )
+
+
+def acknowledge(
+    session: Session, ticket: Ticket, *, channel: Channel, address: str
+) -> OutboxMessage | None:
+    """The channel's automatic reply to a new ticket, unless it is off, the address got
+    too many lately, or no account can send it."""
+    if not channel.acknowledge:
+        return None
+    since = clock.now() - timedelta(days=1)
+    recent = session.execute(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            col(OutboxMessage.purpose) == OutboxPurpose.ACKNOWLEDGEMENT,
+            col(OutboxMessage.created_at) >= since,
+            func.lower(func.cast(col(OutboxMessage.mail_to), Text)).contains(address.lower()),
+        )
+    ).scalar_one()
+    if recent >= ACK_LIMIT_PER_DAY:
+        log.info("no acknowledgement to %s: %s sent in the last 24 hours", address, recent)
+        return None
+    account = session.get(MailAccount, ticket.account_id) if ticket.account_id else None
+    if account is None:
+        return None
+    customer = session.get(Contact, ticket.customer_id) if ticket.customer_id else None
+    values = {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "name": customer.name if customer else "",
+        "channel": channel.name,
+    }
+    subject = _fill(channel.ack_subject or default_ack_subject(), values)
+    body = _fill(channel.ack_body or default_ack_body(), values)
+    message = OutboxMessage(
+        purpose=OutboxPurpose.ACKNOWLEDGEMENT,
+        ticket_id=ticket.id,
+        account_id=account.id,
+        mail_from=outbox.sender(account),
+        mail_to=[address],
+        subject=outbox.tagged_subject(ticket.number, subject),
+        body=body,
+        message_id=outbox.make_message_id(account.address, ticket.number),
+        in_reply_to=_first_message_id(session, ticket),
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _fill(template: str, values: dict[str, Any]) -> str:
+    """A template with {number}, {subject}, {name}, {channel}; unknown braces stay."""
+
+    def replace(match: re.Match[str]) -> str:
+        key = match.group(1)
+        return str(values[key]) if key in values else match.group(0)
+
+    return re.sub(r"\{(\w+)\}", replace, template)
+
+
+def _first_message_id(session: Session, ticket: Ticket) -> str | None:
+    first = session.get(Activity, ticket.first_activity_id) if ticket.first_activity_id else None
+    return first.message_id if first else None

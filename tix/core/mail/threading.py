@@ -1,0 +1,83 @@
+"""Which ticket a received mail belongs to.
+
+In order: the Message-IDs it answers (In-Reply-To, then References, newest first)
+matched against every mail tix has stored or sent; the ticket tag in its subject
+(``[Ticket#1042]``, whatever ``Re:``, ``AW:``, ``Fwd:`` or ``WG:`` stand before it);
+for a bounce, the Message-ID of the message it returns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from tix.core.mail.parse import ParsedMail
+from tix.core.models import Activity, OutboxMessage, Ticket
+
+TAG = re.compile(r"\[\s*ticket\s*#\s*(\d{1,12})\s*\]", re.IGNORECASE)
+_PREFIX = re.compile(r"^\s*((re|aw|wg|fw|fwd|antw|sv|vs|tr|rif|r)\s*(\[\d+\])?\s*:\s*)+", re.I)
+
+
+def ticket_numbers(subject: str) -> list[int]:
+    """Ticket numbers tagged in ``subject``, in order."""
+    return [int(number) for number in TAG.findall(subject)]
+
+
+def clean_subject(subject: str) -> str:
+    """The subject without reply/forward prefixes and ticket tags, for a new ticket."""
+    without_tags = TAG.sub(" ", subject)
+    return " ".join(_PREFIX.sub("", without_tags).split())
+
+
+def _by_message_ids(session: Session, message_ids: Iterable[str]) -> Ticket | None:
+    ids = [message_id for message_id in message_ids if message_id]
+    if not ids:
+        return None
+    found: dict[str | None, int | None] = dict(
+        session.execute(
+            select(col(Activity.message_id), col(Activity.ticket_id)).where(
+                col(Activity.message_id).in_(ids)
+            )
+        ).all()
+    )
+    # Acknowledgements and notifications are sent without an activity of their own.
+    for message_id, ticket_id in session.execute(
+        select(col(OutboxMessage.message_id), col(OutboxMessage.ticket_id)).where(
+            col(OutboxMessage.message_id).in_(ids), col(OutboxMessage.ticket_id).is_not(None)
+        )
+    ).all():
+        found.setdefault(message_id, ticket_id)
+    for message_id in ids:
+        if message_id in found:
+            return session.get(Ticket, found[message_id])
+    return None
+
+
+def find_ticket(session: Session, mail: ParsedMail) -> Ticket | None:
+    """The ticket ``mail`` answers, if any."""
+    answered = [*mail.in_reply_to, *reversed(mail.references)]
+    ticket = _by_message_ids(session, answered)
+    if ticket is not None:
+        return ticket
+    for number in ticket_numbers(mail.subject):
+        ticket = session.execute(
+            select(Ticket).where(col(Ticket.number) == number)
+        ).scalar_one_or_none()
+        if ticket is not None:
+            return ticket
+    if mail.bounce:
+        return _by_message_ids(session, mail.bounced_message_ids)
+    return None
+
+
+def known_message(session: Session, message_id: str | None) -> Activity | None:
+    """The activity that holds ``message_id`` already (received or sent by tix)."""
+    if not message_id:
+        return None
+    return session.execute(
+        select(Activity).where(col(Activity.message_id) == message_id).limit(1)
+    ).scalar_one_or_none()
