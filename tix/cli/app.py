@@ -45,6 +45,11 @@ GROUPS: dict[str, tuple[str, str, str]] = {
         _("Quotes, order confirmations and invoices from tickets."),
     ),
     "project": ("tix.cli.commands.project", "app", _("Projects that tickets belong to.")),
+    "mail": (
+        "tix.cli.commands.mail",
+        "app",
+        _("Fetch mail into tickets, send the outbox, import mail archives."),
+    ),
 }
 #: Single top-level commands: name -> (module, attribute of a Typer holding it, help).
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -54,6 +59,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         _("Create or upgrade the database, and make the first admin."),
     ),
     "demo": ("tix.cli.commands.demo", "app", _("Fill an empty database with a demo helpdesk.")),
+    "worker": (
+        "tix.cli.commands.worker",
+        "app",
+        _("Sync mail, send the outbox and fire alarms in a loop."),
+    ),
 }
 #: Root options that take a value (the word after them is not a command).
 _VALUE_OPTIONS = ("--as", "--db")

@@ -76,6 +76,24 @@ def add(
     tls: Annotated[
         str, typer.Option("--tls", help=_("ssl, starttls or none."), metavar="MODE")
     ] = "ssl",
+    smtp_tls: Annotated[
+        str,
+        typer.Option(
+            "--smtp-tls", help=_("TLS for SMTP if it differs from --tls."), metavar="MODE"
+        ),
+    ] = "",
+    sent_folder: Annotated[
+        str,
+        typer.Option(
+            "--sent-folder", help=_("IMAP folder for copies of sent mail."), metavar="FOLDER"
+        ),
+    ] = "",
+    move_to: Annotated[
+        str,
+        typer.Option(
+            "--move-to", help=_("Move imported mail to this IMAP folder."), metavar="FOLDER"
+        ),
+    ] = "",
     json_output: JsonOption = False,
 ) -> None:
     from tix.core.services import accounts, channels
@@ -101,6 +119,9 @@ def add(
             password_env=password_env,
             password_cmd=password_cmd,
             channel=found,
+            smtp_tls=smtp_tls,
+            sent_folder=sent_folder,
+            move_to=move_to,
         )
         data = account_json(account, found.name if found else None)
     emit(data, lambda: say(_("Added mail account {name}.").format(name=data["name"])))
@@ -137,3 +158,159 @@ def list_(json_output: JsonOption = False) -> None:
             empty=_("No mail accounts yet: add one with `tix account add`."),
         ),
     )
+
+
+@app.command(
+    "set",
+    help=_(
+        "Change a mail account (admins only); give only what changes.\n\n\b\nExample:\n"
+        "  tix account set support --smtp-host smtp.example.com --smtp-tls starttls "
+        "--sent-folder Sent"
+    ),
+)
+def set_(
+    name: Annotated[str, typer.Argument(help=_("The account."), metavar="NAME")],
+    address: Annotated[
+        str | None, typer.Option("--address", help=_("E-mail address."), metavar="ADDR")
+    ] = None,
+    display_name: Annotated[
+        str | None, typer.Option("--display-name", help=_("Sender name."), metavar="NAME")
+    ] = None,
+    imap_host: Annotated[
+        str | None, typer.Option("--imap-host", help=_("IMAP server."), metavar="HOST")
+    ] = None,
+    imap_port: Annotated[
+        int | None, typer.Option("--imap-port", help=_("IMAP port."), metavar="PORT")
+    ] = None,
+    imap_user: Annotated[
+        str | None, typer.Option("--imap-user", help=_("IMAP login."), metavar="USER")
+    ] = None,
+    imap_folder: Annotated[
+        str | None, typer.Option("--imap-folder", help=_("Folder to read."), metavar="FOLDER")
+    ] = None,
+    smtp_host: Annotated[
+        str | None, typer.Option("--smtp-host", help=_("SMTP server."), metavar="HOST")
+    ] = None,
+    smtp_port: Annotated[
+        int | None, typer.Option("--smtp-port", help=_("SMTP port."), metavar="PORT")
+    ] = None,
+    smtp_user: Annotated[
+        str | None, typer.Option("--smtp-user", help=_("SMTP login."), metavar="USER")
+    ] = None,
+    tls: Annotated[
+        str | None, typer.Option("--tls", help=_("ssl, starttls or none."), metavar="MODE")
+    ] = None,
+    smtp_tls: Annotated[
+        str | None, typer.Option("--smtp-tls", help=_("TLS for SMTP."), metavar="MODE")
+    ] = None,
+    password_env: Annotated[
+        str | None,
+        typer.Option("--password-env", help=_("Variable holding the password."), metavar="VAR"),
+    ] = None,
+    password_cmd: Annotated[
+        str | None,
+        typer.Option("--password-cmd", help=_("Command printing the password."), metavar="CMD"),
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", help=_("Channel for new tickets."), metavar="CHANNEL")
+    ] = None,
+    sent_folder: Annotated[
+        str | None,
+        typer.Option(
+            "--sent-folder",
+            help=_("Folder for copies of sent mail (empty: none)."),
+            metavar="FOLDER",
+        ),
+    ] = None,
+    move_to: Annotated[
+        str | None,
+        typer.Option(
+            "--move-to", help=_("Folder imported mail is moved to (empty: none)."), metavar="FOLDER"
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    from tix.core.models import Channel
+    from tix.core.services import accounts, channels
+    from tix.core.views import account_json
+
+    given = {
+        "address": address,
+        "display_name": display_name,
+        "imap_host": imap_host,
+        "imap_port": imap_port,
+        "imap_user": imap_user,
+        "imap_folder": imap_folder,
+        "smtp_host": smtp_host,
+        "smtp_port": smtp_port,
+        "smtp_user": smtp_user,
+        "tls": tls,
+        "smtp_tls": smtp_tls,
+        "password_env": password_env,
+        "password_cmd": password_cmd,
+        "sent_folder": sent_folder,
+        "move_to": move_to,
+    }
+    changes: dict[str, object] = {key: value for key, value in given.items() if value is not None}
+    with context.session(write=True) as session:
+        actor = context.acting(session)
+        account = accounts.get_account(session, name)
+        if channel is not None:
+            changes["channel"] = channels.get_channel(session, channel)
+        accounts.update_account(session, actor, account=account, changes=changes)
+        found = session.get(Channel, account.channel_id) if account.channel_id else None
+        data = account_json(account, found.name if found else None)
+    emit(data, lambda: say(_("Saved mail account {name}.").format(name=data["name"])))
+
+
+@app.command(
+    "test",
+    help=_(
+        "Connect to the account's IMAP and SMTP servers and say what works.\n\n\b\n"
+        "Example:\n  tix account test support"
+    ),
+)
+def test(
+    name: Annotated[str, typer.Argument(help=_("The account."), metavar="NAME")],
+    json_output: JsonOption = False,
+) -> None:
+    from tix.core.errors import TixError, Unavailable
+    from tix.core.mail import imap, smtp
+    from tix.core.mail.delivery import smtp_settings
+    from tix.core.mail.sync import imap_settings
+    from tix.core.services import accounts
+
+    with context.session() as session:
+        account = accounts.get_account(session, name)
+        session.expunge(account)
+    results: dict[str, dict[str, object]] = {}
+
+    def check_imap() -> str:
+        return imap.check(imap_settings(account))
+
+    def check_smtp() -> str:
+        return smtp.check(smtp_settings(account))
+
+    for part, configured, check in (
+        ("imap", bool(account.imap_host), check_imap),
+        ("smtp", bool(account.smtp_host), check_smtp),
+    ):
+        if not configured:
+            results[part] = {"ok": None, "message": _("not configured")}
+            continue
+        try:
+            results[part] = {"ok": True, "message": check()}
+        except (TixError, imap.ImapError, smtp.SmtpError) as error:
+            results[part] = {"ok": False, "message": str(error)}
+
+    def human() -> None:
+        for part, r in results.items():
+            state = "ok – " if r["ok"] else "– " if r["ok"] is None else _("FAILED") + " – "
+            say(f"{part.upper()}: {state}{r['message']}")
+
+    emit({"account": name, **results}, human)
+    if any(r["ok"] is False for r in results.values()):
+        failed = [part.upper() for part, r in results.items() if r["ok"] is False]
+        raise Unavailable(
+            _("mail account {name}: {parts} failed").format(name=name, parts=", ".join(failed))
+        )

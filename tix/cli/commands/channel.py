@@ -91,3 +91,77 @@ def list_(json_output: JsonOption = False) -> None:
             empty=_("No channels yet: add one with `tix channel add NAME --group GROUP`."),
         ),
     )
+
+
+@app.command(
+    "set",
+    help=_(
+        "Change a channel (admins only): its groups (--group replaces them), default owner, "
+        "and the automatic acknowledgement of new tickets ({number}, {subject}, {name} and "
+        "{channel} are filled in).\n\n\b\nExample:\n"
+        '  tix channel set Support --ack --ack-subject "Ihre Anfrage: {subject}" '
+        "--ack-body-file ack.md"
+    ),
+)
+def set_(
+    name: Annotated[str, typer.Argument(help=_("The channel."), metavar="NAME")],
+    groups: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group",
+            help=_("Groups that work the channel (repeatable; replaces them)."),
+            metavar="GROUP",
+        ),
+    ] = None,
+    default_owner: Annotated[
+        str | None,
+        typer.Option(
+            "--default-owner", help=_("Owner of tickets that arrive without one."), metavar="LOGIN"
+        ),
+    ] = None,
+    ack: Annotated[
+        bool | None,
+        typer.Option(
+            "--ack/--no-ack",
+            help=_("Answer new tickets from customers at once."),
+            show_default=False,
+        ),
+    ] = None,
+    ack_subject: Annotated[
+        str | None,
+        typer.Option("--ack-subject", help=_("Subject of the acknowledgement."), metavar="TEXT"),
+    ] = None,
+    ack_body_file: Annotated[
+        str | None,
+        typer.Option(
+            "--ack-body-file",
+            help=_("Text of the acknowledgement (Markdown), from FILE or -."),
+            metavar="FILE",
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    from tix.cli.output import read_body
+    from tix.core.services import channels, users
+    from tix.core.services.channels import ChannelInfo
+
+    body = read_body(None, ack_body_file, required=False) if ack_body_file else None
+    with context.session(write=True) as session:
+        actor = context.acting(session)
+        channel = channels.get_channel(session, name)
+        found_groups = [users.get_group(session, g) for g in groups] if groups else None
+        owner = users.get_user(session, default_owner) if default_owner else None
+        channels.update_channel(
+            session,
+            actor,
+            channel=channel,
+            groups=found_groups,
+            default_owner=owner,
+            acknowledge=ack,
+            ack_subject=ack_subject,
+            ack_body=body,
+        )
+        info = next(i for i in channels.list_channels(session) if i.channel.id == channel.id)
+        data = _json(ChannelInfo(info.channel, info.groups, info.default_owner))
+        data["acknowledge"] = channel.acknowledge
+    emit(data, lambda: say(_("Saved channel {name}.").format(name=data["name"])))

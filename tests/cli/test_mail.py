@@ -1,0 +1,142 @@
+"""``tix mail``, ``tix account test|set``, ``tix channel set`` and ``tix worker`` from a shell."""
+
+from __future__ import annotations
+
+import mailbox
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.core.mail.test_ingest import mail
+from tests.servers import SmtpServer, free_port
+
+
+@pytest.fixture
+def account(cli, world, dovecot, monkeypatch) -> str:
+    address = f"cli-{uuid.uuid4().hex[:10]}@tix.test"
+    dovecot.add_user(address, "secret")
+    monkeypatch.setenv("CLI_MAIL_PW", "secret")
+    result = cli(
+        "account",
+        "set",
+        "support",
+        "--address",
+        address,
+        "--imap-host",
+        dovecot.host,
+        "--imap-port",
+        str(dovecot.port),
+        "--imap-user",
+        address,
+        "--tls",
+        "none",
+        "--password-env",
+        "CLI_MAIL_PW",
+        "--json",
+    )
+    assert result.code == 0, result.stderr
+    return address
+
+
+def test_mail_import_of_eml_files_and_mbox_archives(cli, world, tmp_path: Path) -> None:
+    single = tmp_path / "one.eml"
+    single.write_bytes(mail(subject="From a file", message_id="file1@example.com"))
+    archive = mailbox.mbox(tmp_path / "archive.mbox")
+    for index in range(3):
+        archive.add(mail(subject=f"Archived {index}"))
+    archive.add(mail(subject="Again", message_id="file1@example.com"))  # a duplicate
+    archive.flush()
+    result = cli("mail", "import", str(single), str(tmp_path / "archive.mbox"), "--json")
+    assert result.code == 0, result.stderr
+    assert result.json() == {
+        "messages": 5,
+        "imported": 4,
+        "new_tickets": 4,
+        "duplicates": 1,
+        "ignored": 0,
+        "unprocessable": 0,
+    }
+    again = cli("mail", "import", str(tmp_path / "archive.mbox"), "--json").json()
+    assert (again["imported"], again["duplicates"]) == (0, 4)
+    subjects = sorted(t["subject"] for t in cli("ticket", "list", "--json").json())
+    assert subjects == ["Archived 0", "Archived 1", "Archived 2", "From a file"]
+    log = cli("mail", "log", "--json").json()
+    assert len(log) == 5 and {entry["status"] for entry in log} == {"imported", "duplicate"}
+    raw = cli("mail", "raw", str(log[-1]["id"]), "-o", str(tmp_path / "back.eml"))
+    assert raw.code == 0 and (tmp_path / "back.eml").read_bytes() == single.read_bytes()
+    refused = cli("mail", "log", user="bob")
+    assert refused.code == 4 and "only admins" in refused.stderr
+
+
+def test_mail_sync_and_send_from_the_cli(cli, world, dovecot, account) -> None:
+    dovecot.deliver(account, mail(subject="Via IMAP", message_id="cli1@example.com"))
+    synced = cli("mail", "sync", "--json")
+    assert synced.code == 0, synced.stderr
+    assert synced.json()[0]["imported"] == 1
+    number = cli("ticket", "list", "--json").json()[0]["number"]
+    assert cli("ticket", "reply", str(number), "--body", "Thanks!").code == 0
+    with SmtpServer() as smtp:
+        assert (
+            cli(
+                "account",
+                "set",
+                "support",
+                "--smtp-host",
+                smtp.host,
+                "--smtp-port",
+                str(smtp.port),
+                "--smtp-tls",
+                "none",
+            ).code
+            == 0
+        )
+        sent = cli("mail", "send", "--json")
+        assert sent.json()["sent"] == 1, sent.stdout
+        assert smtp.wait_for(1)[0].rcpt_tos == ["kunde@example.com"]
+        tested = cli("account", "test", "support", "--json")
+        assert tested.code == 0, tested.stdout
+        assert tested.json()["imap"]["ok"] and tested.json()["smtp"]["ok"]
+    worker = cli("worker", "--once", "--json")
+    assert worker.code == 0 and worker.json()["synced"][0]["imported"] == 0
+
+
+def test_bad_mail_settings_give_one_line(cli, world, dovecot, account, monkeypatch) -> None:
+    monkeypatch.setenv("CLI_MAIL_PW", "wrong")
+    wrong = cli("mail", "sync")
+    assert wrong.code == 1
+    assert len(wrong.stderr.strip().splitlines()) == 1
+    assert "mail account support" in wrong.stderr and "login refused" in wrong.stderr
+    monkeypatch.setenv("CLI_MAIL_PW", "secret")
+    cli("account", "set", "support", "--imap-folder", "Nowhere")
+    missing = cli("mail", "sync")
+    assert missing.code == 1 and "folder 'Nowhere' does not exist" in missing.stderr
+    cli("account", "set", "support", "--imap-folder", "INBOX", "--imap-port", str(free_port()))
+    unreachable = cli("mail", "sync")
+    assert unreachable.code == 1 and "connection refused" in unreachable.stderr
+    tested = cli("account", "test", "support")
+    assert tested.code == 1 and "IMAP: FAILED" in tested.stderr
+    monkeypatch.delenv("CLI_MAIL_PW")
+    unset = cli("mail", "sync")
+    assert unset.code == 1 and "CLI_MAIL_PW is not set" in unset.stderr
+    assert cli("ticket", "list", "--json").json() == []
+
+
+def test_channel_acknowledgement_settings(cli, world, tmp_path: Path) -> None:
+    body = tmp_path / "ack.md"
+    body.write_text("Hallo {name}, Ticket #{number} ist angelegt.", encoding="utf-8")
+    result = cli(
+        "channel",
+        "set",
+        "Support",
+        "--ack",
+        "--ack-subject",
+        "Eingang: {subject}",
+        "--ack-body-file",
+        str(body),
+        "--json",
+    )
+    assert result.code == 0, result.stderr
+    assert result.json()["acknowledge"] is True
+    refused = cli("channel", "set", "Support", "--no-ack", user="bob")
+    assert refused.code == 4

@@ -1,0 +1,297 @@
+"""``tix mail``: fetch mail into tickets, send the outbox, import archives, see the log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tix.cli import context
+from tix.cli.output import JsonOption, emit, say, state, table, writable
+from tix.core.i18n import _
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def _accounts(engine: Engine, name: str | None) -> list[int]:
+    from tix.core.db import session_scope
+    from tix.core.services import accounts
+    from tix.core.worker import syncable_accounts
+
+    if name is None:
+        return syncable_accounts(engine)
+    with session_scope(engine) as session:
+        account = accounts.get_account(session, name)
+        assert account.id is not None
+        return [account.id]
+
+
+@app.command(
+    "sync",
+    help=_(
+        "Fetch new mail from the accounts' IMAP folders into tickets. Nothing is flagged on "
+        "the server before it is safely stored; nothing is imported twice.\n\n\b\nExamples:\n"
+        "  tix mail sync\n  tix mail sync --account support --since 2026-11-01\n"
+        "  tix mail sync --watch"
+    ),
+)
+def sync(
+    account: Annotated[
+        str | None, typer.Option("--account", help=_("Only this account."), metavar="ACCOUNT")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help=_("On the first sync, only mail from this day on."), metavar="DATE"
+        ),
+    ] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help=_("Keep running and import new mail as it arrives."))
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    from tix.core.mail.sync import sync_account
+    from tix.core.timeparse import parse_day
+
+    engine = context.engine()
+    settings = context.settings()
+    first_day = parse_day(since, today=context.today()) if since else None
+    ids = _accounts(engine, account)
+    if not ids:
+        from tix.core.errors import Invalid
+
+        raise Invalid(
+            _(
+                "no account to sync: add one with an IMAP server and a channel "
+                "(`tix account add NAME --address ADDR --imap-host HOST --channel C`)"
+            )
+        )
+    if watch:
+        _watch(engine, ids, settings)
+        return
+    reports = []
+    for account_id in ids:
+        with _progress() as progress:
+            report = sync_account(
+                engine, account_id, settings=settings, since=first_day, progress=progress
+            )
+        reports.append(report.to_json())
+
+    def human() -> None:
+        for r in reports:
+            say(
+                _(
+                    "{account}: {imported} imported ({new_tickets} new tickets), "
+                    "{duplicates} duplicates, {ignored} ignored, {unprocessable} unprocessable"
+                ).format(**r)
+            )
+
+    emit(reports, human)
+
+
+class _progress:
+    """A progress bar for big first syncs, on a terminal only."""
+
+    def __enter__(self) -> Any:
+        import sys
+
+        self.bar: Any = None
+        self.task: Any = None
+        if state.json or not sys.stderr.isatty():
+            return None
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if total < 200:
+                return
+            from rich.progress import Progress
+
+            from tix.cli.output import console
+
+            self.bar = Progress(transient=True, console=console(stderr=True))
+            self.bar.start()
+            self.task = self.bar.add_task(_("Importing"), total=total)
+        self.bar.update(self.task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if getattr(self, "bar", None) is not None:
+            self.bar.stop()
+
+
+def _watch(engine: Engine, ids: list[int], settings: Any) -> None:
+    """Sync each account, then wait for new mail with IMAP IDLE; reconnect with growing
+    pauses when the connection drops. Stops on Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    from tix.core.mail.watch import watch_account
+
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_args: stopping.set())
+    threads = [
+        threading.Thread(
+            target=watch_account,
+            args=(engine, account_id, settings, stopping),
+            daemon=True,
+            name=f"watch-{account_id}",
+        )
+        for account_id in ids
+    ]
+    for thread in threads:
+        thread.start()
+    say(_("Watching {count} accounts; Ctrl-C stops.").format(count=len(ids)))
+    try:
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        stopping.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+@app.command(
+    "send",
+    help=_(
+        "Send the outbox now: what is due, with retries for temporary failures.\n\n\b\n"
+        "Example:\n  tix mail send --json"
+    ),
+)
+def send(json_output: JsonOption = False) -> None:
+    from tix.core.mail.delivery import DeliveryReport, deliver
+
+    engine = context.engine()
+    total = DeliveryReport()
+    while True:
+        report = deliver(engine)
+        total.sent += report.sent
+        total.retrying += report.retrying
+        total.failed += report.failed
+        total.errors += report.errors
+        if report.sent + report.retrying + report.failed == 0:
+            break
+    data = total.to_json()
+    emit(
+        data,
+        lambda: say(
+            _("{sent} sent, {retrying} to retry, {failed} failed.").format(**data)
+            + ("\n" + "\n".join(sorted(set(total.errors))) if total.errors else "")
+        ),
+    )
+
+
+@app.command(
+    "import",
+    help=_(
+        "Import .eml files or mbox archives into tickets, as if they had come by IMAP "
+        "(for moving from another system). Without --account or --channel: the only account, "
+        "else the only channel.\n\n\b\nExample:\n  tix mail import archive.mbox --channel Support"
+    ),
+)
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help=_("The files."), metavar="FILE...")],
+    account: Annotated[
+        str | None, typer.Option("--account", help=_("As mail of this account."), metavar="ACCOUNT")
+    ] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option("--channel", help=_("New tickets go to this channel."), metavar="CHANNEL"),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    from tix.core.mail.importer import import_files
+
+    settings = context.settings()
+    engine = context.engine()
+    report = import_files(engine, paths, account=account, channel=channel, settings=settings)
+    data = report.to_json()
+    emit(
+        data,
+        lambda: say(
+            _(
+                "{messages} messages: {imported} imported ({new_tickets} new tickets), "
+                "{duplicates} duplicates, {ignored} ignored, {unprocessable} unprocessable"
+            ).format(**data)
+        ),
+    )
+
+
+@app.command(
+    "log",
+    help=_(
+        "List the mail the import has seen, newest first (--status unprocessable: what "
+        "could not be read).\n\n\b\nExample:\n  tix mail log --status unprocessable"
+    ),
+)
+def log_(
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", help=_("imported, duplicate, ignored or unprocessable."), metavar="STATUS"
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help=_("At most N."), metavar="N", min=1, max=10000)
+    ] = 50,
+    json_output: JsonOption = False,
+) -> None:
+    from tix.core.mail.importer import import_log
+
+    with context.session() as session:
+        actor = context.acting(session)
+        data = import_log(session, actor, status=status, limit=limit, zone=context.zone(actor))
+    emit(
+        data,
+        lambda: table(
+            ["ID", _("When"), _("Status"), "#", _("Source"), _("Reason")],
+            [
+                (
+                    d["id"],
+                    str(d["created_at"])[:16].replace("T", " "),
+                    d["status"],
+                    d["ticket"],
+                    d["source"],
+                    d["reason"],
+                )
+                for d in data
+            ],
+            empty=_("No mail imported yet."),
+            wide=5,
+        ),
+    )
+
+
+@app.command(
+    "raw",
+    help=_(
+        "Save the original bytes of an imported mail (from `tix mail log`).\n\n\b\n"
+        "Example:\n  tix mail raw 17 -o broken.eml"
+    ),
+)
+def raw(
+    import_id: Annotated[int, typer.Argument(help=_("The import's ID."), metavar="ID")],
+    output: Annotated[
+        str, typer.Option("-o", "--output", help=_("A file, or - for stdout."), metavar="PATH")
+    ] = "-",
+    force: Annotated[bool, typer.Option("--force", help=_("Overwrite the file."))] = False,
+    json_output: JsonOption = False,
+) -> None:
+    import sys
+
+    from tix.core.mail.importer import raw_message
+
+    with context.session() as session:
+        data = raw_message(session, context.acting(session), import_id)
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        return
+    target = writable(Path(output), force=force)
+    target.write_bytes(data)
+    emit(
+        {"file": str(target), "bytes": len(data)},
+        lambda: say(_("Saved {file} ({size} bytes).").format(file=target, size=len(data))),
+    )
