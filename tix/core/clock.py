@@ -1,4 +1,8 @@
-"""The current time, replaceable for the demo data (and for tests of time rules)."""
+"""The current time, replaceable for the demo data and for tests of time rules.
+
+:func:`use_clock` replaces it within a block (this thread and task); :func:`fix_clock`
+replaces it for the whole process, worker threads included (UI snapshot tests).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 _clock: ContextVar[Callable[[], datetime] | None] = ContextVar("tix_clock", default=None)
+_fixed: Callable[[], datetime] | None = None
 
 
 def now() -> datetime:
     """Now, timezone-aware UTC."""
-    override = _clock.get()
+    override = _clock.get() or _fixed
     return override() if override is not None else datetime.now(UTC)
 
 
@@ -24,3 +29,9 @@ def use_clock(clock: Callable[[], datetime]) -> Iterator[None]:
         yield
     finally:
         _clock.reset(token)
+
+
+def fix_clock(clock: Callable[[], datetime] | None) -> None:
+    """Make :func:`now` return ``clock()`` everywhere in the process; ``None`` undoes it."""
+    global _fixed
+    _fixed = clock

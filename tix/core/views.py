@@ -57,6 +57,8 @@ class TicketFilter:
     customer_id: int | None = None
     kind: str | None = None
     min_priority: int | None = None
+    unassigned: bool = False
+    """Only tickets still with their channel's default owner: nobody has taken them."""
     search: str | None = None
 
 
@@ -149,6 +151,13 @@ def _row_query() -> Select[*tuple[Any, ...]]:
 def _filtered(query: Select[int | None], actor: User, filters: TicketFilter) -> Select[int | None]:
     if filters.mine:
         query = query.where(col(Ticket.owner_id) == actor.id)
+    if filters.unassigned:
+        query = query.where(
+            col(Ticket.owner_id)
+            == select(col(Channel.default_owner_id))
+            .where(col(Channel.id) == col(Ticket.channel_id))
+            .scalar_subquery()
+        )
     if filters.statuses:
         unknown = [s for s in filters.statuses if s not in {t.value for t in TicketStatus}]
         if unknown:

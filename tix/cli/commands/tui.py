@@ -1,0 +1,29 @@
+"""``tix tui``: the terminal UI."""
+
+from __future__ import annotations
+
+import typer
+
+from tix.cli import context
+from tix.core.i18n import _
+
+app = typer.Typer()
+
+
+@app.command(
+    "tui",
+    help=_(
+        "Open the terminal UI: the ticket list and the tabbed ticket view. Works over SSH; "
+        "Ctrl+P opens the command palette, Ctrl+Q quits.\n\n\b\nExample:\n  tix --as ben tui"
+    ),
+)
+def tui() -> None:
+    # Textual costs ~210 ms to import: only this command pays for it.
+    from tix.core.config import load_settings
+    from tix.tui.app import TixApp
+    from tix.tui.backend import Backend
+
+    backend = Backend.open(
+        load_settings(database_url=context.options.database_url), context.acting_login()
+    )
+    TixApp(backend).run()

@@ -1,0 +1,1 @@
+"""The terminal UI (Textual): the ticket list and the tabbed ticket view."""

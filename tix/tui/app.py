@@ -1,0 +1,121 @@
+"""The tix terminal UI: ``make_app()`` builds it for ``tix tui`` and for the tests.
+
+The UI never touches the database on its event loop: every question to tix goes
+through :meth:`TixApp.background`, which runs the backend call in a worker thread and
+hands the answer (or the error, as a notification) back on the UI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from textual.app import App
+from textual.binding import Binding
+
+from tix.core.errors import TixError
+from tix.core.i18n import _
+from tix.tui.backend import Backend
+
+T = TypeVar("T")
+
+
+class TixApp(App[None]):
+    """The helpdesk for one agent."""
+
+    CSS_PATH = ["tix.tcss", "list.tcss", "view.tcss", "new.tcss"]  # noqa: RUF012
+    TITLE = "tix"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [  # noqa: RUF012
+        Binding("ctrl+t", "toggle_theme", _("Theme"), show=False),
+        Binding("ctrl+q", "quit", _("Quit"), show=False, priority=True),
+    ]
+
+    def __init__(self, backend: Backend, *, poll_interval: float = 1.0) -> None:
+        super().__init__()
+        self.backend = backend
+        self.poll_interval = poll_interval
+        self.sub_title = f"{backend.user_name} ({backend.login})"
+
+    def on_mount(self) -> None:
+        from tix.tui.screens.ticket_list import TicketListScreen
+
+        self.push_screen(TicketListScreen())
+
+    def on_unmount(self) -> None:
+        self.backend.close()
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def background(
+        self,
+        job: Callable[[], T],
+        *,
+        then: Callable[[T], None] | None = None,
+        failed: Callable[[TixError], None] | None = None,
+        group: str = "default",
+        exclusive: bool = False,
+    ) -> None:
+        """Run ``job`` (a backend call) in a worker thread; call ``then`` with its result
+        on the UI thread. A TixError becomes an error notification (and ``failed``);
+        anything else too, as one line, never a crash."""
+
+        def work() -> None:
+            try:
+                result = job()
+            except TixError as error:
+                self.call_from_thread(self._failed, error, failed)
+                return
+            except Exception as error:
+                self.call_from_thread(
+                    self._failed,
+                    TixError(
+                        _("unexpected error: {error} ({hint})").format(
+                            error=str(error).splitlines()[0]
+                            if str(error)
+                            else type(error).__name__,
+                            hint=type(error).__name__,
+                        )
+                    ),
+                    failed,
+                )
+                return
+            if then is not None:
+                self.call_from_thread(then, result)
+
+        self.run_worker(work, thread=True, group=group, exclusive=exclusive)
+
+    def _failed(self, error: TixError, failed: Callable[[TixError], None] | None) -> None:
+        self.notify(error.message, severity="error", timeout=8)
+        if failed is not None:
+            failed(error)
+
+
+def make_app(
+    *,
+    database_url: str | None = None,
+    login: str | None = None,
+    backend: Backend | None = None,
+    poll_interval: float = 1.0,
+    language: str | None = None,
+) -> TixApp:
+    """The app for ``login`` on the configured database (or the given ``backend``).
+    Raises a one-line TixError when the database or the user is not there."""
+    if backend is None:
+        import getpass
+        import os
+
+        from tix.core.config import load_settings
+
+        settings = load_settings(database_url=database_url)
+        backend = Backend.open(settings, login or os.environ.get("TIX_USER") or getpass.getuser())
+    if language:
+        import os
+
+        os.environ["TIX_LANG"] = language
+    return TixApp(backend, poll_interval=poll_interval)
+
+
+def run(app: TixApp, **options: Any) -> None:
+    app.run(**options)

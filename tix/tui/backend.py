@@ -1,0 +1,522 @@
+"""What the terminal UI asks of tix, as plain data: one method per question or action.
+
+Every method opens its own session, calls the core services (the one write path) and
+returns JSON-like data, or raises a :class:`~tix.core.errors.TixError`. The methods
+block: the UI calls them from worker threads, never on its event loop.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlmodel import col
+
+from tix.core.config import Settings
+from tix.core.db import check_schema, make_engine, session_scope
+from tix.core.i18n import _
+from tix.core.models import Ticket, User
+from tix.core.views import Cursor, TicketFilter, TicketRow
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the UI's select boxes offer."""
+
+    channels: list[str] = field(default_factory=list)
+    users: list[tuple[str, str]] = field(default_factory=list)
+    """(login, name) of active users."""
+    groups: list[str] = field(default_factory=list)
+    projects: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+
+
+class Backend:
+    """tix for one acting user, as the UI needs it."""
+
+    def __init__(self, engine: Engine, login: str, settings: Settings) -> None:
+        self.engine = engine
+        self.login = login
+        self.settings = settings
+        self._marker_lock = threading.Lock()
+        self._marker_connection: sqlite3.Connection | None = None
+        with session_scope(engine) as session:
+            from tix.core.services.users import acting_user
+
+            user = acting_user(session, login)
+            self.user_name = user.name
+            self.is_admin = user.is_admin
+            self.language = user.language
+            self._timezone = user.timezone
+
+    @classmethod
+    def open(cls, settings: Settings, login: str) -> Backend:
+        """Connect, check the schema and the user; raises a one-line TixError if not."""
+        engine = make_engine(settings.resolved_database_url)
+        check_schema(engine)
+        return cls(engine, login, settings)
+
+    @property
+    def zone(self) -> tzinfo:
+        from tix.core.timeutil import zone
+
+        return zone(self._timezone or self.settings.timezone)
+
+    def _user(self, session: Any) -> User:
+        from tix.core.services.users import acting_user
+
+        return acting_user(session, self.login)
+
+    # --- reading ------------------------------------------------------------------
+
+    def page(
+        self, filters: TicketFilter, *, after: Cursor | None = None, limit: int = 100
+    ) -> list[TicketRow]:
+        """One page of the ticket list (keyset paging: pass the last row's cursor)."""
+        from tix.core.views import list_tickets
+
+        with session_scope(self.engine) as session:
+            return list_tickets(session, self._user(session), filters, limit=limit, after=after)
+
+    def ticket(self, number: int) -> dict[str, Any]:
+        """The whole ticket, as ``tix ticket show --json`` gives it."""
+        from tix.core.services.tickets import get_ticket
+        from tix.core.views import ticket_detail
+
+        with session_scope(self.engine) as session:
+            user = self._user(session)
+            return ticket_detail(session, user, get_ticket(session, user, number), self.zone)
+
+    def choices(self) -> Choices:
+        from tix.core.models import Category, Group, MailAccount, Project
+        from tix.core.services.channels import list_channels
+
+        with session_scope(self.engine) as session:
+            return Choices(
+                channels=[info.channel.name for info in list_channels(session)],
+                users=[
+                    (user.login, user.name)
+                    for user in session.execute(
+                        select(User).where(col(User.active)).order_by(col(User.login))
+                    ).scalars()
+                ],
+                groups=list(session.execute(select(col(Group.name)).order_by(col(Group.name))).scalars()),
+                projects=list(
+                    session.execute(select(col(Project.name)).order_by(col(Project.name))).scalars()
+                ),
+                categories=list(
+                    session.execute(select(col(Category.name)).order_by(col(Category.name))).scalars()
+                ),
+                accounts=list(
+                    session.execute(select(col(MailAccount.name)).order_by(col(MailAccount.name))).scalars()
+                ),
+            )
+
+    def contacts_matching(self, text: str, limit: int = 8) -> list[str]:
+        """``Name <address>`` of contacts whose name or address contains ``text``."""
+        from tix.core.services.contacts import list_contacts
+
+        if len(text.strip()) < 2:
+            return []
+        with session_scope(self.engine) as session:
+            return [
+                f"{info.contact.name} <{address}>"
+                for info in list_contacts(session, search=text, limit=limit)
+                for address in info.addresses[:1]
+            ]
+
+    def unread_count(self) -> int:
+        from tix.core.services.notifications import unread_count
+
+        with session_scope(self.engine) as session:
+            return unread_count(session, self._user(session))
+
+    def notifications(self, *, unread_only: bool = False) -> list[dict[str, Any]]:
+        from tix.core.services.notifications import list_notifications
+        from tix.core.timeutil import iso
+
+        with session_scope(self.engine) as session:
+            found = list_notifications(session, self._user(session), unread_only=unread_only)
+            numbers = dict(
+                session.execute(
+                    select(col(Ticket.id), col(Ticket.number)).where(
+                        col(Ticket.id).in_({n.ticket_id for n in found if n.ticket_id})
+                    )
+                ).all()
+            )
+            return [
+                {
+                    "id": n.id,
+                    "kind": n.kind,
+                    "text": n.text,
+                    "read": n.read_at is not None,
+                    "ticket": numbers.get(n.ticket_id),
+                    "created_at": iso(n.created_at, self.zone),
+                }
+                for n in found
+            ]
+
+    def mark_read(self, ids: Sequence[int] = (), *, everything: bool = False) -> int:
+        from tix.core.services.notifications import mark_read
+
+        with session_scope(self.engine, write=True) as session:
+            return mark_read(session, self._user(session), ids=ids, everything=everything)
+
+    def change_marker(self) -> tuple[int, ...]:
+        """Changes whenever anyone changes anything: cheap enough to poll every second.
+
+        SQLite: ``PRAGMA data_version`` on a connection kept for the purpose (it counts
+        commits by other connections). PostgreSQL: the newest ticket change and counts.
+        """
+        if self.engine.dialect.name == "sqlite":
+            with self._marker_lock:
+                if self._marker_connection is None:
+                    database = self.engine.url.database or ""
+                    self._marker_connection = sqlite3.connect(database, check_same_thread=False)
+                row = self._marker_connection.execute("PRAGMA data_version").fetchone()
+                return (int(row[0]),)
+        from tix.core.models import Activity, Notification
+
+        with session_scope(self.engine) as session:
+            tickets = session.execute(select(func.count(), func.max(Ticket.updated_at))).one()
+            activities = session.execute(select(func.max(Activity.id))).scalar() or 0
+            notes = session.execute(select(func.max(Notification.id))).scalar() or 0
+            stamp = tickets[1].timestamp() if tickets[1] else 0
+            return (int(tickets[0]), int(stamp * 1000), int(activities), int(notes))
+
+    def close(self) -> None:
+        with self._marker_lock:
+            if self._marker_connection is not None:
+                self._marker_connection.close()
+                self._marker_connection = None
+        self.engine.dispose()
+
+    # --- working a ticket -----------------------------------------------------------
+
+    def _read_files(self, paths: Sequence[str]) -> list[Any]:
+        from tix.core.errors import Invalid
+        from tix.core.services.storage import NewFile, human_size
+
+        found = []
+        for given in paths:
+            text = given.strip().strip("'\"")
+            if text.startswith("file://"):
+                from urllib.parse import unquote, urlparse
+
+                text = unquote(urlparse(text).path)
+            path = Path(text).expanduser()
+            if not path.is_file():
+                raise Invalid(_("no file {path}: check the path").format(path=path))
+            size = path.stat().st_size
+            if size > self.settings.max_file_size:
+                raise Invalid(
+                    _("{name} is too large ({size}): files may be at most {limit}").format(
+                        name=path.name,
+                        size=human_size(size),
+                        limit=human_size(self.settings.max_file_size),
+                    )
+                )
+            found.append(NewFile(name=path.name, data=path.read_bytes()))
+        return found
+
+    def write(
+        self,
+        number: int,
+        action: str,
+        body: str,
+        *,
+        cc: Sequence[str] = (),
+        attachments: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """``action`` is reply, note or solve; returns the ticket afterwards."""
+        from tix.core.services import tickets
+
+        files = self._read_files(attachments)
+        with session_scope(self.engine, write=True) as session:
+            user = self._user(session)
+            ticket = tickets.get_ticket(session, user, number)
+            size: dict[str, Any] = {
+                "attachments": files,
+                "max_file_size": self.settings.max_file_size,
+            }
+            if action == "reply":
+                tickets.reply_to_ticket(session, user, ticket=ticket, body=body, cc=cc, **size)
+            elif action == "note":
+                tickets.add_note(session, user, ticket=ticket, body=body, **size)
+            elif action == "solve":
+                tickets.add_solution(session, user, ticket=ticket, body=body, cc=cc, **size)
+            else:
+                raise ValueError(action)
+        return self.ticket(number)
+
+    def change(self, number: int, *, version: int | None, **fields: Any) -> dict[str, Any]:
+        """Change fields (status, channel, owner, priority, subject, color, project,
+        add_categories, remove_categories); a stale ``version`` is a Conflict."""
+        from tix.core.services import channels, projects, tickets, users
+
+        with session_scope(self.engine, write=True) as session:
+            user = self._user(session)
+            ticket = tickets.get_ticket(session, user, number)
+            if fields.get("channel"):
+                fields["channel"] = channels.get_channel(session, fields["channel"])
+            if fields.get("owner"):
+                fields["owner"] = users.get_user(session, fields["owner"])
+            if "project" in fields and fields["project"] is not None:
+                name = fields["project"]
+                fields["project"] = (
+                    tickets.CLEAR if not name else projects.get_project(session, name)
+                )
+            tickets.change_ticket(
+                session,
+                user,
+                ticket=ticket,
+                expected_version=version,
+                **{k: v for k, v in fields.items() if v is not None},
+            )
+        return self.ticket(number)
+
+    def book_time(
+        self, number: int, duration: str, *, day: str = "", note: str = "", billable: bool = True
+    ) -> dict[str, Any]:
+        from datetime import datetime
+
+        from tix.core.services import tickets, times
+        from tix.core.timeparse import parse_day, parse_duration
+
+        minutes = parse_duration(duration)
+        today = datetime.now(self.zone).date()
+        work_date = parse_day(day, today=today) if day.strip() else today
+        with session_scope(self.engine, write=True) as session:
+            user = self._user(session)
+            times.book_time(
+                session,
+                user,
+                ticket=tickets.get_ticket(session, user, number),
+                minutes=minutes,
+                work_date=work_date,
+                note=note,
+                billable=billable,
+            )
+        return self.ticket(number)
+
+    def export_times(self, path: str, *, number: int | None = None) -> int:
+        """Write the Excel time report (of one ticket, or of all visible); returns rows."""
+        from tix.core.errors import Invalid
+        from tix.core.reports import TimeRow, write_times_workbook
+        from tix.core.services import tickets, times
+
+        target = Path(path.strip()).expanduser()
+        if target.suffix.lower() != ".xlsx":
+            raise Invalid(_("{file} must end in {suffix}").format(file=target, suffix=".xlsx"))
+        with session_scope(self.engine) as session:
+            user = self._user(session)
+            ticket_id = tickets.get_ticket(session, user, number).id if number else None
+            rows = (
+                TimeRow(
+                    work_date=i.work_date,
+                    ticket_number=i.ticket_number,
+                    subject=i.subject,
+                    customer=i.customer,
+                    project=i.project,
+                    user=i.user_name,
+                    minutes=i.minutes,
+                    billable=i.billable,
+                    billed=i.billed,
+                    note=i.note,
+                )
+                for i in times.iter_times(session, user, times.TimeFilter(ticket_id=ticket_id))
+            )
+            return write_times_workbook(
+                target, rows, title=f"Ticket #{number}" if number else "Times"
+            )
+
+    def watch(
+        self, number: int, *, user: str = "", group: str = "", remove: bool = False
+    ) -> dict[str, Any]:
+        from tix.core.services import tickets, users, watchers
+
+        with session_scope(self.engine, write=True) as session:
+            actor = self._user(session)
+            ticket = tickets.get_ticket(session, actor, number)
+            found_user = users.get_user(session, user) if user else None
+            found_group = users.get_group(session, group) if group else None
+            change = watchers.remove_watcher if remove else watchers.add_watcher
+            change(session, actor, ticket=ticket, user=found_user, group=found_group)
+        return self.ticket(number)
+
+    def add_files(self, number: int, paths: Sequence[str]) -> dict[str, Any]:
+        from tix.core.services import files, tickets
+
+        new = self._read_files(paths)
+        with session_scope(self.engine, write=True) as session:
+            user = self._user(session)
+            files.add_files(
+                session,
+                user,
+                ticket=tickets.get_ticket(session, user, number),
+                files=new,
+                max_size=self.settings.max_file_size,
+            )
+        return self.ticket(number)
+
+    def save_file(self, number: int, file_id: int, target: str) -> Path:
+        """Write a file of the ticket to ``target`` (a folder: under its own name)."""
+        from tix.core.errors import Conflict
+        from tix.core.services import files, tickets
+
+        with session_scope(self.engine) as session:
+            user = self._user(session)
+            ticket = tickets.get_ticket(session, user, number)
+            found = files.get_file(session, user, ticket=ticket, file_id=file_id)
+            data, name = files.file_data(session, found), found.name
+        path = Path(target.strip() or ".").expanduser()
+        if path.is_dir():
+            path = path / name
+        if path.exists():
+            raise Conflict(
+                _("{file} exists already: choose another file or pass --force").format(file=path)
+            )
+        path.write_bytes(data)
+        return path
+
+    def add_alarm(
+        self, number: int, when: str, note: str, *, recipient: str = "", via: str = "app"
+    ) -> dict[str, Any]:
+        from tix.core import clock
+        from tix.core.services import alarms, tickets, users
+        from tix.core.timeparse import parse_when
+
+        due = parse_when(when, now=clock.now(), zone=self.zone)
+        with session_scope(self.engine, write=True) as session:
+            user = self._user(session)
+            alarms.set_alarm(
+                session,
+                user,
+                ticket=tickets.get_ticket(session, user, number),
+                due_at=due,
+                note=note,
+                recipient=users.get_user(session, recipient) if recipient else None,
+                via=via,
+            )
+        return self.ticket(number)
+
+    def new_document(
+        self, number: int, kind: str, *, from_times: bool = True, lines: Sequence[str] = ()
+    ) -> str:
+        from datetime import datetime
+
+        from tix.core.services import documents, tickets
+
+        given = [documents.parse_line(line) for line in lines if line.strip()]
+        with session_scope(self.engine, write=True) as session:
+            user = self._user(session)
+            document = documents.create_document(
+                session,
+                user,
+                ticket=tickets.get_ticket(session, user, number),
+                kind=kind,
+                from_times=from_times,
+                lines=given,
+                issued=datetime.now(self.zone).date(),
+                default_rate=self.settings.hourly_rate,
+                vat_rate=self.settings.vat_rate,
+                currency=self.settings.currency,
+            )
+            return document.number
+
+    def new_project(self, name: str, *, from_ticket: int | None = None) -> str:
+        from tix.core.services import projects, tickets
+
+        with session_scope(self.engine, write=True) as session:
+            user = self._user(session)
+            ticket = tickets.get_ticket(session, user, from_ticket) if from_ticket else None
+            return projects.add_project(session, user, name=name, from_ticket=ticket).name
+
+    def new_ticket(
+        self,
+        kind: str,
+        *,
+        subject: str,
+        body: str = "",
+        owner: str = "",
+        channel: str = "",
+        account: str = "",
+        to: Sequence[str] = (),
+        cc: Sequence[str] = (),
+        bcc: Sequence[str] = (),
+        customer: str = "",
+        customer_name: str = "",
+        priority: int = 5,
+        categories: Sequence[str] = (),
+        attachments: Sequence[str] = (),
+    ) -> int:
+        """Open a ticket of ``kind`` internal, mail or request; returns its number."""
+        from tix.core.errors import Invalid
+        from tix.core.services import accounts, channels, contacts, tickets, users
+
+        files = self._read_files(attachments)
+        common: dict[str, Any] = {
+            "subject": subject,
+            "priority": priority,
+            "categories": list(categories),
+            "attachments": files,
+            "max_file_size": self.settings.max_file_size,
+        }
+        with session_scope(self.engine, write=True) as session:
+            user = self._user(session)
+            if kind == "internal":
+                if not owner:
+                    raise Invalid(_("an internal ticket needs --owner LOGIN"))
+                made = tickets.open_internal_ticket(
+                    session, user, owner=users.get_user(session, owner), body=body or None, **common
+                )
+            elif kind == "mail":
+                if not (account and channel):
+                    raise Invalid(_("a mail ticket needs --account, --channel and --to"))
+                made = tickets.open_mail_ticket(
+                    session,
+                    user,
+                    account=accounts.get_account(session, account),
+                    channel=channels.get_channel(session, channel),
+                    to=to,
+                    cc=cc,
+                    bcc=bcc,
+                    body=body,
+                    owner=users.get_user(session, owner) if owner else None,
+                    **common,
+                )
+            elif kind == "request":
+                if not (channel and customer):
+                    raise Invalid(_("a request ticket needs --channel and --customer"))
+                from email.utils import parseaddr
+
+                name, address = parseaddr(customer)
+                found = contacts.find_contact(session, address or customer)
+                if found is None:
+                    found = contacts.add_contact(
+                        session,
+                        user,
+                        address=address or customer,
+                        name=customer_name or name or address,
+                    )
+                made = tickets.open_request_ticket(
+                    session,
+                    user,
+                    channel=channels.get_channel(session, channel),
+                    customer=found,
+                    body=body,
+                    owner=users.get_user(session, owner) if owner else None,
+                    **common,
+                )
+            else:
+                raise Invalid(
+                    _("unknown kind {kind!r}: use internal, mail or request").format(kind=kind)
+                )
+            return made.number
