@@ -56,6 +56,9 @@ class Settings:
     hourly_rate: Decimal = Decimal("90")
     """Default hourly rate for documents drafted from times."""
     currency: str = "EUR"
+    portal_url: str = "http://127.0.0.1:8080"
+    """The address customers reach ``tix serve`` at (for links in mails); https makes the
+    session cookie Secure."""
     company: str = ""
     """The issuing company on documents: lines separated by newlines or ``|``."""
     log_file: str = ""
@@ -83,6 +86,7 @@ _ENVIRONMENT = {
     "TIX_HOURLY_RATE": "hourly_rate",
     "TIX_CURRENCY": "currency",
     "TIX_COMPANY": "company",
+    "TIX_PORTAL_URL": "portal_url",
     "TIX_LOG_FILE": "log_file",
 }
 

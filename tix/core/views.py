@@ -468,6 +468,7 @@ def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -
         ],
         "color": ticket.color,
         "origin": ticket.origin,
+        "form_values": ticket.form_values or {},
         "account": account.name if account else None,
         "version": ticket.version,
         "created_at": iso(ticket.created_at, zone),

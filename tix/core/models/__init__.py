@@ -1,5 +1,6 @@
 """The database models, one module per aggregate. Importing this package registers all tables."""
 
+from tix.core.models.access import ApiKey, Attempt, PortalSession, PortalToken, TokenPurpose
 from tix.core.models.account import MailAccount, TlsMode
 from tix.core.models.activity import MESSAGE_KINDS, Activity, ActivityKind
 from tix.core.models.base import ScaledDecimal, UTCDateTime, utcnow
@@ -43,6 +44,8 @@ __all__ = [
     "ActivityKind",
     "Alarm",
     "AlarmVia",
+    "ApiKey",
+    "Attempt",
     "Blob",
     "Category",
     "Channel",
@@ -65,6 +68,8 @@ __all__ = [
     "OutboxMessage",
     "OutboxPurpose",
     "OutboxStatus",
+    "PortalSession",
+    "PortalToken",
     "Project",
     "ScaledDecimal",
     "SyncState",
@@ -76,6 +81,7 @@ __all__ = [
     "TicketStatus",
     "TimeEntry",
     "TlsMode",
+    "TokenPurpose",
     "UTCDateTime",
     "User",
     "Watcher",

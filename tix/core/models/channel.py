@@ -1,7 +1,9 @@
 """Channels: where tickets are handled and who may see them."""
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field
 
 from tix.core.models.base import TixModel, UTCDateTime, utcnow
@@ -18,6 +20,12 @@ class Channel(TixModel, table=True):
     """Answer a customer's new ticket at once with ``ack_subject`` / ``ack_body``."""
     ack_subject: str = Field(default="", max_length=500)
     ack_body: str = Field(default="", max_length=10000)
+    form: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The fields a customer fills in when opening a ticket here (portal, web form)."""
+    web: bool = False
+    """Customers may open tickets here through the portal and the web form."""
+    allowed_origins: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """Web sites (``https://www.example.com``) whose pages may post the web form."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

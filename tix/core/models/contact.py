@@ -28,6 +28,13 @@ class Contact(TixModel, table=True):
     name: str = Field(max_length=200)
     kind: str = Field(default=ContactKind.CUSTOMER, max_length=16)
     organization_id: int | None = Field(default=None, foreign_key="organizations.id", index=True)
+    portal_enabled: bool = False
+    """May log in to the customer portal."""
+    password_hash: str | None = Field(default=None, max_length=255)
+    """argon2 hash of the portal password; ``None`` until one is set."""
+    sees_organization: bool = False
+    """Sees the tickets of everyone in the organisation in the portal, not just their own."""
+    language: str = Field(default="", max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

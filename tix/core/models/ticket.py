@@ -2,8 +2,9 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field
 
 from tix.core.models.base import TixModel, UTCDateTime, utcnow
@@ -78,6 +79,8 @@ class Ticket(TixModel, table=True):
     account_id: int | None = Field(default=None, foreign_key="mail_accounts.id")
     """The mail account replies go out from."""
     project_id: int | None = Field(default=None, foreign_key="projects.id", index=True)
+    form_values: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """What the customer filled in on the channel's form."""
     first_activity_id: int | None = None
     """The first message, shown above the activities. No FK: activities point here too."""
     version: int = Field(default=1, sa_column=_VERSION)

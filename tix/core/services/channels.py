@@ -95,6 +95,8 @@ def update_channel(
     acknowledge: bool | None = None,
     ack_subject: str | None = None,
     ack_body: str | None = None,
+    web: bool | None = None,
+    allowed_origins: list[str] | None = None,
 ) -> Channel:
     """Change a channel (admins): its groups (replaced when given), default owner, and
     the automatic acknowledgement of new tickets."""
@@ -115,5 +117,23 @@ def update_channel(
         channel.ack_body = ack_body
     if acknowledge is not None:
         channel.acknowledge = acknowledge
+    if web is not None:
+        channel.web = web
+    if allowed_origins is not None:
+        channel.allowed_origins = [_origin(origin) for origin in allowed_origins] or None
     session.flush()
     return channel
+
+
+def _origin(value: str) -> str:
+    """``https://www.example.com`` (scheme and host, no path), as browsers send Origin."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise Invalid(
+            _("{value!r} is not a web site origin: write it like https://www.example.com").format(
+                value=value
+            )
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"

@@ -297,6 +297,7 @@ def open_customer_ticket(
     details: dict[str, object] | None = None,
     attachments: Sequence[NewFile] = (),
     max_file_size: int = DEFAULT_MAX_SIZE,
+    form_values: dict[str, Any] | None = None,
 ) -> Ticket:
     """A ticket the customer opened (mail, web form, portal); their message comes first."""
     check_sizes(attachments, max_file_size)
@@ -315,6 +316,8 @@ def open_customer_ticket(
         customer=contact,
         account=account or _channel_account(session, channel),
     )
+    if form_values:
+        ticket.form_values = form_values
     _customer_activity(
         session,
         contact,
