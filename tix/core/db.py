@@ -8,6 +8,7 @@ when a team shares one database. Write transactions on SQLite start with
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,6 +109,9 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     ``write=True`` marks the transaction as a writer (``BEGIN IMMEDIATE`` on SQLite).
     """
     bind = engine.execution_options(tix_write=True) if write else engine
+    lock = _writer_lock(engine) if write and is_sqlite(engine) else None
+    if lock is not None:
+        lock.acquire()
     session = Session(bind, expire_on_commit=False)
     try:
         yield session
@@ -117,6 +121,24 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        if lock is not None:
+            lock.release()
+
+
+_writer_locks: dict[int, threading.RLock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.RLock:
+    """One lock per SQLite engine for its writers in this process.
+
+    SQLite lets one writer in at a time; the others sleep and retry inside the busy
+    handler, which under load gives waits of up to a second. Queueing the process's
+    own writers on a lock first hands the database over as soon as it is free
+    (between processes the busy timeout still applies).
+    """
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(id(engine.pool), threading.RLock())
 
 
 def schema_revision(engine: Engine) -> str | None:
