@@ -94,11 +94,16 @@ def body(value: str, *, what: str) -> str:
 def ticket_number(value: str | int) -> int:
     """``1042``, ``#1042`` or ``Ticket#1042`` to 1042."""
     if isinstance(value, int):
+        if not 0 <= value < 10**12:
+            raise Invalid(
+                _("{value!r} is not a ticket number: write it like 1042 or #1042").format(
+                    value=value)
+            )
         return value
     cleaned = value.strip().lstrip("#")
     if cleaned.lower().startswith("ticket#"):
         cleaned = cleaned[len("ticket#") :]
-    if not cleaned.isdigit():
+    if not cleaned.isdigit() or len(cleaned) > 12:
         raise Invalid(
             _("{value!r} is not a ticket number: write it like 1042 or #1042").format(value=value)
         )

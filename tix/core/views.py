@@ -343,7 +343,7 @@ def activity_json(
         "body": activity.body,
         "internal": activity.kind == ActivityKind.NOTE,
     }
-    if activity.kind == ActivityKind.CHANGE:
+    if activity.kind in (ActivityKind.CHANGE, ActivityKind.WATCHER):
         data.update(field=activity.field, old=activity.old_value, new=activity.new_value)
     if activity.direction is not None:
         data.update(
