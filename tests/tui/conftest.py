@@ -20,8 +20,9 @@ NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def backend(world) -> Iterator[Backend]:
-    """bob (agent in Support) on the test world, on each database backend."""
+def backend(backend: str, world) -> Iterator[Backend]:
+    """bob (agent in Support) on the test world, on each database backend (overrides the
+    root ``backend`` fixture, which names the database kind, and builds on it)."""
     made = Backend(world.engine, "bob", Settings(timezone="Europe/Berlin"))
     yield made
     made.close()

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from tix.core.errors import TixError
 from tix.core.i18n import _
 from tix.tui.backend import Backend
+from tix.tui.commands import TixCommands
 
 T = TypeVar("T")
 
@@ -23,9 +24,10 @@ T = TypeVar("T")
 class TixApp(App[None]):
     """The helpdesk for one agent."""
 
-    CSS_PATH = ["tix.tcss", "list.tcss", "view.tcss", "new.tcss"]  # noqa: RUF012
+    CSS_PATH = "tix.tcss"
     TITLE = "tix"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {TixCommands}
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+t", "toggle_theme", _("Theme"), show=False),
         Binding("ctrl+q", "quit", _("Quit"), show=False, priority=True),

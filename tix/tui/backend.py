@@ -107,15 +107,21 @@ class Backend:
                         select(User).where(col(User.active)).order_by(col(User.login))
                     ).scalars()
                 ],
-                groups=list(session.execute(select(col(Group.name)).order_by(col(Group.name))).scalars()),
+                groups=list(
+                    session.execute(select(col(Group.name)).order_by(col(Group.name))).scalars()
+                ),
                 projects=list(
                     session.execute(select(col(Project.name)).order_by(col(Project.name))).scalars()
                 ),
                 categories=list(
-                    session.execute(select(col(Category.name)).order_by(col(Category.name))).scalars()
+                    session.execute(
+                        select(col(Category.name)).order_by(col(Category.name))
+                    ).scalars()
                 ),
                 accounts=list(
-                    session.execute(select(col(MailAccount.name)).order_by(col(MailAccount.name))).scalars()
+                    session.execute(
+                        select(col(MailAccount.name)).order_by(col(MailAccount.name))
+                    ).scalars()
                 ),
             )
 

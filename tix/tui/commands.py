@@ -1,0 +1,103 @@
+"""The command palette (Ctrl+P): every action of the list, and "#1042" opens a ticket."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from tix.core.i18n import _
+
+if TYPE_CHECKING:
+    from tix.tui.screens.ticket_list import TicketListScreen
+
+TICKET_NUMBER = re.compile(r"\s*(?:#\s*)?(\d{1,9})\s*")
+
+
+class TixCommands(Provider):
+    """tix's own commands, next to Textual's system commands."""
+
+    def _list_screen(self) -> TicketListScreen | None:
+        from tix.tui.screens.ticket_list import TicketListScreen
+
+        for screen in reversed(self.app.screen_stack):
+            if isinstance(screen, TicketListScreen):
+                return screen
+        return None
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        """(name, action, help) of what can be done where the palette was opened."""
+        found: list[tuple[str, Callable[[], object], str]] = []
+        screen = self._list_screen()
+        if screen is not None:
+            found.append((_("New ticket"), screen.action_new_ticket, _("Open a new ticket (N)")))
+        if screen is not None and self.screen is screen:
+            found += [
+                (_("Filter: mine"), screen.action_toggle_mine, _("Only my tickets, or all (m)")),
+                (
+                    _("Filter: unassigned"),
+                    screen.action_toggle_unassigned,
+                    _("Only tickets nobody has taken yet, or all (u)"),
+                ),
+                (
+                    _("Filter: next status"),
+                    screen.action_cycle_status,
+                    _("Step through statuses (s)"),
+                ),
+                (_("Filter: channel…"), screen.action_pick_channel, _("Only one channel (c)")),
+                (_("Filter: owner…"), screen.action_pick_owner, _("Only one owner's tickets (o)")),
+                (_("Filter: category…"), screen.action_pick_category, _("Only one category (g)")),
+                (
+                    _("Filter: minimum priority…"),
+                    screen.action_pick_priority,
+                    _("Only tickets of this priority or higher (p)"),
+                ),
+                (_("Search…"), screen.action_search, _("Find tickets by words (/)")),
+                (_("Clear filters"), screen.action_clear_filters, _("Show all open tickets (x)")),
+            ]
+        if screen is not None:
+            found.append(
+                (
+                    _("Notifications"),
+                    screen.action_notifications,
+                    _("What happened on tickets you watch (n)"),
+                )
+            )
+        app = self.app
+        found += [
+            (
+                _("Toggle dark/light theme"),
+                partial(app.run_action, "toggle_theme"),
+                _("Switch between the dark and the light theme (Ctrl+T)"),
+            ),
+            (_("Quit tix"), app.exit, _("Leave the terminal UI (q, Ctrl+Q)")),
+        ]
+        return found
+
+    def _open(self, number: int) -> None:
+        screen = self._list_screen()
+        if screen is not None:
+            screen.open_ticket(number)
+
+    async def discover(self) -> Hits:
+        for name, action, help_text in self._commands():
+            yield DiscoveryHit(name, action, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        number = TICKET_NUMBER.fullmatch(query)
+        if number is not None and self._list_screen() is not None:
+            value = int(number.group(1))
+            yield Hit(
+                1.0,
+                _("Open ticket #{number}").format(number=value),
+                partial(self._open, value),
+                help=_("Show the ticket with this number"),
+            )
+        matcher = self.matcher(query)
+        for name, action, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), action, text=name, help=help_text)
