@@ -24,7 +24,9 @@ def _catalog(language: str):
 def _source_messages() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        ROOT / "tix", keywords={"_": None, "ngettext": (1, 2)}, method_map=[("**.py", "python")]
+        ROOT / "tix",
+        keywords={"_": None, "ngettext": (1, 2)},
+        method_map=[("**.py", "python"), ("web/templates/**.html", "jinja2")],
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found

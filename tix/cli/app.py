@@ -50,6 +50,17 @@ GROUPS: dict[str, tuple[str, str, str]] = {
         "app",
         _("Fetch mail into tickets, send the outbox, import mail archives."),
     ),
+    "apikey": ("tix.cli.commands.web", "apikey_app", _("Keys for the web API.")),
+    "form": (
+        "tix.cli.commands.web",
+        "form_app",
+        _("The fields customers fill in when opening a ticket."),
+    ),
+    "webform": (
+        "tix.cli.commands.web",
+        "webform_app",
+        _("The contact form for your own web site."),
+    ),
 }
 #: Single top-level commands: name -> (module, attribute of a Typer holding it, help).
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -63,6 +74,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "tix.cli.commands.worker",
         "app",
         _("Sync mail, send the outbox and fire alarms in a loop."),
+    ),
+    "tui": ("tix.cli.commands.tui", "app", _("Open the terminal UI.")),
+    "serve": (
+        "tix.cli.commands.web",
+        "serve_app",
+        _("Serve the web API, the web form and the customer portal."),
     ),
 }
 #: Root options that take a value (the word after them is not a command).

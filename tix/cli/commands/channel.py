@@ -139,6 +139,22 @@ def set_(
             metavar="FILE",
         ),
     ] = None,
+    web: Annotated[
+        bool | None,
+        typer.Option(
+            "--web/--no-web",
+            help=_("Take tickets from the portal and the web form."),
+            show_default=False,
+        ),
+    ] = None,
+    allowed_origins: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-origin",
+            help=_("A web site whose pages may post the web form (repeatable; replaces the list)."),
+            metavar="URL",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     from tix.cli.output import read_body
@@ -160,8 +176,12 @@ def set_(
             acknowledge=ack,
             ack_subject=ack_subject,
             ack_body=body,
+            web=web,
+            allowed_origins=allowed_origins,
         )
         info = next(i for i in channels.list_channels(session) if i.channel.id == channel.id)
         data = _json(ChannelInfo(info.channel, info.groups, info.default_owner))
         data["acknowledge"] = channel.acknowledge
+        data["web"] = channel.web
+        data["allowed_origins"] = channel.allowed_origins or []
     emit(data, lambda: say(_("Saved channel {name}.").format(name=data["name"])))

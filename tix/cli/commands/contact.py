@@ -106,3 +106,91 @@ def list_(
             empty=_("No contacts found."),
         ),
     )
+
+
+@app.command(
+    "portal-enable",
+    help=_(
+        "Let a customer log in to the portal (admins only): --invite mails a one-time link "
+        "to set a password; --password-stdin reads the password from stdin. "
+        "--organization lets them see their organisation's tickets.\n\n\b\nExamples:\n"
+        "  tix contact portal-enable maria@kunde.de --invite\n"
+        "  printf '%s' \"$PW\" | tix contact portal-enable maria@kunde.de --password-stdin"
+    ),
+)
+def portal_enable(
+    address: Annotated[str, typer.Argument(help=_("The contact's address."), metavar="ADDR")],
+    invite: Annotated[bool, typer.Option("--invite", help=_("Mail an invitation link."))] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help=_("Read the password from stdin."))
+    ] = False,
+    organization: Annotated[
+        bool | None,
+        typer.Option(
+            "--organization/--own-only",
+            help=_("See the organisation's tickets too."),
+            show_default=False,
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    import sys
+
+    from tix.core.services import contacts, portal
+
+    if invite == password_stdin:
+        raise typer.BadParameter(_("give --invite or --password-stdin"))
+    password = sys.stdin.read().rstrip("\r\n") if password_stdin else None
+    with context.session(write=True) as session:
+        actor = context.acting(session)
+        contact = contacts.get_contact(session, address)
+        link = None
+        if invite:
+            if organization is not None:
+                contact.sees_organization = organization
+            link = portal.invite(
+                session, actor, contact=contact, base_url=context.settings().portal_url
+            )
+        else:
+            portal.enable(
+                session, actor, contact=contact, password=password, sees_organization=organization
+            )
+        data = {
+            "address": address,
+            "portal": True,
+            "invited": bool(link),
+            "organization": contact.sees_organization,
+        }
+    emit(
+        data,
+        lambda: say(
+            (
+                _("Mailed an invitation to {address}.")
+                if link
+                else _("{address} can log in to the portal now.")
+            ).format(address=address)
+        ),
+    )
+
+
+@app.command(
+    "portal-disable",
+    help=_(
+        "Take a customer's portal access away (admins only).\n\n\b\nExample:\n"
+        "  tix contact portal-disable maria@kunde.de"
+    ),
+)
+def portal_disable(
+    address: Annotated[str, typer.Argument(help=_("The contact's address."), metavar="ADDR")],
+    json_output: JsonOption = False,
+) -> None:
+    from tix.core.services import contacts, portal
+
+    with context.session(write=True) as session:
+        portal.disable(
+            session, context.acting(session), contact=contacts.get_contact(session, address)
+        )
+    emit(
+        {"address": address, "portal": False},
+        lambda: say(_("{address} can no longer log in.").format(address=address)),
+    )

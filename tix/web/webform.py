@@ -1,0 +1,519 @@
+"""The web form: ``POST /form/CHANNEL`` from the company's own web site.
+
+A visitor's post opens a ticket in CHANNEL with them as the contact (made if new), the
+channel's form values checked, and the channel's acknowledgement queued. The channel
+must take tickets from the web (``tix channel set CHANNEL --web``); ``tix webform
+snippet CHANNEL`` prints a form to paste.
+
+Requests: form-encoded, multipart (when the form has file fields) or JSON, with
+``name``, ``email``, ``subject``, ``message`` and the form's fields. ``website`` is a
+honeypot: filled in, the post pretends to succeed and stores nothing.
+
+Answers: JSON requests get JSON (201 ``{"received": true, "number": N}``; errors
+``{"error": {"code", "message", "fields"?}}``); form posts are redirected (303) to a
+thank-you page, or get a small error page.
+
+Cross-origin: browsers send ``Origin`` with every post. A post from a site not in the
+channel's allowed origins (``tix channel set CHANNEL --allowed-origin URL``; tix's own
+address is always allowed) is refused with 403; allowed sites get the CORS headers
+(the ``Origin`` echoed, never ``*``) and their preflight ``OPTIONS`` is answered.
+
+Limits:
+  body          1 MB; with files, 1 MB more than ``TIX_MAX_FILE_SIZE`` (413)
+  files         each at most ``TIX_MAX_FILE_SIZE`` (413); images, PDF, text and office
+                documents, checked by name and content (415)
+  rate          counted in the database, so they hold across processes and restarts (429):
+                ``TIX_WEBFORM_PER_IP``       posts from one IP address per 10 minutes [10]
+                ``TIX_WEBFORM_PER_ADDRESS``  posts from one e-mail address per hour [5]
+                (read on each request; a value that is not a positive number is ignored)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from html import escape
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+
+from tix.core import errors
+from tix.core.db import session_scope
+from tix.core.i18n import _, language_code
+from tix.core.models import Channel, TicketOrigin
+from tix.core.services.forms import FormErrors
+from tix.web.api import ERROR_CODES, read_limited_body, storable, validation_problems
+from tix.web.app import client_ip, settings_of, status_for
+
+MAX_BODY = 1024 * 1024
+"""Largest post without files (bytes)."""
+MAX_FILES = 10
+MAX_FIELDS = 100
+MAX_MESSAGE = 50_000
+HONEYPOT = "website"
+DEFAULT_PER_IP = 10
+IP_WINDOW = timedelta(minutes=10)
+DEFAULT_PER_ADDRESS = 5
+ADDRESS_WINDOW = timedelta(hours=1)
+
+_ZIP = (b"PK\x03\x04",)
+_OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
+FILE_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".gif": ("image/gif", (b"GIF87a", b"GIF89a")),
+    ".webp": ("image/webp", (b"RIFF",)),
+    ".bmp": ("image/bmp", (b"BM",)),
+    ".tif": ("image/tiff", (b"II*\x00", b"MM\x00*")),
+    ".tiff": ("image/tiff", (b"II*\x00", b"MM\x00*")),
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".txt": ("text/plain", None),
+    ".log": ("text/plain", None),
+    ".csv": ("text/csv", None),
+    ".md": ("text/markdown", None),
+    ".rtf": ("application/rtf", (b"{\\rtf",)),
+    ".doc": ("application/msword", _OLE),
+    ".xls": ("application/vnd.ms-excel", _OLE),
+    ".ppt": ("application/vnd.ms-powerpoint", _OLE),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        _ZIP,
+    ),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
+    ".pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        _ZIP,
+    ),
+    ".odt": ("application/vnd.oasis.opendocument.text", _ZIP),
+    ".ods": ("application/vnd.oasis.opendocument.spreadsheet", _ZIP),
+    ".odp": ("application/vnd.oasis.opendocument.presentation", _ZIP),
+}
+"""Files a visitor may send, by extension: the type stored, and how the content must
+start (``None``: text, which must be UTF-8 without NUL bytes)."""
+
+
+class Refused(Exception):
+    """A post that is answered with an error; nothing of it is stored."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        fields: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = ERROR_CODES.get(status, "error")
+        self.message = message
+        self.fields = fields or {}
+        self.headers = dict(headers or {})
+
+
+def _wants_json(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "").lower()
+    if "json" in content_type.split(";")[0]:
+        return True
+    accept = request.headers.get("accept", "").lower()
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _cors(request: Request) -> dict[str, str]:
+    origin: str | None = getattr(request.state, "cors_origin", None)
+    if origin is None:
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+def _page(title: str, content: str, status: int) -> HTMLResponse:
+    html = (
+        f'<!doctype html>\n<html lang="{escape(language_code())}">\n<head>\n'
+        f'<meta charset="utf-8">\n<meta name="viewport" content="width=device-width">\n'
+        f"<title>{escape(title)}</title>\n</head>\n<body>\n<main>\n"
+        f"<h1>{escape(title)}</h1>\n{content}</main>\n</body>\n</html>\n"
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _refusal(request: Request, refusal: Refused) -> Response:
+    headers = {**refusal.headers, **_cors(request)}
+    if _wants_json(request):
+        extra: dict[str, Any] = {"fields": refusal.fields} if refusal.fields else {}
+        return JSONResponse(
+            {"error": {"code": refusal.code, "message": refusal.message, **extra}},
+            status_code=refusal.status,
+            headers=headers,
+        )
+    items = "".join(
+        f"<li><strong>{escape(name)}</strong>: {escape(problem)}</li>\n"
+        for name, problem in refusal.fields.items()
+    )
+    content = f"<p>{escape(refusal.message)}</p>\n" + (f"<ul>\n{items}</ul>\n" if items else "")
+    content += f"<p>{escape(_('Go back, correct the form and send it again.'))}</p>\n"
+    response = _page(_("Your request was not sent"), content, refusal.status)
+    response.headers.update(headers)
+    return response
+
+
+class WebFormRoute(APIRoute):
+    """Limits the body and answers every refusal as JSON or as a page, as asked."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                limit = MAX_BODY
+                if request.headers.get("content-type", "").lower().startswith("multipart/"):
+                    limit += settings_of(request).max_file_size
+                if not await read_limited_body(request, limit):
+                    raise Refused(
+                        413,
+                        _("the request is too large: at most {limit} bytes").format(limit=limit),
+                    )
+                return await handler(request)
+            except Refused as refusal:
+                return _refusal(request, refusal)
+            except FormErrors as problem:
+                return _refusal(request, Refused(422, problem.message, fields=problem.errors))
+            except errors.TixError as error:
+                return _refusal(request, Refused(status_for(error), error.message))
+            except RequestValidationError as error:
+                message, fields = validation_problems(error)
+                return _refusal(request, Refused(422, message, fields=fields))
+            except HTTPException as error:
+                return _refusal(
+                    request, Refused(error.status_code, str(error.detail), headers=error.headers)
+                )
+
+        return guarded
+
+
+router = APIRouter(route_class=WebFormRoute, include_in_schema=False)
+ChannelPath = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+# --- reading a post ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+    content_type: str
+
+
+@dataclass
+class Submission:
+    """What a visitor sent: the values by name, and the files by field."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, Upload] = field(default_factory=dict)
+
+
+async def read_submission(request: Request) -> Submission:
+    """The post's values, from form-encoded, multipart or JSON bodies."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json" or content_type.endswith("+json"):
+        try:
+            data = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError) as error:
+            raise Refused(
+                422, _("the request body is not valid JSON: {reason}").format(reason=error)
+            ) from None
+        if not isinstance(data, dict):
+            raise Refused(422, _("send the form's fields as one JSON object"))
+        return Submission(values=data)
+    if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        raise Refused(
+            415,
+            _(
+                "send the form as application/x-www-form-urlencoded, multipart/form-data "
+                "or application/json"
+            ),
+        )
+    form = await request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS, max_part_size=MAX_BODY)
+    try:
+        submission = Submission()
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                data = await value.read()
+                if value.filename and name not in submission.files:
+                    submission.files[name] = Upload(
+                        value.filename, data, value.content_type or "application/octet-stream"
+                    )
+            else:
+                submission.values.setdefault(name, value)
+        return submission
+    finally:
+        await form.close()
+
+
+# --- checking it -----------------------------------------------------------------------------
+
+
+def _limit(variable: str, default: int) -> int:
+    raw = os.environ.get(variable, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _check_origin(request: Request, channel: Channel) -> None:
+    """Refuse a post from a web site the channel does not allow."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return  # not a browser, or an old one: nothing to check
+    own = {_origin_of(settings_of(request).portal_url), _origin_of(str(request.base_url))}
+    if origin.lower() in own:
+        return
+    if origin not in (channel.allowed_origins or []):
+        raise Refused(403, _not_allowed(origin, channel))
+    request.state.cors_origin = origin
+
+
+def _not_allowed(origin: str, channel: Channel) -> str:
+    return _(
+        "the web site {origin} may not post to channel {channel}: an admin allows it with "
+        "`tix channel set {channel} --allowed-origin {origin}`"
+    ).format(origin=origin, channel=channel.name)
+
+
+def _text(values: Mapping[str, Any], name: str, problems: dict[str, str], limit: int) -> str:
+    value = values.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        problems[name] = _("is required")
+        return ""
+    if not isinstance(value, str) or not _storable(value):
+        problems[name] = _("must be a text")
+        return ""
+    if len(value) > limit:
+        problems[name] = _("is too long: at most {limit} characters").format(limit=limit)
+    return value
+
+
+def _storable(value: str) -> bool:
+    try:
+        storable(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _form_values(values: Mapping[str, Any], problems: dict[str, str]) -> dict[str, Any]:
+    """The values a form field may take: texts, numbers and true/false."""
+    clean: dict[str, Any] = {}
+    for name, value in values.items():
+        scalar = isinstance(value, bool | int | float) or value is None
+        if scalar or (isinstance(value, str) and _storable(value)):
+            clean[name] = value
+        else:
+            problems[name] = _("must be a text")
+    return clean
+
+
+def _check_file(sent: Upload, max_size: int) -> Upload:
+    """The upload with a safe name and the type its extension and content agree on."""
+    from tix.core.mail.parse import sanitize_filename
+    from tix.core.services.storage import human_size
+
+    upload = Upload(sanitize_filename(sent.name), sent.data, sent.content_type)
+    if len(upload.data) > max_size:
+        raise Refused(
+            413,
+            _("{name} is too large ({size}): files may be at most {limit}").format(
+                name=upload.name, size=human_size(len(upload.data)), limit=human_size(max_size)
+            ),
+        )
+    extension = os.path.splitext(upload.name.lower())[1]
+    known = FILE_TYPES.get(extension)
+    fits = known is not None and (
+        _is_text(upload.data)
+        if known[1] is None
+        else upload.data.startswith(known[1])
+        and (extension != ".webp" or upload.data[8:12] == b"WEBP")
+    )
+    if known is None or not fits:
+        raise Refused(
+            415,
+            _(
+                "{name} cannot be sent: send images, PDF, text or office documents ({extensions})"
+            ).format(name=upload.name, extensions=" ".join(sorted(FILE_TYPES))),
+        )
+    return Upload(upload.name, upload.data, known[0])
+
+
+def _is_text(data: bytes) -> bool:
+    if b"\x00" in data:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _too_many(message: str, window: timedelta) -> Refused:
+    return Refused(429, message, headers={"Retry-After": str(int(window.total_seconds()))})
+
+
+def _accept(session: Session, request: Request, name: str, sent: Submission) -> int | None:
+    """Open the ticket; its number (``None`` for a robot caught by the honeypot)."""
+    from tix.core import validation
+    from tix.core.services import forms, portal
+    from tix.core.services.storage import NewFile
+
+    settings = settings_of(request)
+    channel = portal.web_channel(session, name)
+    _check_origin(request, channel)
+    ip_key = f"webform:ip:{client_ip(request)}"
+    if portal.too_many(
+        session, ip_key, limit=_limit("TIX_WEBFORM_PER_IP", DEFAULT_PER_IP), window=IP_WINDOW
+    ):
+        raise _too_many(
+            _("too many requests from your network: try again in a few minutes"), IP_WINDOW
+        )
+    trap = sent.values.get(HONEYPOT)
+    if trap not in (None, "", False):
+        portal.count(session, ip_key)
+        return None
+    problems: dict[str, str] = {}
+    visitor = _text(sent.values, "name", problems, 200)
+    address = _text(sent.values, "email", problems, 254)
+    subject = _text(sent.values, "subject", problems, 500)
+    message = _text(sent.values, "message", problems, MAX_MESSAGE)
+    if "email" not in problems:
+        try:
+            address = validation.email_address(address)
+        except errors.Invalid as error:
+            problems["email"] = error.message
+    form = channel.form or []
+    file_fields = {f["name"] for f in form if f["type"] == "file"}
+    uploads = {
+        field_name: _check_file(upload, settings.max_file_size)
+        for field_name, upload in sent.files.items()
+        if field_name in file_fields
+    }
+    values = _form_values(
+        {k: v for k, v in sent.values.items() if k in {f["name"] for f in form}}, problems
+    )
+    try:
+        checked = forms.check_values(
+            form, values, files={k: upload.name for k, upload in uploads.items()}
+        )
+    except forms.FormErrors as wrong:
+        problems.update({k: v for k, v in wrong.errors.items() if k not in problems})
+        checked = {}
+    if problems:
+        first, problem = next(iter(problems.items()))
+        raise Refused(422, f"{first}: {problem}", fields=problems)
+    address_key = f"webform:address:{address}"
+    if portal.too_many(
+        session,
+        address_key,
+        limit=_limit("TIX_WEBFORM_PER_ADDRESS", DEFAULT_PER_ADDRESS),
+        window=ADDRESS_WINDOW,
+    ):
+        raise _too_many(
+            _("too many requests from {address}: try again in an hour").format(address=address),
+            ADDRESS_WINDOW,
+        )
+    contact = portal.contact_for_web(session, address=address, name=visitor)
+    ticket = portal.open_ticket(
+        session,
+        contact,
+        channel=channel,
+        subject=subject,
+        body=message,
+        values=checked,
+        origin=TicketOrigin.WEBFORM,
+        attachments=[NewFile(u.name, u.data, u.content_type) for u in uploads.values()],
+        max_file_size=settings.max_file_size,
+    )
+    portal.count(session, ip_key)
+    portal.count(session, address_key)
+    return ticket.number
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+
+@router.post("/{channel}")
+def submit(
+    request: Request, channel: ChannelPath, sent: Annotated[Submission, Depends(read_submission)]
+) -> Response:
+    with session_scope(request.app.state.engine, write=True) as session:
+        number = _accept(session, request, channel, sent)
+    if _wants_json(request):
+        return JSONResponse(
+            {"received": True, "number": number}, status_code=201, headers=_cors(request)
+        )
+    thanks = request.scope.get("root_path", "") + str(
+        request.app.url_path_for("webform_thanks", channel=channel)
+    )
+    if number is not None:
+        thanks += f"?ticket={number}"
+    return RedirectResponse(thanks, status_code=303, headers=_cors(request))
+
+
+@router.options("/{channel}")
+def preflight(request: Request, channel: ChannelPath) -> Response:
+    """The browser's question before a cross-origin JSON post: allowed sites only."""
+    from tix.core.services import portal
+
+    origin = request.headers.get("origin")
+    with session_scope(request.app.state.engine) as session:
+        found = portal.web_channel(session, channel)
+        allowed = found.allowed_origins or []
+        if origin is None or origin not in allowed:
+            raise Refused(403, _not_allowed(origin or "null", found))
+    return Response(
+        status_code=204,
+        headers={
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Content-Type, Accept",
+            "Access-Control-Max-Age": "600",
+            "Vary": "Origin",
+        },
+    )
+
+
+@router.get("/{channel}/thanks", name="webform_thanks")
+def thanks(
+    request: Request,
+    channel: ChannelPath,
+    ticket: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    """Where a form post lands: a thank-you page (a link back if the browser says from
+    where)."""
+    content = "<p>{}</p>\n".format(
+        escape(
+            _("We received your request as ticket #{number} and will answer by e-mail.").format(
+                number=ticket
+            )
+            if ticket is not None
+            else _("We received your request and will answer by e-mail.")
+        )
+    )
+    referer = request.headers.get("referer", "")
+    if urlsplit(referer).scheme in ("http", "https"):
+        content += '<p><a href="{}">{}</a></p>\n'.format(
+            escape(referer, quote=True), escape(_("Back"))
+        )
+    return _page(_("Thank you"), content, 200)
