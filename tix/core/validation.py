@@ -97,7 +97,8 @@ def ticket_number(value: str | int) -> int:
         if not 0 <= value < 10**12:
             raise Invalid(
                 _("{value!r} is not a ticket number: write it like 1042 or #1042").format(
-                    value=value)
+                    value=value
+                )
             )
         return value
     cleaned = value.strip().lstrip("#")
