@@ -314,6 +314,8 @@ class DemoSummary:
     tickets: int
     activities: int
     operator: str
+    portal_address: str = ""
+    portal_password: str = ""
 
 
 class _Clock:
@@ -367,6 +369,7 @@ def build_demo(
                 session, rng, story, agents, channel_list, customers, suppliers, project_list
             )
         session.execute(update(OutboxMessage).values(status=OutboxStatus.SENT, sent_at=now))
+        portal_address = _web(session, admin, channel_list["Support"], customers[0])
     session.flush()
     operator = operator_login or admin.login
     return DemoSummary(
@@ -377,7 +380,44 @@ def build_demo(
         tickets=len(plans),
         activities=activity_count,
         operator=operator,
+        portal_address=portal_address,
+        portal_password=PORTAL_PASSWORD,
     )
+
+
+PORTAL_PASSWORD = "demo-portal-2026"
+"""The demo customer's portal password (a demo, not a secret)."""
+
+
+def _web(session: Session, admin: User, support: Channel, customer: Contact) -> str:
+    """The Support channel takes tickets from the web, with a form; one customer may log
+    in to the portal."""
+    from tix.core.services import forms, portal
+
+    channels.update_channel(session, admin, channel=support, web=True)
+    forms.set_form(
+        session,
+        admin,
+        channel=support,
+        fields=[
+            {
+                "name": "machine",
+                "label": "Maschine",
+                "type": "select",
+                "required": True,
+                "options": MACHINES,
+            },
+            {
+                "name": "serial",
+                "label": "Seriennummer",
+                "type": "text",
+                "help": "Steht auf dem Typenschild.",
+            },
+            {"name": "down", "label": "Die Anlage steht still", "type": "checkbox"},
+        ],
+    )
+    portal.enable(session, admin, contact=customer, password=PORTAL_PASSWORD)
+    return contacts.primary_address(session, customer)
 
 
 def _people(session: Session, operator_login: str | None) -> tuple[list[User], dict[str, object]]:

@@ -57,6 +57,7 @@ def demo(
         "tickets": summary.tickets,
         "activities": summary.activities,
         "you": summary.operator,
+        "portal": {"address": summary.portal_address, "password": summary.portal_password},
     }
 
     def human() -> None:
@@ -69,6 +70,7 @@ def demo(
         )
         say(_("You act as {you} (an admin). Try:").format(you=summary.operator))
         for example in (
+            "tix tui",
             "tix ticket list",
             "tix ticket list --mine --status open",
             "tix ticket list --search Hydraulik",
@@ -77,5 +79,11 @@ def demo(
             "tix --as ben ticket list --mine",
         ):
             say(f"  {example}")
+        say(
+            _(
+                "The customer portal: `tix serve`, then http://127.0.0.1:8080/portal/ with "
+                "{address} / {password}"
+            ).format(address=summary.portal_address, password=summary.portal_password)
+        )
 
     emit(data, human)
