@@ -459,7 +459,7 @@ def _people(session: Session, operator_login: str | None) -> tuple[list[User], d
 
         operator_name: str | None
         try:
-            operator_name = validation.login(operator_login)
+            operator_name = validation.login(operator_login.lower())
         except Exception:
             operator_name = None
         if operator_name:

@@ -17,7 +17,7 @@ from tix.core.permissions import require_admin
 
 def find_user(session: Session, login: str) -> User | None:
     return session.execute(
-        select(User).where(col(User.login) == login.strip())
+        select(User).where(col(User.login) == login.strip().lower())
     ).scalar_one_or_none()
 
 
