@@ -161,7 +161,8 @@ def _refusal(request: Request, refusal: Refused) -> Response:
         for name, problem in refusal.fields.items()
     )
     content = f"<p>{escape(refusal.message)}</p>\n" + (f"<ul>\n{items}</ul>\n" if items else "")
-    content += f"<p>{escape(_('Go back, correct the form and send it again.'))}</p>\n"
+    hint = _("Go back, correct the form and send it again.")
+    content += f"<p>{escape(hint)}</p>\n"
     response = _page(_("Your request was not sent"), content, refusal.status)
     response.headers.update(headers)
     return response

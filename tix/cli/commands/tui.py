@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tix.cli import context
+from tix.cli.output import JsonOption
 from tix.core.i18n import _
 
 app = typer.Typer()
@@ -17,7 +18,12 @@ app = typer.Typer()
         "Ctrl+P opens the command palette, Ctrl+Q quits.\n\n\b\nExample:\n  tix --as ben tui"
     ),
 )
-def tui() -> None:
+def tui(json_output: JsonOption = False) -> None:
+    if json_output:
+        raise typer.BadParameter(
+            _("the terminal UI is interactive and has no JSON output: for scripts use the "
+              "other commands, e.g. `tix ticket list --json`")
+        )
     # Textual costs ~210 ms to import: only this command pays for it.
     from tix.core.config import load_settings
     from tix.tui.app import TixApp
