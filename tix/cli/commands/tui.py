@@ -21,8 +21,10 @@ app = typer.Typer()
 def tui(json_output: JsonOption = False) -> None:
     if json_output:
         raise typer.BadParameter(
-            _("the terminal UI is interactive and has no JSON output: for scripts use the "
-              "other commands, e.g. `tix ticket list --json`")
+            _(
+                "the terminal UI is interactive and has no JSON output: for scripts use the "
+                "other commands, e.g. `tix ticket list --json`"
+            )
         )
     # Textual costs ~210 ms to import: only this command pays for it.
     from tix.core.config import load_settings
