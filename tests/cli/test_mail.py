@@ -140,3 +140,72 @@ def test_channel_acknowledgement_settings(cli, world, tmp_path: Path) -> None:
     assert result.json()["acknowledge"] is True
     refused = cli("channel", "set", "Support", "--no-ack", user="bob")
     assert refused.code == 4
+
+
+def test_two_workers_at_once_import_and_send_each_mail_once(
+    cli, world, dovecot, account, db_url
+) -> None:
+    """Two `tix worker --once` processes on one database: every mail becomes one ticket,
+    every queued reply goes out once."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    for index in range(30):
+        dovecot.deliver(account, mail(subject=f"Worker race {index}"))
+    with SmtpServer() as smtp:
+        assert (
+            cli(
+                "account",
+                "set",
+                "support",
+                "--smtp-host",
+                smtp.host,
+                "--smtp-port",
+                str(smtp.port),
+                "--smtp-tls",
+                "none",
+            ).code
+            == 0
+        )
+        for index in range(10):
+            cli(
+                "ticket",
+                "new",
+                "--kind",
+                "mail",
+                "--account",
+                "support",
+                "--channel",
+                "Support",
+                "--to",
+                f"race{index}@kunde.example",
+                "--subject",
+                f"Offer {index}",
+                "--body",
+                "Text",
+            )
+        env = dict(os.environ, TIX_DATABASE_URL=db_url, TIX_USER="anna")
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tix", "worker", "--once", "--json"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        rounds = [json.loads(worker.communicate(timeout=120)[0]) for worker in workers]
+        assert all(worker.returncode == 0 for worker in workers)
+        imported = sum(r["imported"] for one in rounds for r in one["synced"])
+        sent = sum(one["sent"].get("sent", 0) for one in rounds)
+        assert imported == 30 and sent == 10
+        smtp.wait_for(10)
+        recipients = sorted(r for m in smtp.messages for r in m.rcpt_tos)
+    assert recipients == sorted(f"race{i}@kunde.example" for i in range(10))
+    subjects = [t["subject"] for t in cli("ticket", "list", "--limit", "1000", "--json").json()]
+    assert sorted(s for s in subjects if s.startswith("Worker race")) == sorted(
+        f"Worker race {i}" for i in range(30)
+    )
