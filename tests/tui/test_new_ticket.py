@@ -471,6 +471,7 @@ def _mail_form(kind_body: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
         await settle(pilot)
         await type_into(pilot, "#categories", "Angebot")
         await settle(pilot)
+        editor.text_area.cursor_blink = False  # the image must not catch the blink's off phase
         editor.focus()
         await pilot.pause()
 
