@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -60,6 +61,13 @@ async def open_view(pilot: Pilot[Any], number: int) -> TicketViewScreen:
     await settle(pilot)
     assert screen.detail is not None
     return screen
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the screen did not get there"
+        await pilot.pause(0.01)
 
 
 async def press(pilot: Pilot[Any], *keys: str) -> None:
@@ -227,6 +235,111 @@ async def test_escape_leaves_the_view_and_asks_first_about_unsaved_details(
         await press(pilot, "escape")
         await press(pilot, "y")
         assert not isinstance(pilot.app.screen, TicketViewScreen)
+
+
+class CountedTicket:
+    """``backend.ticket`` as it is, counting its calls; it waits for ``gate`` when one is
+    given (a slow database)."""
+
+    def __init__(self, backend: Backend, gate: threading.Event | None = None) -> None:
+        self.real = backend.ticket
+        self.calls = 0
+        self.gate = gate
+        backend.ticket = self  # type: ignore[method-assign]
+
+    def __call__(self, number: int) -> dict[str, Any]:
+        self.calls += 1
+        if self.gate is not None:
+            assert self.gate.wait(10)
+        return self.real(number)
+
+
+async def list_at_rest(pilot: Pilot[Any], counted: CountedTicket) -> None:
+    """The list is up and has fetched its preview of the ticket; count from here."""
+    await settle(pilot)
+    await pilot.pause(0.3)
+    await settle(pilot)
+    counted.calls = 0
+
+
+async def view_mounted(pilot: Pilot[Any]) -> TicketViewScreen:
+    await wait_until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, TicketViewScreen) and pilot.app.screen.is_mounted,
+    )
+    screen = pilot.app.screen
+    assert isinstance(screen, TicketViewScreen)
+    return screen
+
+
+@each_database
+async def test_opening_fetches_first_and_the_first_frame_shows_the_ticket(
+    app: TixApp, backend: Backend, ticket: int
+) -> None:
+    counted = CountedTicket(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await list_at_rest(pilot, counted)
+        before = len(pilot.app.screen_stack)
+        ticket_view.open_ticket_view(pilot.app, ticket)
+        ticket_view.open_ticket_view(pilot.app, ticket)  # a second Enter meanwhile
+        screen = await view_mounted(pilot)
+        assert screen.detail is not None and screen.detail["number"] == ticket  # at once
+        await settle(pilot)
+        assert f"#{ticket} Pump" in screen_text(pilot.app)
+        assert len(pilot.app.screen_stack) == before + 1  # opened once
+        assert counted.calls == 1  # the screen did not fetch it again
+        assert pilot.app.opening_ticket is None
+
+
+@each_database
+async def test_a_slow_ticket_shows_the_screen_first_and_fills_it_when_it_comes(
+    app: TixApp, backend: Backend, ticket: int
+) -> None:
+    counted = CountedTicket(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await list_at_rest(pilot, counted)
+        gate = counted.gate = threading.Event()
+        ticket_view.open_ticket_view(pilot.app, ticket)
+        screen = await view_mounted(pilot)
+        assert screen.detail is None
+        await pilot.pause(0.1)
+        assert screen.detail is None  # the screen does not fetch it a second time
+        gate.set()
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail["number"] == ticket
+        assert f"#{ticket} Pump" in screen_text(pilot.app)
+        assert counted.calls == 1
+
+
+async def test_opening_a_ticket_that_is_not_there_tells_and_opens_nothing(
+    app: TixApp, ticket: int
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        stack = list(pilot.app.screen_stack)
+        ticket_view.open_ticket_view(pilot.app, 999_999)
+        await settle(pilot)
+        assert list(pilot.app.screen_stack) == stack
+        assert any("no ticket #999999" in n for n in notifications(pilot.app))
+        ticket_view.open_ticket_view(pilot.app, ticket)  # and the next open works
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, TicketViewScreen)
+
+
+async def test_a_slow_ticket_that_is_gone_closes_its_screen(
+    app: TixApp, backend: Backend, ticket: int
+) -> None:
+    counted = CountedTicket(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await list_at_rest(pilot, counted)
+        gate = counted.gate = threading.Event()
+        stack = list(pilot.app.screen_stack)
+        ticket_view.open_ticket_view(pilot.app, 999_999)
+        await view_mounted(pilot)
+        gate.set()
+        await settle(pilot)
+        assert list(pilot.app.screen_stack) == stack
+        assert any("no ticket #999999" in n for n in notifications(pilot.app))
 
 
 # --- activities ---------------------------------------------------------------------------

@@ -105,11 +105,11 @@ class NotificationsScreen(Screen[None]):
         if item["ticket"] is None:
             return
         try:
-            from tix.tui.screens.ticket_view import TicketViewScreen
+            from tix.tui.screens.ticket_view import open_ticket_view
         except ImportError:
             self.notify(_("The ticket view is not available."), severity="warning")
             return
-        self.app.push_screen(TicketViewScreen(int(item["ticket"])))
+        open_ticket_view(self.tix, int(item["ticket"]))
 
     def action_mark_read(self) -> None:
         item = self._selected()

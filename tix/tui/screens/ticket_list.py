@@ -723,11 +723,11 @@ class TicketListScreen(Screen[None]):
 
     def open_ticket(self, number: int) -> None:
         try:
-            from tix.tui.screens.ticket_view import TicketViewScreen
+            from tix.tui.screens.ticket_view import open_ticket_view
         except ImportError:
             self.notify(_("The ticket view is not available."), severity="warning")
             return
-        self.app.push_screen(TicketViewScreen(number))
+        open_ticket_view(self.tix, number)
 
     def action_new_ticket(self) -> None:
         try:

@@ -1,10 +1,10 @@
 """One ticket with its six tabs (the seed's "Ticket-Multidialog").
 
 Details (Stammdaten), Activities (Vorgänge), Times (Zeiten), Watchers (Beobachter),
-Files (Dateien) and Alarms (Alarme). The screen loads the ticket with
-``backend.ticket`` in a worker and draws everything from that one dict; every action
-runs its backend call through :meth:`TixApp.background` and draws the fresh ticket the
-call returns. Keys act on the tab in view (the Footer shows which); the command palette
+Files (Dateien) and Alarms (Alarme). :func:`open_ticket_view` fetches the ticket
+with ``backend.ticket`` in a worker and then shows the screen, which draws
+everything from that one dict; every action runs its backend call through
+:meth:`TixApp.background` and draws the fresh ticket the call returns. Keys act on the tab in view (the Footer shows which); the command palette
 offers the same actions.
 """
 
@@ -70,6 +70,9 @@ from tix.tui.widgets.activity import (
 
 if TYPE_CHECKING:
     from tix.tui.app import TixApp
+
+Loaded = tuple[dict[str, Any], Choices | None]
+"""A ticket as ``backend.ticket`` gives it, and what the pickers offer."""
 
 TABS = ("details", "activities", "times", "watchers", "files", "alarms")
 """Pane ids, in order: the keys 1-6 switch to them."""
@@ -199,9 +202,21 @@ class TicketViewScreen(Screen[None]):
     ]
     COMMANDS: ClassVar[set[Any]] = {TicketCommands}
 
-    def __init__(self, number: int, *, tab: str = "activities") -> None:
+    def __init__(
+        self,
+        number: int,
+        *,
+        tab: str = "activities",
+        loaded: Loaded | None = None,
+        pending: bool = False,
+    ) -> None:
+        """``loaded``: the ticket and choices fetched before the screen was made (drawn
+        as it mounts); ``pending``: they are being fetched and will be handed over with
+        :meth:`take` (see :func:`open_ticket_view`); otherwise the screen loads them."""
         super().__init__()
         self.number = number
+        self._loaded = loaded
+        self._pending = pending
         self.initial_tab = tab if tab in TABS else "activities"
         self.tab = self.initial_tab
         self.detail: dict[str, Any] | None = None
@@ -360,7 +375,11 @@ class TicketViewScreen(Screen[None]):
         self.query_one("#first-message-box").display = False
         if self.initial_tab == "details":
             self.call_after_refresh(self._ensure_details)
-        self.reload()
+        if self._loaded is not None:
+            self.take(self._loaded)
+            self._loaded = None
+        elif not self._pending:
+            self.reload()
         if self.tix.poll_interval > 0:
             self.set_interval(self.tix.poll_interval, self._poll)
         self._focus_tab(self.initial_tab)
@@ -394,6 +413,16 @@ class TicketViewScreen(Screen[None]):
                 self.dismiss()
 
         self.run_job(job, loaded, failed, group=f"ticket-view-load-{number}", exclusive=True)
+
+    def take(self, loaded: Loaded) -> None:
+        """Draw a ticket fetched for this screen before it was up."""
+        self._pending = False
+        detail, choices = loaded
+        if self.choices is None and choices is not None:
+            self.choices = choices
+            self._fill_choices()
+        if self.detail is None:
+            self._show(detail)
 
     def _poll(self) -> None:
         """Reload when anyone changed anything (others work on the same tickets)."""
@@ -1339,3 +1368,58 @@ def _flatten(values: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
         elif value is not None:
             found.append((name, str(value)))
     return found
+
+
+SHOW_EMPTY_AFTER = 0.3
+"""Seconds :func:`open_ticket_view` waits for the ticket before it shows the screen
+without it (the data follows as soon as it is there)."""
+
+
+def open_ticket_view(app: TixApp, number: int, *, tab: str = "activities") -> None:
+    """Open ticket ``number``: fetch it first, then show the screen with it.
+
+    Fetched while the interface is idle, a ticket arrives in a few milliseconds and
+    the screen's first frame shows it; fetched while the new screen is being styled,
+    the worker and the interface would slow each other down several times over. A
+    slow database (say, a distant PostgreSQL) still gets the screen at once, empty,
+    after :data:`SHOW_EMPTY_AFTER`. A second open while one is under way is ignored.
+    """
+    if app.opening_ticket is not None:
+        return
+    backend = app.backend
+    state: dict[str, Any] = {"screen": None, "done": False}
+    app.opening_ticket = number
+
+    def job() -> Loaded:
+        return backend.ticket(number), backend.choices()
+
+    def show(loaded: Loaded | None) -> None:
+        app.opening_ticket = None
+        screen = TicketViewScreen(number, tab=tab, loaded=loaded, pending=loaded is None)
+        state["screen"] = screen
+        app.push_screen(screen)
+
+    def arrived(loaded: Loaded) -> None:
+        state["done"] = True
+        screen = state["screen"]
+        if screen is None:
+            show(loaded)
+        elif screen.is_attached:
+            screen.take(loaded)
+
+    def failed(error: TixError) -> None:
+        state["done"] = True
+        screen = state["screen"]
+        if screen is None:
+            app.opening_ticket = None
+        elif screen.is_attached:
+            screen._pending = False
+            if isinstance(error, NotFound | Forbidden) and screen.is_current:
+                screen.dismiss()
+
+    def late() -> None:
+        if not state["done"] and state["screen"] is None:
+            show(None)
+
+    app.set_timer(SHOW_EMPTY_AFTER, late)
+    app.background(job, then=arrived, failed=failed, group=f"open-ticket-{number}")
