@@ -9,7 +9,9 @@ Textual's ``run_test``, acting as ``agent`` (who sees every ticket):
 1. start: from creating the app (and its backend) to the list painted with its
    first page of 100 tickets;
 2. open the ticket with 1,000 activities: from the list's open action (what Enter and
-   "#51001" in the command palette call) to the ticket view painted with its data;
+   "#51001" in the command palette call) to the first frame of the ticket view that
+   shows its data; and, with no budget of its own, to every one of the 1,000
+   activities laid out (a long ticket's older activities are added a frame at a time);
    when there is no ticket view yet, the list's preview of that ticket instead;
 3. search: from Enter in the search box (a common word, in about half the tickets)
    to the list painted with the first page of hits.
@@ -125,16 +127,52 @@ def big_row(backend: Backend, number: int) -> TicketRow:
     return row
 
 
-async def open_big(url: str, number: int) -> float:
+def painted_with_data(app: App[Any]) -> list[float]:
+    """Times at which the ticket view drew a frame with its ticket in it."""
+    from textual.screen import Screen
+
+    frames: list[float] = []
+    draw = Screen._compositor_refresh
+
+    def drawn(screen: Screen[Any]) -> None:
+        draw(screen)
+        if screen is app.screen and getattr(screen, "detail", None) is not None:
+            frames.append(time.perf_counter())
+
+    Screen._compositor_refresh = drawn  # type: ignore[method-assign]
+    return frames
+
+
+async def open_big(url: str, number: int, *, whole: bool = False) -> float:
+    """To the first frame that shows the ticket; ``whole``: to every activity laid out
+    (older activities of a long ticket are added above a frame at a time)."""
+    from textual.screen import Screen
+
+    from tix.tui.widgets.activity import ActivityLog
+
     app = make_app(backend=open_backend(url), poll_interval=0)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: ready(app))
-        await app.workers.wait_for_complete()
-        screen = list_screen(app)
-        began = time.perf_counter()
-        screen.open_ticket(number)
-        await until(pilot, lambda: getattr(app.screen, "detail", None) is not None)
-        return time.perf_counter() - began
+    draw = Screen._compositor_refresh
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: ready(app))
+            await app.workers.wait_for_complete()
+            screen = list_screen(app)
+            frames = painted_with_data(app)
+            began = time.perf_counter()
+            screen.open_ticket(number)
+            if whole:
+                await until(
+                    pilot,
+                    lambda: (
+                        getattr(app.screen, "detail", None) is not None
+                        and app.screen.query_one(ActivityLog).complete
+                    ),
+                )
+                return time.perf_counter() - began
+            await until(pilot, lambda: bool(frames))
+            return frames[0] - began
+    finally:
+        Screen._compositor_refresh = draw  # type: ignore[method-assign]
 
 
 async def preview_big(url: str, number: int) -> float:
@@ -211,7 +249,7 @@ def main() -> None:
     bare = median_ms(runs, bare_start)
     has_view = importlib.util.find_spec("tix.tui.screens.ticket_view") is not None
 
-    rows: list[tuple[str, float, float, str, float]] = [
+    rows: list[tuple[str, float, float, str, int | None]] = [
         (
             "start: list painted with its first page",
             median_ms(runs, lambda: start(url)),
@@ -228,6 +266,15 @@ def main() -> None:
                 ticket_floor + choices_floor,
                 "ticket + choices",
                 300,
+            )
+        )
+        rows.append(
+            (
+                "  ... all 1,000 laid out (background)",
+                median_ms(runs, lambda: open_big(url, big, whole=True)),
+                ticket_floor + choices_floor,
+                "ticket + choices",
+                None,
             )
         )
     rows.append(
@@ -254,6 +301,9 @@ def main() -> None:
     )
     print(f"{'':42} {'tui':>8} {'floor':>8} {'(floor is)':17} {'budget':>7}")
     for name, measured, floor, what, budget in rows:
+        if budget is None:
+            print(f"{name:42} {measured:8.1f} {floor:8.1f} {what:17} {'-':>7}")
+            continue
         verdict = "ok" if measured <= budget else "OVER"
         print(f"{name:42} {measured:8.1f} {floor:8.1f} {what:17} {budget:7d} {verdict}")
     print(
