@@ -52,6 +52,20 @@ def test_usage_errors_exit_2_without_traceback() -> None:
     assert "No such option" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_global_option_after_the_command_says_where_it_goes(tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tix", "demo", "--db", f"sqlite:///{tmp_path}/demo.db"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tix: --db is an option of tix itself: put it before the command, as in `tix --db … demo`\n"
+    )
+    assert not (tmp_path / "demo.db").exists()
+
+
 def test_an_unreachable_database_is_one_line(tmp_path) -> None:
     env = {
         "PATH": "/usr/bin:/bin",

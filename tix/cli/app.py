@@ -272,6 +272,16 @@ def run(argv: list[str] | None = None) -> int:
         format_message = getattr(error, "format_message", None)
         message = format_message() if format_message else str(error)
         command = getattr(getattr(error, "ctx", None), "command_path", "tix")
+        misplaced = getattr(error, "option_name", None)
+        if misplaced in (*_VALUE_OPTIONS, "--debug") and command != "tix":
+            error_line(
+                "usage",
+                _(
+                    "{option} is an option of tix itself: put it before the command, as in "
+                    "`tix {option} … {command}`"
+                ).format(option=misplaced, command=command.removeprefix("tix ")),
+            )
+            return ExitCode.USAGE
         error_line(
             "usage",
             _("{message} (see `{command} --help`)").format(message=message, command=command),

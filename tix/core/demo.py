@@ -347,7 +347,7 @@ def build_demo(
         raise Conflict(
             _(
                 "this database holds tickets already; the demo needs an empty one: "
-                "pass --db sqlite:///PATH/demo.db"
+                "run `tix --db sqlite:///PATH/demo.db demo`"
             )
         )
     rng = random.Random(seed)
