@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from tix.core import db
 from tix.core.backup import backup
 from tix.core.db import SCHEMA_HEAD, SCHEMA_REVISIONS, check_schema, make_engine, session_scope
 from tix.core.errors import Conflict, Invalid, NotInitialised, SchemaTooNew
@@ -81,6 +85,46 @@ def test_a_failed_transaction_leaves_nothing_behind(world) -> None:
     with session_scope(world.engine) as session:
         assert users.find_user(session, "eve") is None
         assert session.get(User, world.admin) is not None
+
+
+def test_a_write_begun_in_one_thread_may_end_in_another(tmp_path: Path) -> None:
+    """What FastAPI does with a request's session: the block begins in one worker thread
+    and ends in another. The writer lock is released, and the next writer gets in."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'threads.db'}")
+    scope = session_scope(engine, write=True)
+    with ThreadPoolExecutor(max_workers=1) as first, ThreadPoolExecutor(max_workers=1) as second:
+        session = first.submit(scope.__enter__).result()
+        first.submit(session.execute, text("CREATE TABLE t (x INTEGER)")).result()
+        assert second.submit(scope.__exit__, None, None, None).result() is False
+        after = second.submit(_write_once, engine)
+        assert after.result(timeout=5) == 1
+
+
+def test_a_write_inside_a_write_in_one_thread_does_not_wait_for_itself(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'nested.db'}")
+    lock = db._writer_lock(engine)
+
+    def nested() -> None:
+        lock.acquire()
+        lock.acquire()  # a write scope inside a write scope, same thread
+        lock.release()
+        lock.release()
+
+    worker = threading.Thread(target=nested, daemon=True)
+    worker.start()
+    worker.join(timeout=5)
+    assert not worker.is_alive(), "the thread waits for a lock it holds itself"
+    with ThreadPoolExecutor(max_workers=1) as other:
+        assert other.submit(_write_once, engine).result(timeout=5) == 1
+    with pytest.raises(RuntimeError):
+        lock.release()  # more releases than acquisitions
+
+
+def _write_once(engine: Any) -> int:
+    with session_scope(engine, write=True) as session:
+        session.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        return int(session.execute(text("SELECT count(*) FROM t")).scalar_one())
 
 
 def test_sqlite_backup_is_a_consistent_copy(tmp_path: Path, sqlite_template: Path) -> None:

@@ -125,11 +125,50 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
             lock.release()
 
 
-_writer_locks: dict[int, threading.RLock] = {}
+class WriterLock:
+    """One writer at a time; re-entered by the thread that holds it (a write inside a
+    write), and released by whichever thread ends the outermost block.
+
+    A ``threading.RLock`` will not do: FastAPI begins a dependency's block in one worker
+    thread and ends it in another, and an RLock refuses to be released there (the
+    request failed, and the lock stayed held for good). When a pool thread that began
+    one block begins another before the first has ended, the second counts as nested:
+    both writers then meet in SQLite, whose busy timeout still serialises them.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._guard = threading.Lock()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def acquire(self) -> None:
+        me = threading.get_ident()
+        with self._guard:
+            if self._owner == me:
+                self._depth += 1
+                return
+        self._lock.acquire()
+        with self._guard:
+            self._owner = me
+            self._depth = 1
+
+    def release(self) -> None:
+        with self._guard:
+            if self._depth <= 0:
+                raise RuntimeError("release of a writer lock that is not held")
+            self._depth -= 1
+            if self._depth:
+                return
+            self._owner = None
+        self._lock.release()
+
+
+_writer_locks: dict[int, WriterLock] = {}
 _writer_locks_guard = threading.Lock()
 
 
-def _writer_lock(engine: Engine) -> threading.RLock:
+def _writer_lock(engine: Engine) -> WriterLock:
     """One lock per SQLite engine for its writers in this process.
 
     SQLite lets one writer in at a time; the others sleep and retry inside the busy
@@ -138,7 +177,7 @@ def _writer_lock(engine: Engine) -> threading.RLock:
     (between processes the busy timeout still applies).
     """
     with _writer_locks_guard:
-        return _writer_locks.setdefault(id(engine.pool), threading.RLock())
+        return _writer_locks.setdefault(id(engine.pool), WriterLock())
 
 
 def schema_revision(engine: Engine) -> str | None:
