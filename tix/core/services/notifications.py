@@ -35,7 +35,7 @@ def describe(activity: Activity, author: str) -> str:
     if activity.kind == ActivityKind.CHANGE:
         return _("{author} changed {field}: {old} → {new}").format(
             author=author,
-            field=_field_label(activity.field or ""),
+            field=field_label(activity.field or ""),
             old=activity.old_value or "–",
             new=activity.new_value or "–",
         )
@@ -56,7 +56,8 @@ def describe(activity: Activity, author: str) -> str:
     )
 
 
-def _field_label(field: str) -> str:
+def field_label(field: str) -> str:
+    """The changed field's name as users read it (in the current language)."""
     labels = {
         "status": _("status"),
         "channel": _("channel"),

@@ -29,6 +29,7 @@ from textual.strip import Strip
 
 from tix.core import clock
 from tix.core.i18n import _
+from tix.core.services.notifications import field_label
 from tix.core.services.storage import human_size
 
 BLOCK_KINDS = ("message", "reply", "note", "solution", "delivery")
@@ -86,20 +87,6 @@ def kind_label(kind: str) -> str:
         "delivery": _("Not delivered"),
     }
     return labels.get(kind, kind)
-
-
-def field_label(field: str) -> str:
-    labels = {
-        "status": _("status"),
-        "channel": _("channel"),
-        "owner": _("owner"),
-        "subject": _("subject"),
-        "priority": _("priority"),
-        "color": _("color"),
-        "project": _("project"),
-        "category": _("category"),
-    }
-    return labels.get(field, field)
 
 
 def document_label(kind: str) -> str:
