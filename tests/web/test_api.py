@@ -431,3 +431,28 @@ def test_the_docs_and_schema_are_served(client) -> None:
     assert not any(path.startswith("/form") for path in schema["paths"])
     assert "ApiKey" in schema["components"]["securitySchemes"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_many_clients_at_once_over_real_http(world, live_server, auth) -> None:
+    """uvicorn begins and ends a request's database block in different worker threads;
+    with four clients at once every request is answered and every ticket stored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    before = counts(world)[0]
+
+    def create(client_number: int) -> list[int]:
+        made = []
+        with httpx.Client(base_url=live_server, headers=auth, timeout=30) as http:
+            for index in range(40):
+                body = dict(NEW, customer={"email": f"c{client_number}-{index}@kunde.example"})
+                response = http.post("/api/v1/tickets", json=body)
+                assert response.status_code == 201, response.text
+                made.append(response.json()["number"])
+        return made
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        numbers = [n for made in pool.map(create, range(4)) for n in made]
+    assert len(set(numbers)) == 160
+    assert counts(world)[0] == before + 160
