@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import mailbox
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -69,6 +73,22 @@ def test_mail_import_of_eml_files_and_mbox_archives(cli, world, tmp_path: Path) 
     assert refused.code == 4 and "only admins" in refused.stderr
 
 
+def send_through(cli, smtp: SmtpServer) -> None:
+    """The support account sends through ``smtp`` (plain SMTP on 127.0.0.1)."""
+    result = cli(
+        "account",
+        "set",
+        "support",
+        "--smtp-host",
+        smtp.host,
+        "--smtp-port",
+        str(smtp.port),
+        "--smtp-tls",
+        "none",
+    )
+    assert result.code == 0, result.stderr
+
+
 def test_mail_sync_and_send_from_the_cli(cli, world, dovecot, account) -> None:
     dovecot.deliver(account, mail(subject="Via IMAP", message_id="cli1@example.com"))
     synced = cli("mail", "sync", "--json")
@@ -77,20 +97,7 @@ def test_mail_sync_and_send_from_the_cli(cli, world, dovecot, account) -> None:
     number = cli("ticket", "list", "--json").json()[0]["number"]
     assert cli("ticket", "reply", str(number), "--body", "Thanks!").code == 0
     with SmtpServer() as smtp:
-        assert (
-            cli(
-                "account",
-                "set",
-                "support",
-                "--smtp-host",
-                smtp.host,
-                "--smtp-port",
-                str(smtp.port),
-                "--smtp-tls",
-                "none",
-            ).code
-            == 0
-        )
+        send_through(cli, smtp)
         sent = cli("mail", "send", "--json")
         assert sent.json()["sent"] == 1, sent.stdout
         assert smtp.wait_for(1)[0].rcpt_tos == ["kunde@example.com"]
@@ -147,28 +154,10 @@ def test_two_workers_at_once_import_and_send_each_mail_once(
 ) -> None:
     """Two `tix worker --once` processes on one database: every mail becomes one ticket,
     every queued reply goes out once."""
-    import json
-    import os
-    import subprocess
-    import sys
-
     for index in range(30):
         dovecot.deliver(account, mail(subject=f"Worker race {index}"))
     with SmtpServer() as smtp:
-        assert (
-            cli(
-                "account",
-                "set",
-                "support",
-                "--smtp-host",
-                smtp.host,
-                "--smtp-port",
-                str(smtp.port),
-                "--smtp-tls",
-                "none",
-            ).code
-            == 0
-        )
+        send_through(cli, smtp)
         for index in range(10):
             cli(
                 "ticket",
