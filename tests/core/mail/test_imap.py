@@ -273,6 +273,35 @@ def test_a_dropped_connection_is_temporary_and_open_reconnects(
     assert flags_of(dovecot, address)[1] == set()
 
 
+def _hang_up_errors() -> list[Exception]:
+    """The errors a real socket gives when the peer has closed it."""
+    import imaplib
+    import socket
+
+    errors: list[Exception] = [imaplib.IMAP4.abort("socket error: EOF")]
+    ours, theirs = socket.socketpair()
+    theirs.close()
+    try:
+        for _ in range(3):  # the first send may still be buffered
+            ours.send(b"a NOOP\r\n")
+    except OSError as error:
+        errors.append(error)
+    finally:
+        ours.close()
+    errors.append(ConnectionResetError(104, "Connection reset by peer"))
+    return errors
+
+
+@pytest.mark.parametrize("error", _hang_up_errors(), ids=lambda error: type(error).__name__)
+def test_every_form_of_a_hang_up_reads_the_same(settings: ImapSettings, error: Exception) -> None:
+    # Whether the client reads (EOF) or writes (broken pipe, reset) first after
+    # the server hung up is a race; the agent sees one message either way.
+    translated = Mailbox(settings)._translate(error, connecting=False)
+    assert translated is not None
+    assert translated.temporary
+    assert translated.message == prefix(settings) + "connection lost: the server closed it"
+
+
 # --------------------------------------------------------------------------- reading
 
 

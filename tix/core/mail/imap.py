@@ -543,8 +543,12 @@ class Mailbox:
         return ImapError(message, temporary=temporary)
 
     def _lost(self, error: BaseException) -> ImapError:
+        # The same hang-up shows as EOF on a read and, when the next command
+        # is written first, as a broken pipe or a reset: one message for all.
         reason = _reason(error)
-        if reason.lower().endswith("eof"):
+        if reason.lower().endswith("eof") or isinstance(
+            error, BrokenPipeError | ConnectionResetError | ConnectionAbortedError
+        ):
             reason = _("the server closed it")
         return self._error(_("connection lost: {reason}").format(reason=reason), temporary=True)
 
