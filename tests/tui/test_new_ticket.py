@@ -23,9 +23,7 @@ from tix.tui.screens.new_ticket import (
     ContactField,
     DiscardScreen,
     NewTicketScreen,
-    split_addresses,
     split_last,
-    split_list,
 )
 from tix.tui.widgets.editor import (
     MarkdownEditor,
@@ -96,16 +94,10 @@ def ticket_count(backend: Backend) -> int:
 # --- helpers without a screen ---------------------------------------------------------------
 
 
-def test_addresses_split_outside_quotes_and_brackets() -> None:
-    text = 'a@b.de, "Kunde, Karla" <kunde@example.com>; Bob <bob@x.de>,'
-    assert split_addresses(text) == [
-        "a@b.de",
-        '"Kunde, Karla" <kunde@example.com>',
-        "Bob <bob@x.de>",
-    ]
+def test_the_address_being_typed_is_the_last_one() -> None:
     assert split_last("a@b.de, kar") == ("a@b.de,", " kar")
+    assert split_last('"Kunde, Karla" <k') == ("", '"Kunde, Karla" <k')
     assert split_last("kar") == ("", "kar")
-    assert split_list(" Pumpen, wartung,,Wartung ") == ["Pumpen", "wartung"]
 
 
 def test_dropped_paths_are_read_as_a_terminal_pastes_them(tmp_path: Path) -> None:

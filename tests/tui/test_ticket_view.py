@@ -27,10 +27,9 @@ from tix.tui.screens.dialogs import (
     ConfirmDialog,
     FormDialog,
     PickDialog,
-    split_addresses,
     split_paths,
 )
-from tix.tui.screens.ticket_view import TicketViewScreen, categories_of
+from tix.tui.screens.ticket_view import TicketViewScreen
 from tix.tui.widgets.activity import ActivityLog, describe
 
 each_database = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
@@ -114,15 +113,6 @@ def test_paths_dropped_on_the_terminal_are_told_apart(tmp_path: Path) -> None:
     assert split_paths(url) == [url]  # the backend decodes file:// URLs
     assert split_paths(f"'{plain}") == [str(plain)]  # an unbalanced quote
     assert split_paths("  ") == []
-
-
-def test_categories_and_addresses_as_typed() -> None:
-    assert categories_of(" Pumpen, wartung,,Wartung , Ersatz  teil") == [
-        "Pumpen",
-        "wartung",
-        "Ersatz teil",
-    ]
-    assert split_addresses("a@b.de; c@d.de  e@f.de,") == ["a@b.de", "c@d.de", "e@f.de"]
 
 
 def test_records_read_as_one_line() -> None:

@@ -29,6 +29,54 @@ def email_address(value: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+def separator_positions(text: str) -> list[int]:
+    """Where ``text`` separates addresses: commas or semicolons outside quotes and <>."""
+    found: list[int] = []
+    quoted = angled = False
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == "<" and not quoted:
+            angled = True
+        elif char == ">" and not quoted:
+            angled = False
+        elif char in ",;" and not quoted and not angled:
+            found.append(index)
+    return found
+
+
+def split_addresses(text: str) -> list[str]:
+    """The addresses of a typed list, each as written:
+    ``a@b.de, "Kunde, Karla" <k@x.de>; c@d.de e@f.de`` gives four.
+
+    Commas and semicolons separate outside quotes and ``<>``; spaces separate bare
+    addresses (a part without quotes or ``<>``), so a display name keeps its commas.
+    """
+    parts: list[str] = []
+    start = 0
+    for index in [*separator_positions(text), len(text)]:
+        part = text[start:index].strip()
+        start = index + 1
+        if not part:
+            continue
+        if '"' in part or "<" in part:
+            parts.append(part)
+        else:
+            parts.extend(part.split())
+    return parts
+
+
+def split_names(text: str) -> list[str]:
+    """Names typed with commas between them (categories): inner spaces collapsed,
+    each once, ignoring case."""
+    found: list[str] = []
+    for part in text.split(","):
+        name = " ".join(part.split())
+        if name and name.casefold() not in {f.casefold() for f in found}:
+            found.append(name)
+    return found
+
+
 def login(value: str) -> str:
     value = value.strip()
     if not _LOGIN.match(value):

@@ -27,6 +27,28 @@ def _detail(world, number: int, login: str = "admin") -> dict:
         return ticket_detail(session, user, tickets.get_ticket(session, user, number), UTC_ZONE)
 
 
+def test_a_display_name_with_a_comma_is_one_recipient(world) -> None:
+    with session_scope(world.engine, write=True) as session:
+        bob = world.user(session, "bob")
+        ticket = tickets.open_mail_ticket(
+            session,
+            bob,
+            account=session.get(MailAccount, world.account),
+            channel=world.channel(session, "support"),
+            to=['"Müller, Hans" <hans@kunde.example>; einkauf@kunde.example'],
+            cc=["Chef <chef@kunde.example>, Chef <chef@kunde.example>"],
+            subject="Angebot",
+            body="Anbei das Angebot.",
+        )
+        number = ticket.number
+        mail = session.execute(select(OutboxMessage)).scalars().one()
+        assert mail.mail_to == ["hans@kunde.example", "einkauf@kunde.example"]
+        assert mail.mail_cc == ["chef@kunde.example"]
+    customer = _detail(world, number)["customer"]
+    assert customer["address"] == "hans@kunde.example"
+    assert customer["name"] == "Müller, Hans"
+
+
 def test_a_mail_ticket_sends_its_first_mail_at_once(world) -> None:
     with session_scope(world.engine, write=True) as session:
         bob = world.user(session, "bob")

@@ -168,7 +168,8 @@ def open_mail_ticket(
         raise Invalid(_("a mail ticket needs a recipient: give --to ADDR"))
     owner = owner or actor
     _check_owner(owner)
-    display_name = next((parseaddr(value)[0] for value in to if value.strip()), "")
+    first = next((part for value in to for part in validation.split_addresses(value)), "")
+    display_name = parseaddr(first)[0]
     customer = contact_service.contact_for_address(session, recipients.to[0], name=display_name)
     ticket = _insert_ticket(
         session,
@@ -605,11 +606,10 @@ def _recipients(to: Iterable[str], cc: Iterable[str], bcc: Iterable[str]) -> _Re
     def clean(values: Iterable[str]) -> list[str]:
         found: list[str] = []
         for value in values:
-            for part in value.split(","):
-                if part.strip():
-                    address = validation.email_address(part)
-                    if address not in found:
-                        found.append(address)
+            for part in validation.split_addresses(value):
+                address = validation.email_address(part)
+                if address not in found:
+                    found.append(address)
         return found
 
     return _Recipients(clean(to), clean(cc), clean(bcc))

@@ -20,11 +20,7 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, 
 from textual.widgets.option_list import Option
 
 from tix.core.i18n import _
-
-
-def split_addresses(text: str) -> list[str]:
-    """Addresses typed with commas, semicolons or spaces between them."""
-    return [part for part in text.replace(";", ",").replace(" ", ",").split(",") if part.strip()]
+from tix.core.validation import split_addresses
 
 
 def split_paths(text: str) -> list[str]:

@@ -38,6 +38,7 @@ from textual.widgets import (
 
 from tix.core.errors import TixError
 from tix.core.i18n import _
+from tix.core.validation import separator_positions, split_addresses, split_names
 from tix.tui.app import TixApp
 from tix.tui.backend import Choices
 from tix.tui.widgets.editor import MarkdownEditor, split_paths
@@ -46,57 +47,16 @@ KINDS = ("internal", "mail", "request")
 SUGGEST_DELAY = 0.15
 """Seconds of quiet typing before contacts are looked up."""
 
-_SEPARATORS = ",;"
-
-
 # --- addresses ------------------------------------------------------------------------
-
-
-def _separator_positions(text: str) -> list[int]:
-    """Where ``text`` separates addresses: commas or semicolons outside quotes and <>."""
-    found: list[int] = []
-    quoted = angled = False
-    for index, char in enumerate(text):
-        if char == '"':
-            quoted = not quoted
-        elif char == "<" and not quoted:
-            angled = True
-        elif char == ">" and not quoted:
-            angled = False
-        elif char in _SEPARATORS and not quoted and not angled:
-            found.append(index)
-    return found
-
-
-def split_addresses(text: str) -> list[str]:
-    """``a@b.c, "Kunde, Karla" <k@x.de>; c@d.e`` to its three addresses."""
-    parts: list[str] = []
-    start = 0
-    for index in [*_separator_positions(text), len(text)]:
-        part = text[start:index].strip()
-        if part:
-            parts.append(part)
-        start = index + 1
-    return parts
 
 
 def split_last(text: str) -> tuple[str, str]:
     """``(everything before the last address, the last address)``."""
-    positions = _separator_positions(text)
+    positions = separator_positions(text)
     if not positions:
         return "", text
     cut = positions[-1] + 1
     return text[:cut], text[cut:]
-
-
-def split_list(text: str) -> list[str]:
-    """Comma-separated names (categories), stripped, without repeats."""
-    found: list[str] = []
-    for part in text.split(","):
-        name = part.strip()
-        if name and name.casefold() not in (f.casefold() for f in found):
-            found.append(name)
-    return found
 
 
 # --- contact completion -------------------------------------------------------------
@@ -586,7 +546,7 @@ class NewTicketScreen(Screen[int | None]):
             "body": self.query_one(MarkdownEditor).text,
             "owner": self._chosen("#owner"),
             "priority": int(self._chosen("#priority") or 5),
-            "categories": split_list(self.query_one("#categories", Input).value),
+            "categories": split_names(self.query_one("#categories", Input).value),
         }
         if kind != "internal":
             fields["channel"] = self._chosen("#channel")

@@ -50,7 +50,7 @@ from tix.core.errors import Conflict, Forbidden, NotFound, TixError
 from tix.core.i18n import _
 from tix.core.models.ticket import TicketStatus
 from tix.core.services.storage import human_size
-from tix.core.validation import COLORS
+from tix.core.validation import COLORS, split_names
 from tix.tui.backend import Backend, Choices
 from tix.tui.screens.dialogs import (
     Composed,
@@ -145,16 +145,6 @@ def system_opener() -> list[str] | None:
 
 def default_save_folder() -> str:
     return "~/Downloads" if (Path.home() / "Downloads").is_dir() else "~"
-
-
-def categories_of(text: str) -> list[str]:
-    """The categories typed with commas between them, each once."""
-    found: list[str] = []
-    for part in text.split(","):
-        name = " ".join(part.split())
-        if name and name.casefold() not in {f.casefold() for f in found}:
-            found.append(name)
-    return found
 
 
 class TicketCommands(Provider):
@@ -550,7 +540,7 @@ class TicketViewScreen(Screen[None]):
                 found[name] = None if widget.value is Select.NULL else str(widget.value)
             elif isinstance(widget, Input):
                 found[name] = (
-                    categories_of(widget.value) if name == "categories" else widget.value.strip()
+                    split_names(widget.value) if name == "categories" else widget.value.strip()
                 )
         return found
 
