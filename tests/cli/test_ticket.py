@@ -137,6 +137,26 @@ def test_show_gives_the_whole_ticket(cli, ticket: int) -> None:
     assert human.code == 0 and "Call: pump" in human.stdout and "Pump leaks" in human.stdout
 
 
+def test_show_names_kind_status_and_source_in_the_users_language(
+    cli, ticket: int, monkeypatch
+) -> None:
+    from tix.core import i18n
+
+    english = cli("ticket", "show", str(ticket))
+    assert "Kind: request" in english.stdout and "Source: taken on the phone" in english.stdout
+    monkeypatch.setenv("TIX_LANG", "de")
+    i18n.translation.cache_clear()  # the language of the environment is read once
+    try:
+        german = cli("ticket", "show", str(ticket))
+    finally:
+        monkeypatch.delenv("TIX_LANG")
+        i18n.translation.cache_clear()
+    assert "Status: offen" in german.stdout
+    assert "Art: Anfrage" in german.stdout
+    assert "Quelle: telefonisch aufgenommen" in german.stdout
+    assert cli("ticket", "show", str(ticket), "--json").json()["origin"] == "phone"
+
+
 def test_reply_note_solve_and_set(cli, ticket: int) -> None:
     reply = cli("ticket", "reply", str(ticket), "--body", "We come tomorrow", "--json")
     assert reply.code == 0, reply.stderr

@@ -78,7 +78,7 @@ def test_a_ticket_from_creation_to_a_stale_change(client, world, auth) -> None:
     assert (ticket["priority"], ticket["categories"], ticket["origin"]) == (
         7,
         ["Hardware"],
-        "webform",
+        "api",
     )
     assert ticket["first_message"]["body"] == NEW["body"]
     assert ticket["first_message"]["details"] == {"api_key": "test-bob", "agent": "bob"}

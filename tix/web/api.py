@@ -416,7 +416,7 @@ def create_ticket(active: SessionDep, who: AgentDep, new: NewTicket) -> Any:
         channel=channel,
         subject=subject,
         body=new.body,
-        origin=TicketOrigin.WEBFORM,
+        origin=TicketOrigin.API,
         priority=new.priority,
         categories=new.categories,
         details={"api_key": who.key, "agent": who.user.login},

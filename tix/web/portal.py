@@ -31,6 +31,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from tix.core import errors, timeutil
 from tix.core.i18n import LANGUAGES, _, ngettext, use_language
+from tix.core.labels import status_label
 from tix.core.models import Channel, Contact, TicketOrigin
 from tix.core.services import forms
 from tix.core.services import portal as portal_service
@@ -142,17 +143,6 @@ def templates() -> Environment:
     environment.globals.update(_=_, ngettext=ngettext, status_label=status_label)
     environment.filters.update(when=when, sanitized=sanitized, size=human_size)
     return environment
-
-
-def status_label(status: str) -> str:
-    labels = {
-        "new": _("new"),
-        "open": _("open"),
-        "waiting": _("waiting"),
-        "solved": _("solved"),
-        "closed": _("closed"),
-    }
-    return labels.get(status, status)
 
 
 def when(value: str | None) -> str:

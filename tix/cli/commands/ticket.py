@@ -19,6 +19,7 @@ from tix.cli.output import (
     table,
 )
 from tix.core.i18n import _
+from tix.core.labels import source_label, status_label, ticket_kind_label
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -323,7 +324,7 @@ def _print_list(rows: list[Any], zone: Any) -> None:
             (
                 row.number,
                 row.priority,
-                _status_label(row.status),
+                status_label(row.status),
                 row.subject,
                 row.customer or row.creator,
                 row.owner,
@@ -349,17 +350,6 @@ def _when(moment: Any, zone: Any) -> str:
     if local.year == today.year:
         return str(local.strftime("%d.%m."))
     return str(local.strftime("%d.%m.%Y"))
-
-
-def _status_label(status: str) -> str:
-    labels = {
-        "new": _("new"),
-        "open": _("open"),
-        "waiting": _("waiting"),
-        "solved": _("solved"),
-        "closed": _("closed"),
-    }
-    return labels.get(status, status)
 
 
 @app.command(
@@ -390,9 +380,10 @@ def _print_ticket(data: dict[str, Any]) -> None:
     out = console()
     customer = data["customer"]
     facts = [
-        (_("Status"), _status_label(data["status"])),
+        (_("Status"), status_label(data["status"])),
         (_("Priority"), data["priority"]),
-        (_("Kind"), data["kind"]),
+        (_("Kind"), ticket_kind_label(data["kind"])),
+        (_("Source"), source_label(data["kind"], data["origin"])),
         (_("Channel"), data["channel"]),
         (_("Owner"), data["owner"]),
         (_("Creator"), data["creator"]),

@@ -35,6 +35,7 @@ class TicketOrigin(StrEnum):
     PHONE = "phone"
     WEBFORM = "webform"
     PORTAL = "portal"
+    API = "api"
 
 
 PRIORITY_MIN = 1

@@ -29,8 +29,9 @@ from textual.widgets.option_list import Option
 
 from tix.core.errors import TixError
 from tix.core.i18n import _
+from tix.core.labels import status_label
 from tix.core.views import Cursor, TicketFilter, TicketRow, cursor_of
-from tix.tui.widgets.ticket_table import TicketTable, format_changed, one_line, status_label
+from tix.tui.widgets.ticket_table import TicketTable, format_changed, one_line
 
 if TYPE_CHECKING:
     from tix.tui.app import TixApp

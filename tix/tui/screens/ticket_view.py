@@ -48,6 +48,7 @@ from textual.widgets import (
 from tix.core import clock
 from tix.core.errors import Conflict, Forbidden, NotFound, TixError
 from tix.core.i18n import _
+from tix.core.labels import source_label, ticket_kind_label
 from tix.core.models.ticket import TicketStatus
 from tix.core.services.storage import human_size
 from tix.core.validation import COLORS, split_names
@@ -480,7 +481,7 @@ class TicketViewScreen(Screen[None]):
             meta.append("  ")
             meta.append("●", style=COLOR_MARKS.get(color, ""))
             meta.append(f" {color}")
-        meta.append("  " + str(detail.get("kind", "")), style="dim")
+        meta.append("  " + ticket_kind_label(str(detail.get("kind", ""))), style="dim")
         self.query_one("#view-meta", Static).update(meta)
 
     def _label_tabs(self, detail: dict[str, Any]) -> None:
@@ -594,7 +595,7 @@ class TicketViewScreen(Screen[None]):
                 self._select(name, value)
 
     def _show_info(self, detail: dict[str, Any]) -> None:
-        rows: list[tuple[str, str]] = [(_("Kind"), str(detail.get("kind", "")))]
+        rows: list[tuple[str, str]] = [(_("Kind"), ticket_kind_label(str(detail.get("kind", ""))))]
         customer = detail.get("customer")
         if customer:
             who = customer.get("name") or ""
@@ -606,8 +607,9 @@ class TicketViewScreen(Screen[None]):
         rows.append((_("Creator"), str(detail.get("creator") or "–")))
         if detail.get("account"):
             rows.append((_("Account"), str(detail["account"])))
-        if detail.get("origin") and detail.get("origin") != detail.get("kind"):
-            rows.append((_("Source"), str(detail["origin"])))
+        source = source_label(str(detail.get("kind", "")), str(detail.get("origin") or ""))
+        if source:
+            rows.append((_("Source"), source))
         rows.append((_("Created"), format_time(detail.get("created_at"))))
         rows.append((_("Changed"), format_time(detail.get("updated_at"))))
         first = detail.get("first_message") or {}

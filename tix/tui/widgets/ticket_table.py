@@ -30,6 +30,7 @@ from textual.strip import Strip
 
 from tix.core import clock
 from tix.core.i18n import _
+from tix.core.labels import status_label
 from tix.core.views import TicketRow
 
 NEAR_END = 30
@@ -45,17 +46,6 @@ COLOR_MARKS = {
     "gray": "#8b8d98",
 }
 """The color mark of a ticket as a ● in these colors (readable on dark and light)."""
-
-
-def status_label(status: str) -> str:
-    labels = {
-        "new": _("new"),
-        "open": _("open"),
-        "waiting": _("waiting"),
-        "solved": _("solved"),
-        "closed": _("closed"),
-    }
-    return labels.get(status, status)
 
 
 def format_changed(moment: datetime, zone: tzinfo, now: datetime | None = None) -> str:
