@@ -119,7 +119,7 @@ def test_records_read_as_one_line() -> None:
     from datetime import UTC
 
     change = {"kind": "change", "field": "status", "old": "open", "new": "waiting"}
-    assert describe(change, UTC) == "status open → waiting"
+    assert describe(change, UTC) == "Status open → waiting"
     category = {"kind": "change", "field": "category", "old": None, "new": "Pumpen"}
     assert describe(category, UTC) == "category added: Pumpen"
     booked = {

@@ -44,3 +44,57 @@ def source_label(kind: str, origin: str) -> str | None:
     if origin in ("", "agent", kind):
         return None
     return origin_label(origin)
+
+
+def field_label(field: str) -> str:
+    """The name of a changed field, as a column or a line heads it."""
+    labels = {
+        "status": _("Status"),
+        "channel": _("Channel"),
+        "owner": _("Owner"),
+        "subject": _("Subject"),
+        "priority": _("Priority"),
+        "color": _("Color"),
+        "project": _("Project"),
+        "category": _("Category"),
+    }
+    return labels.get(field, field)
+
+
+def field_phrase(field: str) -> str:
+    """The changed field as the object of a sentence ("changed {field}": German
+    needs the article, "den Status")."""
+    labels = {
+        "status": _("status"),
+        "channel": _("channel"),
+        "owner": _("owner"),
+        "subject": _("subject"),
+        "priority": _("priority"),
+        "color": _("color"),
+        "project": _("project"),
+        "category": _("category"),
+    }
+    return labels.get(field, field)
+
+
+def activity_kind_label(kind: str) -> str:
+    labels = {
+        "message": _("Message"),
+        "reply": _("Reply"),
+        "note": _("Internal note"),
+        "solution": _("Solution"),
+        "delivery": _("Not delivered"),
+    }
+    return labels.get(kind, kind)
+
+
+def document_label(kind: str) -> str:
+    labels = {"quote": _("Quote"), "order": _("Order confirmation"), "invoice": _("Invoice")}
+    return labels.get(kind, kind)
+
+
+def change_value(field: str | None, value: str | None) -> str | None:
+    """An old or new value of a change as people read it (a status in their language)."""
+    if value and field == "status":
+        return status_label(value)
+    return value

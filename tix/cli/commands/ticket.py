@@ -19,7 +19,14 @@ from tix.cli.output import (
     table,
 )
 from tix.core.i18n import _
-from tix.core.labels import source_label, status_label, ticket_kind_label
+from tix.core.labels import (
+    activity_kind_label,
+    change_value,
+    field_label,
+    source_label,
+    status_label,
+    ticket_kind_label,
+)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -413,20 +420,15 @@ def _activity_line(activity: dict[str, Any]) -> str:
     when = activity["created_at"][:16].replace("T", " ")
     who = escape(activity["author"] or "tix")
     if activity["kind"] == "change":
+        field = activity["field"] or ""
         return "[dim]{when} {who}: {field} {old} → {new}[/dim]".format(
             when=when,
             who=who,
-            field=escape(activity["field"] or ""),
-            old=escape(activity["old"] or "-"),
-            new=escape(activity["new"] or "-"),
+            field=escape(field_label(field)),
+            old=escape(change_value(field, activity["old"]) or "-"),
+            new=escape(change_value(field, activity["new"]) or "-"),
         )
-    labels = {
-        "note": _("note (internal)"),
-        "reply": _("reply"),
-        "message": _("message"),
-        "solution": _("solution"),
-    }
-    label = labels.get(activity["kind"], activity["kind"])
+    label = activity_kind_label(activity["kind"])
     style = "yellow" if activity["kind"] == "note" else "cyan"
     head = f"[{style}]{when} {who} — {escape(label)}[/{style}]"
     if activity.get("to"):

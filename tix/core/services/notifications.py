@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from tix.core.errors import NotFound
 from tix.core.i18n import _, use_language
+from tix.core.labels import change_value, field_phrase
 from tix.core.models import (
     Activity,
     ActivityKind,
@@ -35,9 +36,9 @@ def describe(activity: Activity, author: str) -> str:
     if activity.kind == ActivityKind.CHANGE:
         return _("{author} changed {field}: {old} → {new}").format(
             author=author,
-            field=field_label(activity.field or ""),
-            old=activity.old_value or "–",
-            new=activity.new_value or "–",
+            field=field_phrase(activity.field or ""),
+            old=change_value(activity.field, activity.old_value) or "–",
+            new=change_value(activity.field, activity.new_value) or "–",
         )
     labels = {
         ActivityKind.MESSAGE: _("{author} wrote a new message"),
@@ -54,21 +55,6 @@ def describe(activity: Activity, author: str) -> str:
     return labels.get(ActivityKind(activity.kind), _("{author}: {kind}")).format(
         author=author, kind=activity.kind
     )
-
-
-def field_label(field: str) -> str:
-    """The changed field's name as users read it (in the current language)."""
-    labels = {
-        "status": _("status"),
-        "channel": _("channel"),
-        "owner": _("owner"),
-        "subject": _("subject"),
-        "priority": _("priority"),
-        "color": _("color"),
-        "project": _("project"),
-        "category": _("category"),
-    }
-    return labels.get(field, field)
 
 
 def _author_name(session: Session, activity: Activity) -> str:

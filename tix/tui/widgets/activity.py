@@ -29,7 +29,7 @@ from textual.strip import Strip
 
 from tix.core import clock
 from tix.core.i18n import _
-from tix.core.services.notifications import field_label
+from tix.core.labels import activity_kind_label, change_value, document_label, field_label
 from tix.core.services.storage import human_size
 
 BLOCK_KINDS = ("message", "reply", "note", "solution", "delivery")
@@ -78,22 +78,6 @@ def local_time(value: str | None, zone: tzinfo) -> str:
         return value
 
 
-def kind_label(kind: str) -> str:
-    labels = {
-        "message": _("Message"),
-        "reply": _("Reply"),
-        "note": _("Internal note"),
-        "solution": _("Solution"),
-        "delivery": _("Not delivered"),
-    }
-    return labels.get(kind, kind)
-
-
-def document_label(kind: str) -> str:
-    labels = {"quote": _("Quote"), "order": _("Order confirmation"), "invoice": _("Invoice")}
-    return labels.get(kind, kind)
-
-
 @dataclass(frozen=True)
 class ActivityStyles:
     """The Rich styles an activity is drawn with (from the log's component classes)."""
@@ -138,7 +122,9 @@ def describe(activity: dict[str, Any], zone: tzinfo) -> str:
             if old and not new:
                 return _("category removed: {name}").format(name=old)
         return "{field} {old} → {new}".format(
-            field=field_label(changed), old=old if old is not None else "–", new=new or "–"
+            field=field_label(changed),
+            old=change_value(changed, old) if old is not None else "–",
+            new=change_value(changed, new) or "–",
         )
     if kind == "time":
         hours = format_minutes(int(details.get("minutes") or 0))
@@ -183,7 +169,7 @@ def describe(activity: dict[str, Any], zone: tzinfo) -> str:
 def header_text(activity: dict[str, Any], styles: ActivityStyles) -> Text:
     kind = str(activity.get("kind", ""))
     text = Text()
-    text.append(f" {kind_label(kind)} ", style=styles.label(kind))
+    text.append(f" {activity_kind_label(kind)} ", style=styles.label(kind))
     text.append("  ")
     text.append(str(activity.get("author") or "–"), style=styles.author)
     text.append("  " + format_time(activity.get("created_at")), style=styles.muted)
