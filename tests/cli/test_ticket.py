@@ -143,7 +143,7 @@ def test_show_names_kind_status_and_source_in_the_users_language(
     from tix.core import i18n
 
     assert cli("ticket", "note", str(ticket), "--body", "bring seals").code == 0
-    assert cli("ticket", "set", str(ticket), "--status", "waiting").code == 0
+    assert cli("ticket", "set", str(ticket), "--status", "waiting", "--color", "red").code == 0
     english = cli("ticket", "show", str(ticket))
     assert "Kind: request" in english.stdout and "Source: taken on the phone" in english.stdout
     assert "Internal note" in english.stdout and "Status open → waiting" in english.stdout
@@ -156,6 +156,7 @@ def test_show_names_kind_status_and_source_in_the_users_language(
         i18n.translation.cache_clear()
     assert "Status: wartend" in german.stdout
     assert "Interne Notiz" in german.stdout and "Status offen → wartend" in german.stdout
+    assert "Farbmarkierung: rot" in german.stdout and "Farbmarkierung - → rot" in german.stdout
     assert "Art: Anfrage" in german.stdout
     assert "Quelle: telefonisch aufgenommen" in german.stdout
     assert cli("ticket", "show", str(ticket), "--json").json()["origin"] == "phone"

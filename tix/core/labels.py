@@ -21,6 +21,19 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def color_label(color: str) -> str:
+    labels = {
+        "red": _("red"),
+        "orange": _("orange"),
+        "yellow": _("yellow"),
+        "green": _("green"),
+        "blue": _("blue"),
+        "purple": _("purple"),
+        "gray": _("gray"),
+    }
+    return labels.get(color, color)
+
+
 def ticket_kind_label(kind: str) -> str:
     labels = {"internal": _("internal"), "mail": _("mail"), "request": _("request")}
     return labels.get(kind, kind)
@@ -94,7 +107,10 @@ def document_label(kind: str) -> str:
 
 
 def change_value(field: str | None, value: str | None) -> str | None:
-    """An old or new value of a change as people read it (a status in their language)."""
+    """An old or new value of a change as people read it (a status or a color in
+    their language)."""
     if value and field == "status":
         return status_label(value)
+    if value and field == "color":
+        return color_label(value)
     return value

@@ -22,6 +22,7 @@ from tix.core.i18n import _
 from tix.core.labels import (
     activity_kind_label,
     change_value,
+    color_label,
     field_label,
     source_label,
     status_label,
@@ -397,7 +398,7 @@ def _print_ticket(data: dict[str, Any]) -> None:
         (_("Customer"), f"{customer['name']} <{customer['address']}>" if customer else None),
         (_("Project"), data["project"]),
         (_("Categories"), ", ".join(data["categories"]) or None),
-        (_("Color"), data["color"]),
+        (_("Color"), color_label(data["color"]) if data["color"] else None),
         (_("Created"), data["created_at"]),
         (_("Changed"), data["updated_at"]),
     ]

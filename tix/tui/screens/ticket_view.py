@@ -48,7 +48,7 @@ from textual.widgets import (
 from tix.core import clock
 from tix.core.errors import Conflict, Forbidden, NotFound, TixError
 from tix.core.i18n import _
-from tix.core.labels import source_label, ticket_kind_label
+from tix.core.labels import color_label, source_label, status_label, ticket_kind_label
 from tix.core.models.ticket import TicketStatus
 from tix.core.services.storage import human_size
 from tix.core.validation import COLORS, split_names
@@ -295,10 +295,11 @@ class TicketViewScreen(Screen[None]):
     def _details_widgets(self) -> Container:
         """The Details form and facts; mounted when the tab is first shown (the form's
         selects are the costliest part of the screen, and most visits never open it)."""
-        statuses = [(status.value, status.value) for status in TicketStatus]
+        statuses = [(status_label(status.value), status.value) for status in TicketStatus]
         priorities = [(self._priority_label(p), str(p)) for p in range(1, 10)]
         colors = [
-            (Text.assemble(("● ", COLOR_MARKS.get(color, "")), color), color) for color in COLORS
+            (Text.assemble(("● ", COLOR_MARKS.get(color, "")), color_label(color)), color)
+            for color in COLORS
         ]
         form = Container(
             Label(_("Subject")),
@@ -474,13 +475,13 @@ class TicketViewScreen(Screen[None]):
         title.overflow = "ellipsis"
         self.query_one("#view-title", Static).update(title)
         meta = Text(no_wrap=True)
-        meta.append(str(detail.get("status", "")), style="bold")
+        meta.append(status_label(str(detail.get("status", ""))), style="bold")
         meta.append("  P{priority}".format(priority=detail.get("priority", "")))
         color = detail.get("color")
         if color:
             meta.append("  ")
             meta.append("●", style=COLOR_MARKS.get(color, ""))
-            meta.append(f" {color}")
+            meta.append(f" {color_label(color)}")
         meta.append("  " + ticket_kind_label(str(detail.get("kind", ""))), style="dim")
         self.query_one("#view-meta", Static).update(meta)
 
