@@ -245,3 +245,15 @@ class Cli:
 @pytest.fixture
 def cli(db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
     return Cli(db_url, capsys, monkeypatch)
+
+
+@pytest.fixture
+def german(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The environment asks for German (``TIX_LANG=de``), as a German user's shell does."""
+    from tix.core import i18n
+
+    monkeypatch.setenv("TIX_LANG", "de")
+    i18n.translation.cache_clear()  # the environment's language is read once
+    yield
+    monkeypatch.delenv("TIX_LANG")
+    i18n.translation.cache_clear()

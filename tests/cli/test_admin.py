@@ -56,6 +56,7 @@ def test_directory_commands(cli, world) -> None:
     assert second.json()["addresses"] == ["maria@kunde.example", "maria.privat@example.org"]
     found = cli("contact", "list", "--search", "privat", "--json").json()
     assert [c["name"] for c in found] == ["Maria"] and found[0]["kind"] == "supplier"
+    assert "supplier" in cli("contact", "list", "--search", "privat").stdout
     account = cli(
         "account",
         "add",
@@ -88,6 +89,13 @@ def test_directory_commands(cli, world) -> None:
     ):
         result = cli(*human)
         assert result.code == 0 and result.stdout.strip()
+
+
+def test_contact_list_names_the_kind_in_the_users_language(cli, world, german) -> None:
+    added = cli("contact", "add", "lager@lief.example", "--name", "Lager", "--kind", "supplier")
+    assert added.code == 0, added.stderr
+    listed = cli("contact", "list", "--search", "lager").stdout
+    assert "Lieferant" in listed and "supplier" not in listed
 
 
 @pytest.mark.parametrize(

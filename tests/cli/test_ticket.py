@@ -137,23 +137,14 @@ def test_show_gives_the_whole_ticket(cli, ticket: int) -> None:
     assert human.code == 0 and "Call: pump" in human.stdout and "Pump leaks" in human.stdout
 
 
-def test_show_names_kind_status_and_source_in_the_users_language(
-    cli, ticket: int, monkeypatch
-) -> None:
-    from tix.core import i18n
-
+def test_show_names_kind_status_and_source_in_the_users_language(cli, ticket: int, request) -> None:
     assert cli("ticket", "note", str(ticket), "--body", "bring seals").code == 0
     assert cli("ticket", "set", str(ticket), "--status", "waiting", "--color", "red").code == 0
     english = cli("ticket", "show", str(ticket))
     assert "Kind: request" in english.stdout and "Source: taken on the phone" in english.stdout
     assert "Internal note" in english.stdout and "Status open → waiting" in english.stdout
-    monkeypatch.setenv("TIX_LANG", "de")
-    i18n.translation.cache_clear()  # the language of the environment is read once
-    try:
-        german = cli("ticket", "show", str(ticket))
-    finally:
-        monkeypatch.delenv("TIX_LANG")
-        i18n.translation.cache_clear()
+    request.getfixturevalue("german")
+    german = cli("ticket", "show", str(ticket))
     assert "Status: wartend" in german.stdout
     assert "Interne Notiz" in german.stdout and "Status offen → wartend" in german.stdout
     assert "Farbmarkierung: rot" in german.stdout and "Farbmarkierung - → rot" in german.stdout

@@ -117,6 +117,13 @@ def test_watch_file_alarm_and_notify(cli, ticket, tmp_path: Path) -> None:
     assert cli("alarm", "run", "--json").json() == []  # not due yet
 
 
+def test_document_list_names_the_type_in_the_users_language(cli, ticket, german) -> None:
+    made = cli("document", "new", str(ticket), "--type", "quote", "--line", "Dichtung;2;9,95;Stk")
+    assert made.code == 0, made.stderr
+    listed = cli("document", "list").stdout
+    assert "Angebot" in listed and "quote" not in listed
+
+
 def test_documents_and_projects(cli, ticket, tmp_path: Path) -> None:
     cli("time", "book", str(ticket), "2h", "--json")
     made = cli(
@@ -137,6 +144,7 @@ def test_documents_and_projects(cli, ticket, tmp_path: Path) -> None:
     again = cli("document", "new", str(ticket), "--type", "invoice", "--from-times")
     assert again.code == 1 and "nothing to put on the document" in again.stderr
     assert [d["number"] for d in cli("document", "list", "--json").json()] == [data["number"]]
+    assert "Invoice" in cli("document", "list").stdout
     target = tmp_path / "invoice.xlsx"
     assert cli("document", "export", data["number"], str(target)).code == 0
     sheet = load_workbook(target).active

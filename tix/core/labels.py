@@ -101,6 +101,11 @@ def activity_kind_label(kind: str) -> str:
     return labels.get(kind, kind)
 
 
+def contact_kind_label(kind: str) -> str:
+    labels = {"customer": _("customer"), "supplier": _("supplier")}
+    return labels.get(kind, kind)
+
+
 def document_label(kind: str) -> str:
     labels = {"quote": _("Quote"), "order": _("Order confirmation"), "invoice": _("Invoice")}
     return labels.get(kind, kind)

@@ -9,6 +9,7 @@ import typer
 from tix.cli import context
 from tix.cli.output import JsonOption, emit, say, table
 from tix.core.i18n import _
+from tix.core.labels import contact_kind_label
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -102,7 +103,15 @@ def list_(
         data,
         lambda: table(
             [_("Name"), _("Addresses"), _("Kind"), _("Organisation")],
-            [(c["name"], ", ".join(c["addresses"]), c["kind"], c["organization"]) for c in data],
+            [
+                (
+                    c["name"],
+                    ", ".join(c["addresses"]),
+                    contact_kind_label(c["kind"]),
+                    c["organization"],
+                )
+                for c in data
+            ],
             empty=_("No contacts found."),
         ),
     )

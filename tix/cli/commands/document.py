@@ -10,6 +10,7 @@ import typer
 from tix.cli import context
 from tix.cli.output import JsonOption, emit, say, table, writable
 from tix.core.i18n import _
+from tix.core.labels import document_label
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -106,7 +107,7 @@ def list_(
             [
                 (
                     d["number"],
-                    d["type"],
+                    document_label(d["type"]),
                     d["issued"],
                     d["ticket"],
                     d["customer"],
