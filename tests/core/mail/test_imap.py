@@ -255,11 +255,15 @@ def test_a_dropped_connection_is_temporary_and_open_reconnects(
     assert doveadm, "doveadm comes with dovecot-core"
     deliver(dovecot, address, 1)
     with Mailbox(settings) as box:
-        subprocess.run(
-            [doveadm, "-c", str(dovecot.config_path), "kick", address],
-            check=True,
-            capture_output=True,
-        )
+        command = [doveadm, "-c", str(dovecot.config_path)]
+        subprocess.run([*command, "kick", address], check=True, capture_output=True)
+        # kick signals the user's IMAP process; wait until the server has let it go
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            who = subprocess.run([*command, "who", address], capture_output=True, text=True)
+            if address not in who.stdout:
+                break
+            time.sleep(0.02)
         with pytest.raises(ImapError) as caught:
             box.uids_after(0)
         assert caught.value.temporary
