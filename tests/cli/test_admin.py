@@ -98,6 +98,23 @@ def test_contact_list_names_the_kind_in_the_users_language(cli, world, german) -
     assert "Lieferant" in listed and "supplier" not in listed
 
 
+def test_contact_set_changes_what_is_given(cli, world) -> None:
+    changed = cli(
+        "contact", "set", "KUNDE@example.com", "--org", "Kunde AG", "--language", "de", "--json"
+    )
+    assert changed.code == 0, changed.stderr
+    data = changed.json()
+    assert (data["name"], data["organization"], data["language"]) == (
+        "Karla Kunde",
+        "Kunde AG",
+        "de",
+    )
+    renamed = cli("contact", "set", "kunde@example.com", "--name", "Karla K.", "--org", "")
+    assert renamed.code == 0 and "Saved contact Karla K. <kunde@example.com>." in renamed.stderr
+    [listed] = cli("contact", "list", "--search", "kunde@example.com", "--json").json()
+    assert (listed["name"], listed["organization"], listed["language"]) == ("Karla K.", None, "de")
+
+
 @pytest.mark.parametrize(
     ("args", "user", "code", "message"),
     [
@@ -121,6 +138,15 @@ def test_contact_list_names_the_kind_in_the_users_language(cli, world, german) -
             None,
             1,
             "customer or supplier",
+        ),
+        (["contact", "set", "kunde@example.com", "--language", "fr"], None, 1, "use en or de"),
+        (["contact", "set", "nobody@example.com", "--name", "N"], None, 3, "tix contact add"),
+        (["contact", "set", "kunde@example.com"], None, 2, "say what to change"),
+        (
+            ["user", "add", "zed", "--name", "Z", "--email", "z@tix.test", "--language", "fr"],
+            None,
+            1,
+            "use en or de",
         ),
         (["channel", "add", "X", "--group", "Nope"], None, 3, "no group 'Nope'"),
         (

@@ -77,6 +77,14 @@ def split_names(text: str) -> list[str]:
     return found
 
 
+def language(value: str) -> str:
+    """A language code tix speaks, or ``""`` for the default."""
+    cleaned = value.strip().lower()
+    if cleaned not in ("", "en", "de"):
+        raise Invalid(_("unknown language {language!r}: use en or de").format(language=value))
+    return cleaned
+
+
 def login(value: str) -> str:
     value = value.strip()
     if not _LOGIN.match(value):

@@ -23,7 +23,7 @@ from tix.core.models import (
     OutboxMessage,
     Ticket,
 )
-from tix.core.services import channels, tickets
+from tix.core.services import channels, contacts, tickets
 
 CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "zammad"
 
@@ -326,3 +326,25 @@ def test_the_whole_corpus_imports(world, box: Path) -> None:
     assert first["html"] == parsed.html
     assert [a["name"] for a in first["attachments"]] == [a.filename for a in parsed.attachments]
     assert [f["name"] for f in data["files"]] == [a.filename for a in parsed.attachments]
+
+
+def test_the_acknowledgement_speaks_the_customers_language(world) -> None:
+    with session_scope(world.engine, write=True) as session:
+        session.get(MailAccount, world.account).smtp_host = "127.0.0.1"
+        channels.update_channel(
+            session,
+            world.user(session, "admin"),
+            channel=world.channel(session, "support"),
+            acknowledge=True,
+        )
+        german = contacts.add_contact(
+            session, None, address="einkauf@kunde.example", name="Einkauf"
+        )
+        contacts.update_contact(session, None, german, language="de")
+    _ingest(world, mail(sender="Einkauf <einkauf@kunde.example>", subject="Pumpe"))
+    _ingest(world, mail(subject="Pump"))  # Karla Kunde: no language of her own
+    german_ack, default_ack = _outbox(world)
+    assert "Wir haben Ihre Anfrage erhalten: Pumpe" in german_ack.subject
+    assert german_ack.body.startswith("Guten Tag Einkauf,")
+    assert "We have received your request: Pump" in default_ack.subject
+    assert default_ack.body.startswith("Hello Karla Kunde,")

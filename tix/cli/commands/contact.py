@@ -96,6 +96,7 @@ def list_(
                 "addresses": info.addresses,
                 "kind": info.contact.kind,
                 "organization": info.organization,
+                "language": info.contact.language or None,
             }
             for info in contacts.list_contacts(session, search=search, limit=limit)
         ]
@@ -113,6 +114,56 @@ def list_(
                 for c in data
             ],
             empty=_("No contacts found."),
+        ),
+    )
+
+
+@app.command(
+    "set",
+    help=_(
+        "Change a contact: name, kind, organisation, language (for the mails tix sends "
+        "it and its portal pages). An empty --org or --language removes it.\n\n\b\n"
+        "Example:\n"
+        '  tix contact set maria@kunde.de --org "Kunde GmbH" --language de'
+    ),
+)
+def set_(
+    address: Annotated[str, typer.Argument(help=_("Any of its addresses."), metavar="ADDR")],
+    name: Annotated[
+        str | None, typer.Option("--name", help=_("Full name."), metavar="NAME")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help=_("customer or supplier."), metavar="KIND")
+    ] = None,
+    org: Annotated[
+        str | None,
+        typer.Option("--org", help=_("Organisation (made on first use)."), metavar="ORG"),
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help=_("en or de."), metavar="LANG")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    from tix.core.services import contacts
+    from tix.core.views import contact_json
+
+    if name is None and kind is None and org is None and language is None:
+        raise typer.BadParameter(_("say what to change: --name, --kind, --org or --language"))
+    with context.session(write=True) as session:
+        actor = context.acting(session)
+        contact = contacts.get_contact(session, address)
+        contacts.update_contact(
+            session, actor, contact, name=name, kind=kind, organization=org, language=language
+        )
+        data = contact_json(session, contact) or {}
+        data["addresses"] = contacts.addresses_of(session, contact)
+        data["language"] = contact.language or None
+    emit(
+        data,
+        lambda: say(
+            _("Saved contact {name} <{address}>.").format(
+                name=data["name"], address=data["address"]
+            )
         ),
     )
 

@@ -414,8 +414,9 @@ def acknowledge(
         "name": customer.name if customer else "",
         "channel": channel.name,
     }
-    subject = _fill(channel.ack_subject or default_ack_subject(), values)
-    body = _fill(channel.ack_body or default_ack_body(), values)
+    with contacts.speaking(customer):  # the default texts in the customer's language
+        subject = _fill(channel.ack_subject or default_ack_subject(), values)
+        body = _fill(channel.ack_body or default_ack_body(), values)
     message = OutboxMessage(
         purpose=OutboxPurpose.ACKNOWLEDGEMENT,
         ticket_id=ticket.id,

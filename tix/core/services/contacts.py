@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -10,7 +11,7 @@ from sqlmodel import col
 
 from tix.core import validation
 from tix.core.errors import Conflict, Invalid, NotFound
-from tix.core.i18n import _
+from tix.core.i18n import _, use_language
 from tix.core.models import Contact, ContactAddress, ContactKind, Organization, User
 
 
@@ -114,6 +115,42 @@ def add_contact(
     session.add(ContactAddress(contact_id=contact.id, address=address, is_primary=True))
     session.flush()
     return contact
+
+
+def update_contact(
+    session: Session,
+    actor: User | None,
+    contact: Contact,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    organization: str | None = None,
+    language: str | None = None,
+) -> Contact:
+    """Change what is given; an empty ``organization`` or ``language`` removes it."""
+    # Every value is checked before anything changes.
+    name = validation.name(name, what=_("the contact name")) if name is not None else None
+    kind = _kind(kind) if kind is not None else None
+    language = validation.language(language) if language is not None else None
+    if organization is not None:
+        org = _organization(session, organization) if organization.strip() else None
+        contact.organization_id = org.id if org else None
+    if name is not None:
+        contact.name = name
+    if kind is not None:
+        contact.kind = kind
+    if language is not None:
+        contact.language = language
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def speaking(contact: Contact | None) -> AbstractContextManager[None]:
+    """Text made inside the block is in the contact's language, where one is set."""
+    if contact is None or not contact.language:
+        return nullcontext()
+    return use_language(contact.language)
 
 
 def add_contact_address(

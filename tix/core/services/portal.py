@@ -149,15 +149,13 @@ def invite(session: Session, actor: User, *, contact: Contact, base_url: str) ->
     """Enable the contact and mail a one-time link to set a password; returns the link."""
     enable(session, actor, contact=contact)
     link = f"{base_url.rstrip('/')}/portal/password/{_token(session, contact, TokenPurpose.INVITE)}"
-    _mail_link(
-        session,
-        contact,
-        subject=_("Your access to our support portal"),
-        body=_(
+    with contacts.speaking(contact):
+        subject = _("Your access to our support portal")
+        body = _(
             "Hello {name},\n\nyou can now follow your requests in our support portal. Set "
             "your password here (the link works once, for 7 days):\n\n{link}\n"
-        ).format(name=contact.name, link=link),
-    )
+        ).format(name=contact.name, link=link)
+    _mail_link(session, contact, subject=subject, body=body)
     return link
 
 
@@ -171,15 +169,13 @@ def request_reset(session: Session, *, address: str, base_url: str) -> None:
     if contact is None or not contact.portal_enabled:
         return
     link = f"{base_url.rstrip('/')}/portal/password/{_token(session, contact, TokenPurpose.RESET)}"
-    _mail_link(
-        session,
-        contact,
-        subject=_("Reset your support portal password"),
-        body=_(
+    with contacts.speaking(contact):
+        subject = _("Reset your support portal password")
+        body = _(
             "Hello {name},\n\nset a new password here (the link works once, for two "
             "hours):\n\n{link}\n\nIf you did not ask for this, ignore this mail.\n"
-        ).format(name=contact.name, link=link),
-    )
+        ).format(name=contact.name, link=link)
+    _mail_link(session, contact, subject=subject, body=body)
 
 
 def token_contact(session: Session, token: str) -> Contact:

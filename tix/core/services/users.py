@@ -76,7 +76,7 @@ def add_user(
         name=name,
         email=email,
         is_admin=is_admin,
-        language=language,
+        language=validation.language(language),
         timezone=timezone,
     )
     session.add(user)
@@ -215,11 +215,7 @@ def update_user(
             _check_timezone(timezone)
         user.timezone = timezone
     if language is not None:
-        if language not in ("", "en", "de"):
-            raise Invalid(
-                _("unknown language {language!r}: use en or de").format(language=language)
-            )
-        user.language = language
+        user.language = validation.language(language)
     if hourly_rate is not None:
         if hourly_rate < 0:
             raise Invalid(_("the hourly rate must not be negative"))
