@@ -85,6 +85,27 @@ def test_an_unreachable_database_is_one_line(tmp_path) -> None:
     assert "cannot open the database" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_mistyped_database_path_leaves_nothing_behind(tmp_path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TIX_USER": "ann"}
+    typo = tmp_path / "hlepdesk" / "tix.db"
+
+    def tix(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "tix", "--db", f"sqlite:///{typo}", *args]
+        return subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+
+    for args in (["ticket", "list"], ["user", "list"], ["tui"]):
+        refused = tix(*args)
+        assert refused.returncode == 1, args
+        assert (
+            refused.stderr
+            == f"tix: the database sqlite:///{typo} is not initialised: run `tix init`\n"
+        )
+        assert not typo.parent.exists()
+    made = tix("init", "--admin", "ann", "--name", "Ann", "--email", "ann@example.com")
+    assert made.returncode == 0, made.stderr
+    assert typo.is_file() and tix("ticket", "list", "--json").stdout.strip() == "[]"
+
+
 def test_only_the_requested_command_is_loaded() -> None:
     assert requested_command(["--as", "ticket", "--db", "x", "ticket", "list"]) == "ticket"
     assert requested_command(["--debug", "init", "--admin", "a"]) == "init"

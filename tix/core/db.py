@@ -64,8 +64,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 def _make_sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
-    if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    # The folder and the file are made by `tix init` (see sqlite_file), not by opening
+    # the engine: a mistyped --db must not leave an empty database behind.
     engine = create_engine(
         url,
         echo=echo,
@@ -180,8 +180,19 @@ def _writer_lock(engine: Engine) -> WriterLock:
         return _writer_locks.setdefault(id(engine.pool), WriterLock())
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database (``None``: in memory, or not SQLite)."""
+    database = engine.url.database if is_sqlite(engine) else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
 def schema_revision(engine: Engine) -> str | None:
     """The Alembic revision of the database, ``None`` when it has no tix schema."""
+    path = sqlite_file(engine)
+    if path is not None and not path.exists():
+        return None  # not even a file: connecting would make an empty one
     try:
         with engine.connect() as connection:
             if is_sqlite(engine):

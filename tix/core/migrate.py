@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from tix.core.db import SCHEMA_HEAD, SCHEMA_REVISIONS, schema_revision
-from tix.core.errors import SchemaTooNew
+from tix.core.db import SCHEMA_HEAD, SCHEMA_REVISIONS, schema_revision, sqlite_file
+from tix.core.errors import Invalid, SchemaTooNew
 from tix.core.i18n import _
 
 if TYPE_CHECKING:
@@ -48,6 +48,16 @@ def upgrade(engine: Engine, target: str = SCHEMA_HEAD) -> tuple[str | None, str]
         return before, before
     from alembic import command
 
+    path = sqlite_file(engine)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise Invalid(
+                _("cannot make the folder {folder}: {reason}").format(
+                    folder=path.parent, reason=error.strerror or error
+                )
+            ) from None
     config = alembic_config()
     with engine.connect() as connection:
         sqlite = engine.dialect.name == "sqlite"
