@@ -147,6 +147,8 @@ def test_channel_acknowledgement_settings(cli, world, tmp_path: Path) -> None:
     assert result.json()["acknowledge"] is True
     refused = cli("channel", "set", "Support", "--no-ack", user="bob")
     assert refused.code == 4
+    missing = cli("channel", "set", "Support", "--ack-body-file", str(tmp_path / "nope.md"))
+    assert missing.code == 2 and "check the path given as --ack-body-file" in missing.stderr
 
 
 def test_two_workers_at_once_import_and_send_each_mail_once(

@@ -118,6 +118,15 @@ def test_forms_are_set_from_toml_or_json_and_shown(cli, world, tmp_path: Path) -
         refused = cli("form", "set", "Support", str(broken))
         assert refused.code == 1 and words in refused.stderr, (content, refused.stderr)
         assert "Traceback" not in refused.stderr
+    for path, words in (
+        (tmp_path / "missing.toml", "check the path given as FILE"),
+        (tmp_path, "is a folder: give a file as FILE"),
+    ):
+        refused = cli("form", "set", "Support", str(path))
+        assert refused.code == 2 and words in refused.stderr, refused.stderr
+    broken.write_bytes("[[field]]\nname = 'größe'".encode("latin-1"))
+    refused = cli("form", "set", "Support", str(broken))
+    assert refused.code == 2 and "is not UTF-8 text: save it as UTF-8" in refused.stderr
     assert len(cli("form", "show", "Support", "--json").json()["fields"]) == 3  # unchanged
 
     as_json = tmp_path / "sales.json"

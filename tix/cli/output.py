@@ -64,24 +64,38 @@ BodyFileOption = Annotated[
 ]
 
 
+def read_text(name: str, *, given_as: str) -> str:
+    """The UTF-8 text of the file ``name`` (``-`` is stdin); ``given_as`` names the
+    option or argument that gave it, for the message when it cannot be read."""
+    if name == "-":
+        return sys.stdin.read()
+    path = Path(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise typer.BadParameter(
+            _("no file {path}: check the path given as {option}").format(path=path, option=given_as)
+        ) from None
+    except IsADirectoryError:
+        raise typer.BadParameter(
+            _("{path} is a folder: give a file as {option}").format(path=path, option=given_as)
+        ) from None
+    except UnicodeDecodeError:
+        raise typer.BadParameter(
+            _("{path} is not UTF-8 text: save it as UTF-8").format(path=path)
+        ) from None
+    except OSError as error:
+        raise typer.BadParameter(
+            _("cannot read {path}: {error}").format(path=path, error=error.strerror or error)
+        ) from None
+
+
 def read_body(body: str | None, body_file: str | None, *, required: bool = True) -> str | None:
     """The text from ``--body`` or ``--body-file`` (``-`` is stdin)."""
     if body is not None and body_file is not None:
         raise typer.BadParameter(_("give --body or --body-file, not both"))
     if body_file is not None:
-        if body_file == "-":
-            return sys.stdin.read()
-        path = Path(body_file)
-        try:
-            return path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise typer.BadParameter(
-                _("no file {path}: check the path given to --body-file").format(path=path)
-            ) from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise typer.BadParameter(
-                _("cannot read {path}: {error}").format(path=path, error=error)
-            ) from None
+        return read_text(body_file, given_as="--body-file")
     if body is None and required:
         raise typer.BadParameter(_("give the text with --body TEXT or --body-file FILE"))
     return body

@@ -157,11 +157,11 @@ def set_(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    from tix.cli.output import read_body
+    from tix.cli.output import read_text
     from tix.core.services import channels, users
     from tix.core.services.channels import ChannelInfo
 
-    body = read_body(None, ack_body_file, required=False) if ack_body_file else None
+    body = read_text(ack_body_file, given_as="--ack-body-file") if ack_body_file else None
     with context.session(write=True) as session:
         actor = context.acting(session)
         channel = channels.get_channel(session, name)

@@ -134,15 +134,14 @@ def form_set(
     clear: Annotated[bool, typer.Option("--clear", help=_("Remove the form."))] = False,
     json_output: JsonOption = False,
 ) -> None:
-    from tix.cli.output import read_body
+    from tix.cli.output import read_text
     from tix.core.services import channels, forms
 
     if (file is None) == (not clear):
         raise typer.BadParameter(_("give a FILE or --clear"))
     fields = None
     if file is not None:
-        text = read_body(None, str(file))
-        assert text is not None
+        text = read_text(str(file), given_as="FILE")
         fields = forms.parse_definition(text, filename=file.name)
     with context.session(write=True) as session:
         found = channels.get_channel(session, channel)
