@@ -12,16 +12,17 @@ the problem and the fix:
 
 :func:`parse_day` -> a date, for booking times, so it leans to the past
     ``today``/``heute``, ``yesterday``/``gestern``, ``tomorrow``/``morgen``,
-    ``2026-11-27``, ``27.11.2026``, ``27.11.26``, ``27.11.`` (the year of ``today``, even
-    when that day is still ahead), a weekday (``mon``/``monday``/``mo``/``montag`` ...:
-    the most recent one on or before ``today``), ``+3d``/``-2d``/``-1w``.
+    ``vorgestern``, ``übermorgen``, ``2026-11-27``, ``27.11.2026``, ``27.11.26``,
+    ``27.11.`` (the year of ``today``, even when that day is still ahead), a weekday
+    (``mon``/``monday``/``mo``/``montag`` ...: the most recent one on or before
+    ``today``), ``+3d``/``-2d``/``-1w``.
 
 :func:`parse_when` -> an aware UTC datetime, for alarms, so it leans to the future
     ISO (``2026-03-29 02:30``, ``2026-03-29T09:00``, ``2026-03-29T09:00+02:00``), German
     (``29.03.2026 09:00``, ``29.03. 9:00``), a date alone (at :data:`DEFAULT_ALARM_HOUR`),
-    ``tomorrow 09:00``/``morgen 9``/``today 17:30``/``heute 17:30``, a weekday and time
-    (``mon 8:00``, ``montag 8:00``), a bare time (``14:00``, ``9 uhr``, ``2pm``) and
-    relative times (``+2h``, ``+90m``, ``+1h30m``, ``+3d``, ``+1w``, ``in 2 hours``,
+    ``tomorrow 09:00``/``morgen 9``/``übermorgen 9``/``today 17:30``/``heute 17:30``, a
+    weekday and time (``mon 8:00``, ``montag 8:00``), a bare time (``14:00``, ``9 uhr``,
+    ``2pm``) and relative times (``+2h``, ``+90m``, ``+1h30m``, ``+3d``, ``+1w``, ``in 2 hours``,
     ``in 3 Tagen``).
 
 Daylight saving time, for every wall-clock time read in the user's zone:
@@ -91,6 +92,14 @@ _WEEKDAYS = {
 _TODAY_WORDS = frozenset(("today", "heute"))
 _YESTERDAY_WORDS = frozenset(("yesterday", "gestern"))
 _TOMORROW_WORDS = frozenset(("tomorrow", "morgen"))
+_RELATIVE_DAYS = {
+    **dict.fromkeys(_TODAY_WORDS, 0),
+    **dict.fromkeys(_YESTERDAY_WORDS, -1),
+    **dict.fromkeys(_TOMORROW_WORDS, 1),
+    "übermorgen": 2,
+    "vorgestern": -2,
+}
+"""Days named by their distance from today (casefolded)."""
 
 _TOKEN = re.compile(r"\s*(?:(?P<number>[0-9]+(?:[.,][0-9]+)?)|(?P<word>[^\W\d_]+)\.?)")
 _HOURS_AND_MINUTES = re.compile(r"([0-9]{1,2}):([0-5][0-9])")
@@ -220,12 +229,8 @@ def parse_day(text: str, *, today: date) -> date:
 
 
 def _day(cleaned: str, text: str, *, today: date) -> date:
-    if cleaned in _TODAY_WORDS:
-        return today
-    if cleaned in _YESTERDAY_WORDS:
-        return today - timedelta(days=1)
-    if cleaned in _TOMORROW_WORDS:
-        return today + timedelta(days=1)
+    if cleaned in _RELATIVE_DAYS:
+        return today + timedelta(days=_RELATIVE_DAYS[cleaned])
     weekday = _WEEKDAYS.get(cleaned.removesuffix("."))
     if weekday is not None:
         return today - timedelta(days=(today.weekday() - weekday) % 7)
@@ -377,8 +382,8 @@ def _absolute(cleaned: str, text: str, *, now: datetime, zone: tzinfo) -> dateti
     if word:
         name = word.group(1)
         rest = cleaned[word.end() :]
-        if name in _TODAY_WORDS or name in _TOMORROW_WORDS:
-            day = today + timedelta(days=1 if name in _TOMORROW_WORDS else 0)
+        if name in _RELATIVE_DAYS and _RELATIVE_DAYS[name] >= 0:
+            day = today + timedelta(days=_RELATIVE_DAYS[name])
             return _to_utc(datetime.combine(day, _clock(rest, text)), zone)
         weekday = _WEEKDAYS.get(name)
         if weekday is None:
