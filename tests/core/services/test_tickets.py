@@ -27,20 +27,27 @@ def _detail(world, number: int, login: str = "admin") -> dict:
         return ticket_detail(session, user, tickets.get_ticket(session, user, number), UTC_ZONE)
 
 
+def _open_mail_ticket(session, world, **fields):
+    """A mail ticket bob opens in Support from the world's account."""
+    return tickets.open_mail_ticket(
+        session,
+        world.user(session, "bob"),
+        account=session.get(MailAccount, world.account),
+        channel=world.channel(session, "support"),
+        **fields,
+    )
+
+
 def test_a_display_name_with_a_comma_is_one_recipient(world) -> None:
     with session_scope(world.engine, write=True) as session:
-        bob = world.user(session, "bob")
-        ticket = tickets.open_mail_ticket(
+        number = _open_mail_ticket(
             session,
-            bob,
-            account=session.get(MailAccount, world.account),
-            channel=world.channel(session, "support"),
+            world,
             to=['"Müller, Hans" <hans@kunde.example>; einkauf@kunde.example'],
             cc=["Chef <chef@kunde.example>, Chef <chef@kunde.example>"],
             subject="Angebot",
             body="Anbei das Angebot.",
-        )
-        number = ticket.number
+        ).number
         mail = session.execute(select(OutboxMessage)).scalars().one()
         assert mail.mail_to == ["hans@kunde.example", "einkauf@kunde.example"]
         assert mail.mail_cc == ["chef@kunde.example"]
@@ -51,12 +58,9 @@ def test_a_display_name_with_a_comma_is_one_recipient(world) -> None:
 
 def test_a_mail_ticket_sends_its_first_mail_at_once(world) -> None:
     with session_scope(world.engine, write=True) as session:
-        bob = world.user(session, "bob")
-        ticket = tickets.open_mail_ticket(
+        ticket = _open_mail_ticket(
             session,
-            bob,
-            account=session.get(MailAccount, world.account),
-            channel=world.channel(session, "support"),
+            world,
             to=["Neu Kunde <neu@kunde.example>"],
             cc=["chef@kunde.example"],
             bcc=["archiv@tix.test"],
