@@ -25,7 +25,6 @@ from textual.suggester import Suggester
 from textual.widget import Widget
 from textual.widgets import (
     Button,
-    Footer,
     Header,
     Input,
     Label,
@@ -42,6 +41,7 @@ from tix.core.validation import separator_positions, split_addresses, split_name
 from tix.tui.app import TixApp
 from tix.tui.backend import Choices
 from tix.tui.widgets.editor import MarkdownEditor, split_paths
+from tix.tui.widgets.footer import KeyBar
 
 KINDS = ("internal", "mail", "request")
 SUGGEST_DELAY = 0.15
@@ -428,7 +428,7 @@ class NewTicketScreen(Screen[int | None]):
         with Horizontal(id="new-buttons"):
             yield Button(_("Create"), id="create", variant="primary", compact=True)
             yield Button(_("Cancel"), id="cancel", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._apply_kind(self.kind, focus=True)

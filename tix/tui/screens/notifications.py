@@ -9,9 +9,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tix.core.i18n import _
+from tix.tui.widgets.footer import KeyBar
 from tix.tui.widgets.ticket_table import format_changed, one_line
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class NotificationsScreen(Screen[None]):
         yield Static(_("Notifications"), id="notifications-title")
         yield DataTable(id="notifications", cursor_type="row", zebra_stripes=False)
         yield Static(id="notifications-empty")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.table

@@ -24,13 +24,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tix.core.errors import TixError
 from tix.core.i18n import _
 from tix.core.labels import status_label
 from tix.core.views import Cursor, TicketFilter, TicketRow, cursor_of
+from tix.tui.widgets.footer import KeyBar
 from tix.tui.widgets.ticket_table import TicketTable, format_changed, one_line
 
 if TYPE_CHECKING:
@@ -362,7 +363,7 @@ class TicketListScreen(Screen[None]):
         with Container(id="list-body"):
             yield TicketTable(self.tix.backend.zone, id="tickets")
             yield TicketPreview(id="preview")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False

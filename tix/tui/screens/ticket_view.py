@@ -36,7 +36,6 @@ from textual.widgets import (
     Button,
     Checkbox,
     DataTable,
-    Footer,
     Input,
     Label,
     Select,
@@ -69,6 +68,7 @@ from tix.tui.widgets.activity import (
     format_minutes,
     format_time,
 )
+from tix.tui.widgets.footer import KeyBar
 
 if TYPE_CHECKING:
     from tix.tui.app import TixApp
@@ -290,7 +290,7 @@ class TicketViewScreen(Screen[None]):
             with TabPane(_("Alarms"), id="alarms"):
                 yield DataTable(id="alarms-table", cursor_type="row")
                 yield Static(_("No alarms."), id="alarms-empty", classes="empty")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar(compact=True, show_command_palette=False)
 
     def _details_widgets(self) -> Container:
         """The Details form and facts; mounted when the tab is first shown (the form's
