@@ -5,7 +5,7 @@ Files (Dateien) and Alarms (Alarme). :func:`open_ticket_view` fetches the ticket
 with ``backend.ticket`` in a worker and then shows the screen, which draws
 everything from that one dict; every action runs its backend call through
 :meth:`TixApp.background` and draws the fresh ticket the call returns. Keys act on
-the tab in view (the Footer shows which); the command palette offers the same
+the tab in view (the key bar shows which); the command palette offers the same
 actions.
 """
 
