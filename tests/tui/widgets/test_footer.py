@@ -60,3 +60,24 @@ async def test_the_keys_follow_the_focus_without_new_widgets(app: TixApp, world:
         await settle(pilot)
         assert _bar(pilot.app) is bar and not bar.children
         assert "⏎ Show" in _shown(bar) and "m Mine" in _shown(bar)
+
+
+async def test_the_key_under_the_mouse_is_highlighted(app: TixApp, world: Any) -> None:
+    open_tickets(world, 1)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        bar = _bar(pilot.app)
+        hover = bar.get_component_rich_style("key-bar--hover", partial=True).bgcolor
+        assert hover is not None
+
+        def highlighted() -> str:
+            line = bar.render_line(0)
+            return "".join(s.text for s in line if s.style and s.style.bgcolor == hover)
+
+        assert highlighted() == ""
+        await pilot.hover(KeyBar, offset=(_x_of(bar, "u") + 1, 0))
+        await pilot.pause()
+        assert highlighted() == " u Unassigned "
+        await pilot.hover("#preview")
+        await pilot.pause()
+        assert highlighted() == ""

@@ -37,6 +37,7 @@ class KeyBar(Widget):
         "key-bar--key",
         "key-bar--description",
         "key-bar--disabled",
+        "key-bar--hover",
     }
     DEFAULT_CSS = """
     KeyBar {
@@ -56,6 +57,9 @@ class KeyBar(Widget):
         }
         .key-bar--disabled {
             text-style: dim;
+        }
+        .key-bar--hover {
+            background: $block-hover-background;
         }
         &:hover {
             pointer: pointer;
@@ -77,6 +81,7 @@ class KeyBar(Widget):
         self.set_reactive(KeyBar.compact, compact)
         self.show_command_palette = show_command_palette
         self._spans: list[tuple[int, int, _Key]] = []
+        self._hover: str | None = None
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -112,6 +117,7 @@ class KeyBar(Widget):
         key_style = self.get_component_rich_style("key-bar--key", partial=True)
         description_style = self.get_component_rich_style("key-bar--description", partial=True)
         dim = self.get_component_rich_style("key-bar--disabled", partial=True)
+        hover = self.get_component_rich_style("key-bar--hover", partial=True)
         line = Text(no_wrap=True, overflow="crop")
         spans: list[tuple[int, int, _Key]] = []
 
@@ -123,6 +129,8 @@ class KeyBar(Widget):
             if key.description:
                 text = f" {key.description}" if compact else f"{key.description} "
                 line.append(text, description_style + extra)
+            if key.key == self._hover:
+                line.stylize(hover, start, cell_len(line.plain))
             spans.append((start, cell_len(line.plain), key))
 
         for index, key in enumerate(keys):
@@ -141,12 +149,27 @@ class KeyBar(Widget):
         self._spans = spans
         return line
 
+    def _key_at(self, x: int) -> _Key | None:
+        return next((key for start, end, key in self._spans if start <= x < end), None)
+
     def on_click(self, event: events.Click) -> None:
         event.stop()
-        for start, end, key in self._spans:
-            if start <= event.x < end:
-                if key.enabled:
-                    self.app.simulate_key(key.key)
-                else:
-                    self.app.bell()
-                return
+        key = self._key_at(event.x)
+        if key is None:
+            return
+        if key.enabled:
+            self.app.simulate_key(key.key)
+        else:
+            self.app.bell()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        key = self._key_at(event.x)
+        self._set_hover(key.key if key is not None else None)
+
+    def on_leave(self, _event: events.Leave) -> None:
+        self._set_hover(None)
+
+    def _set_hover(self, key: str | None) -> None:
+        if key != self._hover:
+            self._hover = key
+            self.refresh()
