@@ -46,7 +46,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             ).format(url=url)
         ) from None
     if parsed.get_backend_name() == "sqlite":
-        return _make_sqlite_engine(url, parsed.database, echo=echo)
+        return _make_sqlite_engine(url, echo=echo)
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
@@ -63,7 +63,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     )
 
 
-def _make_sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
+def _make_sqlite_engine(url: str, *, echo: bool) -> Engine:
     # The folder and the file are made by `tix init` (see sqlite_file), not by opening
     # the engine: a mistyped --db must not leave an empty database behind.
     engine = create_engine(
