@@ -23,7 +23,7 @@ from sqlmodel import Session
 from tix.core.errors import Invalid, NotInitialised, SchemaTooNew, Unavailable
 from tix.core.i18n import _
 
-SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 """Every Alembic revision this tix knows, oldest first; the last is the head.
 
 Kept here so that checking the schema needs no Alembic import (~400 ms);

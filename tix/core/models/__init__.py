@@ -1,7 +1,7 @@
 """The database models, one module per aggregate. Importing this package registers all tables."""
 
 from tix.core.models.access import ApiKey, Attempt, PortalSession, PortalToken, TokenPurpose
-from tix.core.models.account import MailAccount, TlsMode
+from tix.core.models.account import AuthMode, MailAccount, TlsMode
 from tix.core.models.activity import MESSAGE_KINDS, Activity, ActivityKind
 from tix.core.models.base import ScaledDecimal, UTCDateTime, utcnow
 from tix.core.models.channel import Channel, ChannelGroup
@@ -46,6 +46,7 @@ __all__ = [
     "AlarmVia",
     "ApiKey",
     "Attempt",
+    "AuthMode",
     "Blob",
     "Category",
     "Channel",

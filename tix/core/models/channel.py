@@ -26,6 +26,9 @@ class Channel(TixModel, table=True):
     """Customers may open tickets here through the portal and the web form."""
     allowed_origins: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     """Web sites (``https://www.example.com``) whose pages may post the web form."""
+    stranger_follow_ups: str = Field(default="attach", max_length=16)
+    """A mail with a ticket's tag from an address unknown to the ticket: ``attach`` it as
+    a third party's message (no reopening), or open a ``new`` ticket for it."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
