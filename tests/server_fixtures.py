@@ -14,6 +14,7 @@ from types import FrameType
 
 import pytest
 
+from tests.oauth_server import OAuthServer
 from tests.servers import (
     DOVECOT_LDA,
     DovecotServer,
@@ -68,6 +69,35 @@ def dovecot() -> Iterator[DovecotServer]:
         yield server
     finally:
         server.stop()
+
+
+_session_oauth_server: OAuthServer | None = None
+
+
+@pytest.fixture(scope="session")
+def oauth_server() -> Iterator[OAuthServer]:
+    """The OAuth2 authorization server for the whole run (`.url`, `.token_url`, ...).
+
+    Before every test its device flows, counters and recorded requests are forgotten and
+    its settings (`device_interval`, `access_lifetime`, ...) restored, so a test may
+    change them and count requests; tokens issued earlier stay valid.
+    """
+    global _session_oauth_server
+    server = OAuthServer()
+    try:
+        server.start()
+        _session_oauth_server = server
+        yield server
+    finally:
+        _session_oauth_server = None
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_oauth_server() -> None:
+    """Each test starts with the shared OAuth server as new (if the run has started it)."""
+    if _session_oauth_server is not None:
+        _session_oauth_server.reset()
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, Self
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, Self
 
 if TYPE_CHECKING:
     from aiosmtpd.controller import Controller
@@ -649,8 +649,22 @@ class _Handler:
 
 # --------------------------------------------------------------------------- internals
 
-_LIVE: set[PostgresServer | DovecotServer | SmtpServer] = set()
+
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+_LIVE: set[_Stoppable] = set()
 """Servers still running; stopped at interpreter exit if a test run forgot them."""
+
+
+def register_live(server: _Stoppable) -> None:
+    """Stop `server` at interpreter exit unless it was stopped before (for other modules)."""
+    _LIVE.add(server)
+
+
+def unregister_live(server: _Stoppable) -> None:
+    _LIVE.discard(server)
 
 
 @atexit.register

@@ -6,10 +6,19 @@ lifecycle tests start their own to check that a failing test still stops everyth
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import smtplib
 import socket
 import ssl
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
+from collections.abc import Mapping
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -18,6 +27,7 @@ import pytest
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
+from tests.oauth_server import DEVICE_CODE_GRANT, OAuthServer
 from tests.servers import (
     CHROMIUM_ARGS,
     DovecotServer,
@@ -51,6 +61,57 @@ def port_is_closed(port: int) -> bool:
     except ConnectionRefusedError:
         return True
     return False
+
+
+def oauth_post(
+    url: str, headers: Mapping[str, str] | None = None, **fields: str
+) -> tuple[int, dict[str, object]]:
+    """POST a form as an OAuth client does; the HTTP status and the JSON answer."""
+    request = urllib.request.Request(
+        url, data=urllib.parse.urlencode(fields).encode(), headers=dict(headers or {})
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.load(error)
+
+
+def start_device_flow(server: OAuthServer, client_id: str = "tix") -> dict[str, object]:
+    status, answer = oauth_post(server.device_url, client_id=client_id, scope="mail offline")
+    assert status == 200, answer
+    return answer
+
+
+def poll(server: OAuthServer, device_code: object, client_id: str = "tix") -> tuple[int, str]:
+    """One device-code token request: (status, error or access token)."""
+    status, answer = oauth_post(
+        server.token_url,
+        grant_type=DEVICE_CODE_GRANT,
+        device_code=str(device_code),
+        client_id=client_id,
+    )
+    return status, str(answer.get("error") or answer["access_token"])
+
+
+def refresh(
+    server: OAuthServer, refresh_token: str, *, client_secret: str | None = None
+) -> tuple[int, dict[str, object]]:
+    if client_secret is None:
+        return oauth_post(
+            server.token_url,
+            grant_type="refresh_token",
+            refresh_token=refresh_token,
+            client_id="tix",
+        )
+    return oauth_post(
+        server.token_url,
+        grant_type="refresh_token",
+        refresh_token=refresh_token,
+        client_id="tix",
+        client_secret=client_secret,
+    )
 
 
 def test_free_port_can_be_bound() -> None:
@@ -227,6 +288,223 @@ def test_smtp_delivers_into_dovecot(dovecot: DovecotServer) -> None:
     assert envelope.subject == b"Round trip"
 
 
+# --------------------------------------------------------------------------- OAuth2 server
+
+
+def test_oauth_device_flow_is_pending_until_approved(oauth_server: OAuthServer) -> None:
+    oauth_server.device_interval = 0.05
+    flow = start_device_flow(oauth_server)
+    user_code = str(flow["user_code"])
+    assert re.fullmatch(r"[A-Z]{4}-[A-Z]{4}", user_code)
+    assert flow["verification_uri"] == oauth_server.url + "/verify"
+    assert flow["verification_uri_complete"] == f"{oauth_server.url}/verify?user_code={user_code}"
+    assert (flow["expires_in"], flow["interval"]) == (600, 0.05)
+    assert oauth_server.pending_user_codes() == [user_code]
+    assert oauth_server.wait_for_device_request(timeout=1) == user_code
+
+    assert poll(oauth_server, flow["device_code"]) == (400, "authorization_pending")
+    oauth_server.approve(user_code, "support@tix.test")
+    assert oauth_server.pending_user_codes() == []
+    time.sleep(0.05)
+    status, tokens = oauth_post(
+        oauth_server.token_url,
+        grant_type=DEVICE_CODE_GRANT,
+        device_code=str(flow["device_code"]),
+        client_id="tix",
+    )
+    assert status == 200
+    assert tokens["token_type"] == "Bearer"
+    assert tokens["expires_in"] == 3600
+    assert tokens["scope"] == "mail offline"
+    assert oauth_server.is_valid(str(tokens["access_token"])) == "support@tix.test"
+    status, introspected = oauth_post(
+        oauth_server.introspect_url, token=str(tokens["access_token"])
+    )
+    assert status == 200
+    assert introspected["active"] is True
+    assert introspected["username"] == "support@tix.test"
+    assert int(str(introspected["exp"])) > time.time() + 3500
+
+    time.sleep(0.05)
+    assert poll(oauth_server, flow["device_code"]) == (400, "invalid_grant")  # used once only
+    assert (oauth_server.device_requests, oauth_server.token_requests) == (1, 3)
+    assert oauth_server.introspections == 1
+    assert [path for path, _ in oauth_server.requests] == [
+        "/device", "/token", "/token", "/introspect", "/token"
+    ]  # fmt: skip
+
+
+def test_oauth_device_flow_can_be_approved_while_the_client_polls(
+    oauth_server: OAuthServer,
+) -> None:
+    oauth_server.device_interval = 0.02
+
+    def person() -> None:
+        oauth_server.approve(oauth_server.wait_for_device_request(timeout=5), "bob@tix.test")
+
+    helper = threading.Thread(target=person)
+    helper.start()
+    flow = start_device_flow(oauth_server)
+    answers = []
+    for _ in range(250):
+        answers.append(poll(oauth_server, flow["device_code"]))
+        if answers[-1][0] == 200:
+            break
+        time.sleep(0.02)
+    helper.join()
+    assert {answer for answer in answers[:-1]} <= {(400, "authorization_pending")}
+    assert answers[-1][0] == 200
+    assert oauth_server.is_valid(answers[-1][1]) == "bob@tix.test"
+
+
+def test_oauth_wait_for_device_request_times_out(oauth_server: OAuthServer) -> None:
+    with pytest.raises(TimeoutError, match="no device authorization request"):
+        oauth_server.wait_for_device_request(timeout=0.05)
+
+
+def test_oauth_device_flow_denied(oauth_server: OAuthServer) -> None:
+    flow = start_device_flow(oauth_server)
+    oauth_server.deny(str(flow["user_code"]).lower())  # as a person might type it
+    assert poll(oauth_server, flow["device_code"]) == (400, "access_denied")
+    assert oauth_server.pending_user_codes() == []
+
+
+def test_oauth_device_flow_expires(oauth_server: OAuthServer) -> None:
+    oauth_server.device_expires_in = 0.1
+    first = start_device_flow(oauth_server)
+    assert first["expires_in"] == 0.1
+    time.sleep(0.1)
+    assert poll(oauth_server, first["device_code"]) == (400, "expired_token")
+
+    oauth_server.device_expires_in = 600
+    second = start_device_flow(oauth_server)
+    oauth_server.expire(str(second["user_code"]))
+    assert poll(oauth_server, second["device_code"]) == (400, "expired_token")
+    with pytest.raises(ValueError, match="is expired, not pending"):
+        oauth_server.approve(str(second["user_code"]), "late@tix.test")
+    with pytest.raises(KeyError):
+        oauth_server.approve("BBBB-CCCC", "nobody@tix.test")
+    assert poll(oauth_server, second["device_code"]) == (400, "expired_token")
+
+
+def test_oauth_device_flow_slow_down(oauth_server: OAuthServer) -> None:
+    oauth_server.device_interval = 0.2
+    flow = start_device_flow(oauth_server)
+    assert poll(oauth_server, flow["device_code"]) == (400, "authorization_pending")
+    assert poll(oauth_server, flow["device_code"]) == (400, "slow_down")  # at once
+    time.sleep(0.2)
+    assert poll(oauth_server, flow["device_code"]) == (400, "authorization_pending")
+
+    oauth_server.slow_down_next(str(flow["user_code"]))
+    time.sleep(0.2)
+    assert poll(oauth_server, flow["device_code"]) == (400, "slow_down")  # though slow enough
+    time.sleep(0.2)
+    assert poll(oauth_server, flow["device_code"]) == (400, "authorization_pending")
+
+
+def test_oauth_device_code_is_bound_to_its_client(oauth_server: OAuthServer) -> None:
+    flow = start_device_flow(oauth_server, client_id="tix")
+    oauth_server.approve(str(flow["user_code"]), "support@tix.test")
+    assert poll(oauth_server, flow["device_code"], client_id="other") == (400, "invalid_grant")
+    assert poll(oauth_server, "no-such-code") == (400, "invalid_grant")
+
+
+def test_oauth_refresh_gives_a_new_access_token(oauth_server: OAuthServer) -> None:
+    access, refresh_token = oauth_server.issue("support@tix.test")
+    oauth_server.access_lifetime = 120
+    status, answer = refresh(oauth_server, refresh_token)
+    assert status == 200
+    assert answer["expires_in"] == 120
+    assert "refresh_token" not in answer  # the old one stays valid
+    new_access = str(answer["access_token"])
+    assert new_access != access
+    assert oauth_server.is_valid(new_access) == "support@tix.test"
+    assert refresh(oauth_server, refresh_token)[0] == 200
+    assert oauth_server.refresh_requests == 2
+
+    oauth_server.revoke_refresh(refresh_token)
+    status, answer = refresh(oauth_server, refresh_token)
+    assert (status, answer["error"]) == (400, "invalid_grant")
+    status, answer = refresh(oauth_server, "rt-unknown")
+    assert (status, answer["error"]) == (400, "invalid_grant")
+    assert oauth_server.is_valid(new_access) == "support@tix.test"  # access tokens live on
+
+
+def test_oauth_rotated_refresh_token_replaces_the_old_one() -> None:
+    with OAuthServer(rotate_refresh_tokens=True) as server:
+        _, first = server.issue("support@tix.test")
+        status, answer = refresh(server, first)
+        assert status == 200
+        second = str(answer["refresh_token"])
+        assert second != first
+        assert refresh(server, first)[1]["error"] == "invalid_grant"
+        assert refresh(server, second)[0] == 200
+
+
+def test_oauth_client_secret_is_checked_when_set() -> None:
+    with OAuthServer(client_secret="s3cret") as server:
+        _, refresh_token = server.issue("support@tix.test")
+        status, answer = refresh(server, refresh_token)
+        assert (status, answer["error"]) == (401, "invalid_client")
+        status, answer = refresh(server, refresh_token, client_secret="wrong")
+        assert (status, answer["error"]) == (401, "invalid_client")
+        assert refresh(server, refresh_token, client_secret="s3cret")[0] == 200
+        basic = base64.b64encode(b"tix:s3cret").decode()
+        status, _ = oauth_post(
+            server.token_url,
+            headers={"Authorization": f"Basic {basic}"},
+            grant_type="refresh_token",
+            refresh_token=refresh_token,
+        )
+        assert status == 200
+    with OAuthServer() as public:  # without a secret of its own, none is asked for
+        _, refresh_token = public.issue("support@tix.test")
+        assert refresh(public, refresh_token)[0] == 200
+
+
+def test_oauth_access_tokens_expire(oauth_server: OAuthServer) -> None:
+    short, _ = oauth_server.issue("support@tix.test", lifetime=0.05)
+    long, _ = oauth_server.issue("support@tix.test")
+    assert oauth_server.is_valid(short) == "support@tix.test"
+    time.sleep(0.05)
+    assert oauth_server.is_valid(short) is None
+    assert oauth_post(oauth_server.introspect_url, token=short) == (200, {"active": False})
+    oauth_server.expire_access(long)
+    assert oauth_server.is_valid(long) is None
+    assert oauth_post(oauth_server.introspect_url, token="at-unknown") == (200, {"active": False})
+
+
+def test_oauth_refuses_malformed_requests(oauth_server: OAuthServer) -> None:
+    status, answer = oauth_post(oauth_server.token_url, grant_type="password", client_id="tix")
+    assert (status, answer["error"]) == (400, "unsupported_grant_type")
+    status, answer = oauth_post(oauth_server.token_url, grant_type="refresh_token", client_id="tix")
+    assert (status, answer["error"]) == (400, "invalid_request")
+    assert "refresh_token" in str(answer["error_description"])
+    status, answer = oauth_post(oauth_server.device_url, scope="mail")
+    assert (status, answer["error"]) == (400, "invalid_request")
+
+
+def test_oauth_reset_forgets_flows_and_counters(oauth_server: OAuthServer) -> None:
+    oauth_server.device_interval = 0.05
+    flow = start_device_flow(oauth_server)
+    access, _ = oauth_server.issue("support@tix.test")
+    oauth_server.reset()
+    assert oauth_server.device_interval == 1
+    assert (oauth_server.device_requests, oauth_server.requests) == (0, [])
+    assert oauth_server.pending_user_codes() == []
+    with pytest.raises(TimeoutError):
+        oauth_server.wait_for_device_request(timeout=0.01)
+    assert poll(oauth_server, flow["device_code"]) == (400, "invalid_grant")
+    assert oauth_server.is_valid(access) == "support@tix.test"
+
+
+def test_oauth_verify_page(oauth_server: OAuthServer) -> None:
+    url = f"{oauth_server.url}/verify?user_code=ABCD-EFGH"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.headers.get_content_type() == "text/html"
+        assert "ABCD-EFGH" in response.read().decode()
+
+
 # --------------------------------------------------------------------------- lifecycle
 
 
@@ -238,10 +516,11 @@ def test_servers_stop_even_when_the_test_fails() -> None:
         PostgresServer() as postgres,
         DovecotServer() as imap,
         SmtpServer() as smtp,
+        OAuthServer() as oauth,
     ):
         assert postgres.root and imap.root
         roots += [postgres.root, imap.root]
-        ports += [postgres.port, imap.port, smtp.port]
+        ports += [postgres.port, imap.port, smtp.port, oauth.port]
         raise RuntimeError("test failed")
     assert not any(root.exists() for root in roots)
     assert all(port_is_closed(port) for port in ports)
