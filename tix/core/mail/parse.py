@@ -405,10 +405,23 @@ def _guess(data: bytes, fallback_codec: str | None) -> str:
     return _utf8_with_fallback(data)
 
 
+# windows-1252 as the WHATWG Encoding Standard reads it: its five undefined bytes keep
+# their Latin-1 meaning.
+_WINDOWS_1252_HIGH = {
+    byte: bytes((byte,)).decode(_LATIN)
+    for byte in range(0x80, 0xA0)
+    if byte not in b"\x81\x8d\x8f\x90\x9d"
+}
+
+
 def decode_bytes(data: bytes, charset: str | None, *, prefer_utf8: bool = False) -> str:
     """Decode `data` labelled with `charset` (may be None, unknown or wrong); never raises.
 
-    With `prefer_utf8` (raw 8-bit header bytes) valid UTF-8 wins over the label.
+    A known charset is used even when some bytes do not fit it (they become U+FFFD);
+    only a missing or unknown charset is guessed. Valid UTF-8 wins over a single-byte
+    label (any bytes fit those), and 8-bit bytes labelled ISO-2022-JP are guessed. With
+    `prefer_utf8` (raw 8-bit header bytes) valid UTF-8 wins over the label, which is
+    then only a hint.
     """
     codec = _codec_for(charset)
     if codec == _ISO2022JP:  # 8-bit bytes cannot be ISO-2022-JP: then the label lies
@@ -428,9 +441,16 @@ def decode_bytes(data: bytes, charset: str | None, *, prefer_utf8: bool = False)
     try:
         return data.decode(codec)
     except UnicodeDecodeError:
-        return _guess(data, codec)
+        pass
     except LookupError:  # pragma: no cover - _codec_for only returns known codecs
         return _guess(data, None)
+    if prefer_utf8:  # raw header bytes: the label is the message's, not their own
+        return _guess(data, codec)
+    # A declared charset that does not fit a few bytes is still the charset: guessing
+    # another one for the whole text garbles every letter that was right.
+    if codec == _LATIN:
+        return data.decode("latin-1").translate(_WINDOWS_1252_HIGH)
+    return data.decode(codec, "replace")
 
 
 # --- transfer encodings ------------------------------------------------------------------
