@@ -340,9 +340,11 @@ def build_demo(
     operator_login: str | None,
     seed: int = 7,
     ticket_count: int = 200,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
     """Fill an empty database with the demo company. ``operator_login`` (the person
-    running the demo) becomes an admin agent in both groups."""
+    running the demo) becomes an admin agent in both groups. ``progress`` is told the
+    tickets made so far and how many there will be."""
     if session.execute(select(col(Ticket.id)).limit(1)).first() is not None:
         raise Conflict(
             _(
@@ -368,6 +370,8 @@ def build_demo(
             activity_count += plan(
                 session, rng, story, agents, channel_list, customers, suppliers, project_list
             )
+            if progress is not None:
+                progress(index + 1, len(plans))
         session.execute(update(OutboxMessage).values(status=OutboxStatus.SENT, sent_at=now))
         portal_address = _web(session, admin, channel_list["Support"], customers[0])
     session.flush()

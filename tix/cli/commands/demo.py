@@ -35,17 +35,26 @@ def demo(
     seed: Annotated[
         int, typer.Option("--seed", help=_("Random seed (same seed, same data)."), metavar="N")
     ] = 7,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("Show no progress bar."))] = False,
     json_output: JsonOption = False,
 ) -> None:
+    from tix.cli.progress import progress
     from tix.core.db import session_scope
     from tix.core.demo import build_demo
     from tix.core.migrate import upgrade
 
     engine = context.engine(check=False)
     upgrade(engine)
-    with session_scope(engine, write=True) as session:
+    with (
+        session_scope(engine, write=True) as session,
+        progress(_("Making tickets"), quiet=quiet) as report,
+    ):
         summary = build_demo(
-            session, operator_login=context.acting_login(), seed=seed, ticket_count=tickets
+            session,
+            operator_login=context.acting_login(),
+            seed=seed,
+            ticket_count=tickets,
+            progress=report,
         )
     url = engine.url.render_as_string(hide_password=True)
     data = {

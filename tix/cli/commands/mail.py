@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, state, table, writable
+from tix.cli.output import JsonOption, emit, say, table, writable
 from tix.core.i18n import _
 
 if TYPE_CHECKING:
@@ -73,11 +73,13 @@ def sync(
     if watch:
         _watch(engine, ids, settings)
         return
+    from tix.cli.progress import progress
+
     reports = []
     for account_id in ids:
-        with _progress() as progress:
+        with progress(_("Importing")) as report_progress:
             report = sync_account(
-                engine, account_id, settings=settings, since=first_day, progress=progress
+                engine, account_id, settings=settings, since=first_day, progress=report_progress
             )
         reports.append(report.to_json())
 
@@ -91,36 +93,6 @@ def sync(
             )
 
     emit(reports, human)
-
-
-class _progress:
-    """A progress bar for big first syncs, on a terminal only."""
-
-    def __enter__(self) -> Any:
-        import sys
-
-        self.bar: Any = None
-        self.task: Any = None
-        if state.json or not sys.stderr.isatty():
-            return None
-        return self
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
-            if total < 200:
-                return
-            from rich.progress import Progress
-
-            from tix.cli.output import console
-
-            self.bar = Progress(transient=True, console=console(stderr=True))
-            self.bar.start()
-            self.task = self.bar.add_task(_("Importing"), total=total)
-        self.bar.update(self.task, completed=done)
-
-    def __exit__(self, *exc: object) -> None:
-        if getattr(self, "bar", None) is not None:
-            self.bar.stop()
 
 
 def _watch(engine: Engine, ids: list[int], settings: Any) -> None:
@@ -201,23 +173,68 @@ def import_(
         str | None,
         typer.Option("--channel", help=_("New tickets go to this channel."), metavar="CHANNEL"),
     ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("Show no progress bar."))] = False,
     json_output: JsonOption = False,
 ) -> None:
+    from tix.cli.progress import progress
     from tix.core.mail.importer import import_files
 
     settings = context.settings()
     engine = context.engine()
-    report = import_files(engine, paths, account=account, channel=channel, settings=settings)
+    with progress(_("Importing"), quiet=quiet) as report_progress:
+        report = import_files(
+            engine,
+            paths,
+            account=account,
+            channel=channel,
+            settings=settings,
+            progress=report_progress,
+            waiting=_say_waiting,
+        )
     data = report.to_json()
-    emit(
-        data,
-        lambda: say(
+
+    def human() -> None:
+        say(
             _(
                 "{messages} messages: {imported} imported ({new_tickets} new tickets), "
                 "{duplicates} duplicates, {ignored} ignored, {unprocessable} unprocessable"
             ).format(**data)
-        ),
-    )
+        )
+        kept_nothing = data["kept_nothing"]
+        for item in kept_nothing[:SHOWN_REASONS]:
+            say(f"  {item['source']}: {status_label(item['status'])}: {item['reason']}")
+        if len(kept_nothing) > SHOWN_REASONS:
+            say(
+                _("  … and {count} more: see `tix mail log`").format(
+                    count=len(kept_nothing) - SHOWN_REASONS
+                )
+            )
+
+    emit(data, human)
+
+
+SHOWN_REASONS = 10
+"""Messages an import names with the reason it kept nothing of them; the rest are in
+the mail log."""
+
+
+def status_label(status: str) -> str:
+    """An import status in the user's language."""
+    labels = {
+        "imported": _("imported"),
+        "duplicate": _("duplicate"),
+        "ignored": _("ignored"),
+        "unprocessable": _("unprocessable"),
+    }
+    return labels.get(status, status)
+
+
+def _say_waiting() -> None:
+    """On stderr even with --json: stdout stays data, and a wait should not look like a
+    hang to whoever watches."""
+    import sys
+
+    print(_("waiting for another tix process that is writing to the database …"), file=sys.stderr)
 
 
 @app.command(
@@ -252,7 +269,7 @@ def log_(
                 (
                     d["id"],
                     str(d["created_at"])[:16].replace("T", " "),
-                    d["status"],
+                    status_label(d["status"]),
                     d["ticket"],
                     d["source"],
                     d["reason"],

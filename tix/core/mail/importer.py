@@ -4,18 +4,20 @@ and the log of everything the mail import has seen."""
 from __future__ import annotations
 
 import mailbox
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tix.core.config import Settings
-from tix.core.db import session_scope
-from tix.core.errors import Invalid, NotFound
+from tix.core.db import BUSY_TIMEOUT_MS, is_sqlite, session_scope
+from tix.core.errors import Invalid, NotFound, Unavailable
 from tix.core.i18n import _
 from tix.core.mail.ingest import already_imported, ingest
 from tix.core.mail.sync import SyncReport, own_addresses
@@ -24,9 +26,24 @@ from tix.core.permissions import require_admin
 from tix.core.services import accounts, channels
 from tix.core.timeutil import iso
 
+LOCK_PROBE_MS = 200
+"""How long an import waits for the database quietly before it says it is waiting."""
 
+
+@dataclass
 class ImportReport(SyncReport):
-    """What a file import did (the counts of a sync, without the IMAP parts)."""
+    """What a file import did (the counts of a sync, without the IMAP parts).
+
+    ``fetched`` (``messages``) is every message read; it is always the sum of the
+    imported, duplicate, ignored and unprocessable ones.
+    """
+
+    kept_nothing: list[dict[str, str]] = field(default_factory=list)
+    """For each message that made no ticket change: its source, status and why."""
+
+    def note(self, source: str, status: ImportStatus, reason: str) -> None:
+        if status != ImportStatus.IMPORTED:
+            self.kept_nothing.append({"source": source, "status": str(status), "reason": reason})
 
     def to_json(self) -> dict[str, Any]:
         data = super().to_json()
@@ -34,6 +51,7 @@ class ImportReport(SyncReport):
         data.pop("locked")
         data.pop("fetched")
         data["messages"] = self.fetched
+        data["kept_nothing"] = self.kept_nothing
         return data
 
 
@@ -94,6 +112,49 @@ def messages_in(path: Path) -> Iterator[tuple[int, bytes]]:
         box.close()
 
 
+def count_messages(path: Path) -> int:
+    """How many messages ``path`` holds (an .eml file one, an mbox archive each)."""
+    with path.open("rb") as handle:
+        if handle.read(5) != b"From ":
+            return 1
+    box = mailbox.mbox(path, create=False)
+    try:
+        return len(box.keys())
+    finally:
+        box.close()
+
+
+def wait_for_writers(engine: Engine, waiting: Callable[[], None] | None) -> None:
+    """Return once no other process is writing to a SQLite database; call ``waiting``
+    first if that takes a moment. Gives up, like any writer, after the busy timeout.
+
+    Another process's write transaction (a long ``tix demo``, another import) keeps
+    ours waiting without a sign; this makes the wait visible. PostgreSQL writers wait
+    on rows, not on the database, so there is nothing to do there.
+    """
+    if waiting is None or not is_sqlite(engine):
+        return
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout={LOCK_PROBE_MS}")
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+            except Exception as error:  # sqlite3.OperationalError: database is locked
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                waiting()
+                cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("ROLLBACK")
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.close()
+    finally:
+        connection.close()
+
+
 def import_files(
     engine: Engine,
     paths: Sequence[Path],
@@ -101,8 +162,15 @@ def import_files(
     account: str | None,
     channel: str | None,
     settings: Settings,
+    progress: Callable[[int, int], None] | None = None,
+    waiting: Callable[[], None] | None = None,
 ) -> ImportReport:
-    """Import every message of ``paths``; each in its own transaction."""
+    """Import every message of ``paths``; each in its own transaction.
+
+    ``progress`` is told the messages read so far and how many there are;
+    ``waiting`` is called when another process holds the database, before the
+    import waits for it.
+    """
     with session_scope(engine) as session:
         found_account, target = _target(session, account, channel)
         account_id = found_account.id if found_account else None
@@ -112,32 +180,85 @@ def import_files(
             raise Invalid(_("no file {path}: check the path").format(path=path))
     report = ImportReport(account=found_account.name if found_account else "")
     addresses = own_addresses(engine)
+    total = sum(count_messages(path) for path in paths) if progress is not None else 0
     for path in paths:
         folder = f"file:{path.resolve()}"
         for number, raw in messages_in(path):
-            report.fetched += 1
-            with session_scope(engine, write=True) as session:
-                if already_imported(
-                    session, account_id=account_id, folder=folder, uidvalidity=None, uid=number
-                ):
-                    report.count(ImportStatus.DUPLICATE, False)
-                    continue
-                chosen = session.get(Channel, channel_id)
-                assert chosen is not None
-                _record, result = ingest(
-                    session,
+            source = f"{path.name}#{number}"
+            try:
+                wait_for_writers(engine, waiting)
+                status, new_ticket, reason = _import_one(
+                    engine,
                     raw,
-                    channel=chosen,
-                    account=session.get(MailAccount, account_id) if account_id else None,
+                    account_id=account_id,
+                    channel_id=channel_id,
                     folder=folder,
-                    uid=number,
-                    source=f"{path.name}#{number}",
-                    max_size=settings.max_mail_size,
-                    max_file_size=settings.max_file_size,
-                    own_addresses=addresses,
+                    number=number,
+                    source=source,
+                    settings=settings,
+                    addresses=addresses,
                 )
-                report.count(result.status, result.new_ticket)
+            except OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                raise Unavailable(
+                    _(
+                        "another tix process kept the database locked, so {source} and the "
+                        "messages after it were not imported ({done} of {total} done): run the "
+                        "same import again when it has finished, done messages are skipped"
+                    ).format(
+                        source=source,
+                        done=report.fetched,
+                        total=total or _("all"),
+                    )
+                ) from None
+            report.fetched += 1
+            report.count(status, new_ticket)
+            report.note(source, status, reason)
+            if progress is not None:
+                progress(report.fetched, max(total, report.fetched))
     return report
+
+
+def _import_one(
+    engine: Engine,
+    raw: bytes,
+    *,
+    account_id: int | None,
+    channel_id: int | None,
+    folder: str,
+    number: int,
+    source: str,
+    settings: Settings,
+    addresses: frozenset[str],
+) -> tuple[ImportStatus, bool, str]:
+    """Import one message in its own transaction: its status, whether it opened a
+    ticket, and why it was not imported (empty when it was)."""
+    with session_scope(engine, write=True) as session:
+        earlier = already_imported(
+            session, account_id=account_id, folder=folder, uidvalidity=None, uid=number
+        )
+        if earlier is not None:
+            return (
+                ImportStatus.DUPLICATE,
+                False,
+                _("imported before from the same file (mail log {id})").format(id=earlier.id),
+            )
+        chosen = session.get(Channel, channel_id)
+        assert chosen is not None
+        record, result = ingest(
+            session,
+            raw,
+            channel=chosen,
+            account=session.get(MailAccount, account_id) if account_id else None,
+            folder=folder,
+            uid=number,
+            source=source,
+            max_size=settings.max_mail_size,
+            max_file_size=settings.max_file_size,
+            own_addresses=addresses,
+        )
+        return result.status, result.new_ticket, record.reason or ""
 
 
 def import_log(
