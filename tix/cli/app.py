@@ -61,6 +61,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
         "webform_app",
         _("The contact form for your own web site."),
     ),
+    "config": ("tix.cli.commands.config", "app", _("Show the settings and where each comes from.")),
 }
 #: Single top-level commands: name -> (module, attribute of a Typer holding it, help).
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -211,7 +212,10 @@ def _placeholder() -> None:
 
 def _exit_code(error: BaseException) -> ExitCode:
     from tix.core import errors
+    from tix.core.config import BadSetting
 
+    if isinstance(error, BadSetting):
+        return ExitCode.USAGE
     if isinstance(error, errors.NotFound):
         return ExitCode.NOT_FOUND
     if isinstance(error, errors.Forbidden):
@@ -258,7 +262,7 @@ def run(argv: list[str] | None = None) -> int:
     """Run tix with ``argv`` and return the exit code (no traceback ever escapes)."""
     from tix.core.errors import TixError
 
-    state.json = False
+    state.reset()
     # Shell completion needs every command; a normal run only the requested one.
     app = build_app(argv, everything="_TIX_COMPLETE" in os.environ)
     try:

@@ -1,23 +1,32 @@
 """Settings, loaded by a function (never at import time).
 
-Sources, strongest first: explicit arguments (the CLI's ``--db``), environment
-variables (``TIX_*``), the config file (``TIX_CONFIG`` or
-``<user config dir>/tix/config.toml``), defaults.
+Every setting has one order of sources, strongest first: a command-line option
+(``--db``), the environment (``TIX_*``), the config file (``TIX_CONFIG`` or
+``<user config dir>/tix/config.toml``), the default. A config file with a key tix
+does not know, or a value it cannot use, is refused with the file, the line and the
+valid keys (:class:`BadSetting`); so is a bad value in the environment.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
-from dataclasses import dataclass, field, fields, replace
+import re
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from tix.core.config_file import APP_NAME, config_path
 from tix.core.errors import Invalid
-from tix.core.i18n import _
+from tix.core.i18n import LANGUAGES, _, normal_language
 
-APP_NAME = "tix"
+__all__ = ["APP_NAME", "config_path"]  # where they lived before config_file
+
+
+class BadSetting(Invalid):
+    """The config file or a ``TIX_*`` variable holds something tix cannot use (exit 2)."""
+
+    code = "config"
 
 
 def data_dir() -> Path:
@@ -28,15 +37,6 @@ def data_dir() -> Path:
     from platformdirs import user_data_path
 
     return user_data_path(APP_NAME, appauthor=False)
-
-
-def config_path() -> Path:
-    explicit = os.environ.get("TIX_CONFIG")
-    if explicit:
-        return Path(explicit)
-    from platformdirs import user_config_path
-
-    return user_config_path(APP_NAME, appauthor=False) / "config.toml"
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,6 @@ class Settings:
     """The issuing company on documents: lines separated by newlines or ``|``."""
     log_file: str = ""
     """Where unexpected errors are logged; empty: ``tix.log`` in :func:`data_dir`."""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def resolved_database_url(self) -> str:
@@ -76,58 +75,164 @@ class Settings:
         return Path(self.log_file) if self.log_file else data_dir() / "tix.log"
 
 
-_ENVIRONMENT = {
-    "TIX_DATABASE_URL": "database_url",
-    "TIX_LANG": "language",
-    "TIX_TIMEZONE": "timezone",
-    "TIX_MAX_FILE_SIZE": "max_file_size",
-    "TIX_MAX_MAIL_SIZE": "max_mail_size",
-    "TIX_VAT_RATE": "vat_rate",
-    "TIX_HOURLY_RATE": "hourly_rate",
-    "TIX_CURRENCY": "currency",
-    "TIX_COMPANY": "company",
-    "TIX_PORTAL_URL": "portal_url",
-    "TIX_LOG_FILE": "log_file",
+#: Environment variable of each setting (every setting is also a config file key).
+ENVIRONMENT = {
+    "database_url": "TIX_DATABASE_URL",
+    "language": "TIX_LANG",
+    "timezone": "TIX_TIMEZONE",
+    "max_file_size": "TIX_MAX_FILE_SIZE",
+    "max_mail_size": "TIX_MAX_MAIL_SIZE",
+    "vat_rate": "TIX_VAT_RATE",
+    "hourly_rate": "TIX_HOURLY_RATE",
+    "currency": "TIX_CURRENCY",
+    "company": "TIX_COMPANY",
+    "portal_url": "TIX_PORTAL_URL",
+    "log_file": "TIX_LOG_FILE",
 }
+#: The keys a config file may hold, in the order of :class:`Settings`.
+KEYS = tuple(f.name for f in fields(Settings))
+#: Command-line options that give a setting (stronger than everything else).
+OPTIONS = {"database_url": "--db"}
 
 
-def _coerce(name: str, value: Any, source: str) -> Any:
+@dataclass(frozen=True)
+class Origin:
+    """Where a setting's value came from."""
+
+    source: str
+    """``option``, ``environment``, ``file`` or ``default``."""
+    where: str = ""
+    """The option (``--db``), the variable (``TIX_LANG``) or ``FILE:LINE``."""
+
+
+def _check(name: str, value: Any, where: str) -> Any:
+    """``value`` as the type of setting ``name``; :class:`BadSetting` naming ``where``."""
+
+    def bad(expected: str) -> BadSetting:
+        return BadSetting(
+            _("{where}: {name} must be {expected}, not {value!r}").format(
+                where=where, name=name, expected=expected, value=value
+            )
+        )
+
+    if name in ("max_file_size", "max_mail_size"):
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise bad(_("a whole number of bytes"))
+        try:
+            number = int(value)
+        except ValueError:
+            raise bad(_("a whole number of bytes")) from None
+        if number <= 0:
+            raise bad(_("a whole number of bytes"))
+        return number
+    if name in ("vat_rate", "hourly_rate"):
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise bad(_("a number"))
+        try:
+            amount = Decimal(str(value).strip().replace(",", "."))
+        except InvalidOperation:
+            raise bad(_("a number")) from None
+        if not amount.is_finite() or amount < 0:
+            raise bad(_("a number"))
+        return amount
+    if not isinstance(value, str):
+        raise bad(_("text in quotes"))
+    if name == "language":
+        code = normal_language(value)
+        if code is None:
+            raise bad(_("one of {choices}").format(choices=", ".join(LANGUAGES)))
+        return code
+    if name == "timezone" and value:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise bad(_("a time zone like Europe/Berlin")) from None
+    if name == "portal_url" and not re.match(r"https?://[^/\s]+", value):
+        raise bad(_("an address starting with http:// or https://"))
+    return value
+
+
+def _line_of(text: str, key: str) -> int:
+    """The line of ``text`` that sets top-level ``key`` (or opens table ``key``); 0 if none."""
+    name = re.escape(key)
+    pattern = re.compile(rf"""^\s*(?:\[+\s*)?(?:{name}|"{name}"|'{name}')\s*[=\].]""")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return 0
+
+
+def _read_file(path: Path) -> tuple[dict[str, Any], str]:
+    """The config file's document and text (empty when there is no file)."""
+    import tomllib  # ~3 ms: only when there is a file
+
     try:
-        if name in ("max_file_size", "max_mail_size"):
-            return int(value)
-        if name in ("vat_rate", "hourly_rate"):
-            return Decimal(str(value))
-    except (ValueError, InvalidOperation):
-        raise Invalid(
-            _("{source}: {name} must be a number, not {value!r}").format(
-                source=source, name=name, value=value
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return {}, ""
+    except IsADirectoryError:
+        raise BadSetting(
+            _("the config file {path} is a folder: make it a file or set TIX_CONFIG").format(
+                path=path
             )
         ) from None
-    return str(value)
+    except UnicodeDecodeError:
+        raise BadSetting(
+            _("the config file {path} is not UTF-8 text: save it as UTF-8").format(path=path)
+        ) from None
+    except OSError as error:
+        raise BadSetting(
+            _("cannot read the config file {path}: {reason}").format(
+                path=path, reason=error.strerror or error
+            )
+        ) from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as error:
+        raise BadSetting(
+            _("the config file {path} is not valid TOML: {error}").format(path=path, error=error)
+        ) from None
+
+
+def settings_with_origins(*, database_url: str | None = None) -> tuple[Settings, dict[str, Origin]]:
+    """The effective settings and where each came from (see :func:`load_settings`)."""
+    values: dict[str, Any] = {}
+    origins = {name: Origin("default") for name in KEYS}
+    path = config_path()
+    document, text = _read_file(path)
+    for key, value in document.items():
+        where = f"{path}:{_line_of(text, key) or 1}"
+        if key not in KEYS:
+            import difflib
+
+            near = difflib.get_close_matches(key, KEYS, n=1)
+            hint = _(" (did you mean {key!r}?)").format(key=near[0]) if near else ""
+            raise BadSetting(
+                _("{where}: unknown setting {key!r}{hint}; valid keys: {keys}").format(
+                    where=where, key=key, hint=hint, keys=", ".join(KEYS)
+                )
+            )
+        values[key] = _check(key, value, where)
+        origins[key] = Origin("file", where)
+    for name, variable in ENVIRONMENT.items():
+        value = os.environ.get(variable)
+        if value:
+            values[name] = _check(name, value, variable)
+            origins[name] = Origin("environment", variable)
+    if database_url:
+        values["database_url"] = database_url
+        origins["database_url"] = Origin("option", OPTIONS["database_url"])
+    return replace(Settings(), **values), origins
 
 
 def load_settings(*, database_url: str | None = None) -> Settings:
-    """Settings from the config file, the environment and ``database_url``."""
-    values: dict[str, Any] = {}
-    known = {f.name for f in fields(Settings)} - {"extra"}
-    path = config_path()
-    extra: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            document = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise Invalid(
-                _("config file {path} is not valid TOML: {error}").format(path=path, error=error)
-            ) from None
-        for key, value in document.items():
-            if key in known:
-                values[key] = _coerce(key, value, str(path))
-            else:
-                extra[key] = value
-    for variable, name in _ENVIRONMENT.items():
-        value = os.environ.get(variable)
-        if value:
-            values[name] = _coerce(name, value, variable)
-    if database_url:
-        values["database_url"] = database_url
-    return replace(Settings(), extra=extra, **values)
+    """Settings from ``database_url`` (the ``--db`` option), the environment, the config
+    file and the defaults, in that order; :class:`BadSetting` for anything unusable."""
+    return settings_with_origins(database_url=database_url)[0]
+
+
+def hide_password(url: str) -> str:
+    """``url`` with the password of its user part replaced by ``***``."""
+    return re.sub(r"(://[^/:@\s]*:)[^/\s]*@", r"\1***@", url)

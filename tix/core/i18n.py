@@ -1,9 +1,9 @@
 """The one translation function of tix.
 
 All user-facing text goes through :func:`_` (and :func:`ngettext` for plurals). The
-language follows ``TIX_LANG``, else the locale (``LANGUAGE``, ``LC_ALL``,
-``LC_MESSAGES``, ``LANG``); a caller that serves several people at once (the web
-portal) switches it per request with :func:`use_language`.
+language follows ``TIX_LANG``, else ``language`` in the config file, else the locale
+(``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``); a caller that serves several
+people at once (the web portal) switches it per request with :func:`use_language`.
 """
 
 from __future__ import annotations
@@ -35,12 +35,23 @@ def _languages_from_environment() -> list[str]:
     explicit = os.environ.get("TIX_LANG")
     if explicit:
         return [explicit]
+    from tix.core.config_file import file_language  # imports this module: not at the top
+
+    configured = file_language()
+    if configured:
+        return [configured]
     for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(variable)
         if value:
             # "de_DE.UTF-8" -> "de_DE"; LANGUAGE may list several: "de:en"
             return [part.split(".")[0] for part in value.split(":") if part]
     return ["en"]
+
+
+def normal_language(value: str) -> str | None:
+    """``de`` for ``de``, ``de_DE`` or ``de_DE.UTF-8``; ``None`` for a language tix lacks."""
+    code = value.strip().split(".")[0].split("_")[0].split("-")[0].lower()
+    return code if code in LANGUAGES else None
 
 
 def current() -> gettext.NullTranslations:
