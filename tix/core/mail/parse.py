@@ -584,6 +584,7 @@ def decode_header(value: str, charset: str | None = None) -> str:
 
 _COMMENT_OR_SPACE = re.compile(r"\([^()]*\)|\s+")
 _EXTENDED_NAME = re.compile(r"^([^*]+)\*(?:(\d+)(\*?))?$")
+_LOST_SEPARATOR = re.compile(r"\s*([^\s=]+)\s+([\w.*-]+\s*=.*)", re.DOTALL)
 
 
 def _split_unquoted(text: str, separator: str) -> list[str]:
@@ -639,6 +640,11 @@ class _Params:
             return
         raw = _unfold(raw)
         head, *params = _split_unquoted(raw, ";") if '"' in raw else raw.split(";")
+        if "=" in head:  # "multipart/mixed boundary=...": a parameter lost its ";"
+            lost = _LOST_SEPARATOR.match(head)
+            if lost:
+                head = lost.group(1)
+                params.insert(0, lost.group(2))
         self.value = _COMMENT_OR_SPACE.sub("", head).lower()
         for param in params:
             name, separator, value = param.partition("=")
@@ -1199,8 +1205,13 @@ class _Walker:
                         continue  # the "Version: 1" control part of PGP/MIME
                     self.walk(child, out, depth + 1, child_default)
             return
-        if main_type == "multipart":  # no boundary found: read it as a text part
-            info.content_type = content_type = "text/plain"
+        if main_type == "multipart":
+            recovered = _recover_multipart(part, info)
+            if recovered is not None:
+                self.defects["RecoveredMultipartBoundary"] = None
+                self.walk(recovered, out, depth + 1)
+                return
+            info.content_type = content_type = "text/plain"  # no boundary: read it as text
         if content_type in ("message/rfc822", "message/global", "message/news") and structured:
             self.add_message(children, info)
             return
@@ -1356,6 +1367,50 @@ class _Walker:
                 content_id=info.content_id,
             )
         )
+
+
+_DELIMITER_LINE = re.compile(rb"^--([^\s\"]{1,200})[ \t]*\r?\n", re.MULTILINE)
+_MULTIPART_TYPE = re.compile(r"multipart/[a-z0-9.+-]+")
+
+
+def _recover_multipart(
+    part: email.message.Message, info: _PartInfo
+) -> email.message.Message | None:
+    """The parts of a multipart whose boundary the feed parser could not use, or None.
+
+    Mailers fold the boundary parameter inside its value, forget the ";" before it, or
+    leave it out. The delimiter lines still show the boundary: the declared one without
+    its folding whitespace if a line uses it, else the first "--" line that a header
+    line follows. The content is then parsed again with that boundary, so the body shows
+    no "--boundary" lines or inner headers and the attachments are kept.
+    """
+    payload = vars(part).get("_payload")
+    if not isinstance(payload, str) or "--" not in payload:
+        return None
+    data = _raw_bytes(payload)
+    declared = re.sub(r"\s+", "", info.params.raw("boundary") or "").encode("utf-8", "replace")
+    boundary: bytes | None = None
+    for number, line in enumerate(_DELIMITER_LINE.finditer(data)):
+        if number >= 100:
+            break
+        candidate = line.group(1)
+        if declared and candidate in (declared, declared + b"--"):
+            boundary = declared
+            break
+        if boundary is None and not candidate.endswith(b"--"):
+            following = data[line.end() : data.find(b"\n", line.end())]
+            if _HEADER_LINE.match(following):
+                boundary = candidate
+                if not declared:
+                    break
+    if boundary is None:
+        return None
+    content_type = info.content_type
+    if not _MULTIPART_TYPE.fullmatch(content_type):
+        content_type = "multipart/mixed"
+    header = f'Content-Type: {content_type}; boundary="'.encode() + boundary + b'"\n\n'
+    recovered = email.message_from_bytes(header + data, policy=email.policy.compat32)
+    return recovered if recovered.is_multipart() else None
 
 
 def _subparts(part: email.message.Message) -> list[email.message.Message]:
