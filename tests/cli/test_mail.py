@@ -60,9 +60,23 @@ def test_mail_import_of_eml_files_and_mbox_archives(cli, world, tmp_path: Path) 
         "duplicates": 1,
         "ignored": 0,
         "unprocessable": 0,
+        "kept_nothing": [
+            {
+                "source": "archive.mbox#4",
+                "status": "duplicate",
+                "reason": "Message-ID file1@example.com was imported before",
+            }
+        ],
     }
     again = cli("mail", "import", str(tmp_path / "archive.mbox"), "--json").json()
-    assert (again["imported"], again["duplicates"]) == (0, 4)
+    assert (again["messages"], again["imported"], again["duplicates"]) == (4, 0, 4)
+    assert [item["source"] for item in again["kept_nothing"]] == [
+        f"archive.mbox#{number}" for number in (1, 2, 3, 4)
+    ]
+    assert all("imported before" in item["reason"] for item in again["kept_nothing"])
+    told = cli("mail", "import", str(tmp_path / "archive.mbox"))
+    assert "4 messages: 0 imported" in told.stderr
+    assert "archive.mbox#1: duplicate: imported before from the same file" in told.stderr
     subjects = sorted(t["subject"] for t in cli("ticket", "list", "--json").json())
     assert subjects == ["Archived 0", "Archived 1", "Archived 2", "From a file"]
     log = cli("mail", "log", "--json").json()
@@ -200,3 +214,28 @@ def test_two_workers_at_once_import_and_send_each_mail_once(
     assert sorted(s for s in subjects if s.startswith("Worker race")) == sorted(
         f"Worker race {i}" for i in range(30)
     )
+
+
+def test_mail_import_says_it_waits_for_another_writer(cli, world, backend, tmp_path: Path) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL writers wait on rows, not on the whole database")
+    import sqlite3
+
+    (tmp_path / "one.eml").write_bytes(mail(subject="Waited for"))
+    holder = sqlite3.connect(cli.db_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing, e.g. a long `tix demo`
+    importing = subprocess.Popen(
+        [sys.executable, "-m", "tix", "mail", "import", str(tmp_path / "one.eml"), "--json"],
+        env={**os.environ, "TIX_DATABASE_URL": cli.db_url, "TIX_USER": "anna"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert importing.stderr is not None
+    told = importing.stderr.readline()
+    holder.execute("ROLLBACK")
+    holder.close()
+    out, err = importing.communicate(timeout=60)
+    assert told.strip() == "waiting for another tix process that is writing to the database …"
+    assert importing.returncode == 0, err
+    assert json.loads(out)["imported"] == 1
