@@ -1122,6 +1122,10 @@ def _part_headers(part: email.message.Message) -> dict[str, str]:
     return wanted
 
 
+# The parts that render a body; the other parts of a multipart/alternative are files.
+_RENDERINGS = ("text/plain", "text/html", "text/enriched", "text/richtext")
+
+
 class _Walker:
     """Walks the MIME tree once, collecting body pieces, attachments and bounce data."""
 
@@ -1131,6 +1135,7 @@ class _Walker:
         self.returned_ids: list[str] = []
         self.has_delivery_status = False
         self.defects: dict[str, None] = {}
+        self.files_only = False  # walking a rendering that is not shown: keep its files
 
     # part metadata ---------------------------------------------------------------
     def info(self, part: email.message.Message, default_type: str) -> _PartInfo:
@@ -1226,6 +1231,8 @@ class _Walker:
             self.returned_ids.extend(_message_ids_in_headers(data))
             self.attach(info, data)
             return
+        if self.files_only and content_type in _RENDERINGS and self.is_body(info):
+            return
         if content_type in ("text/plain", "text/html") and self.is_body(info):
             self.add_body(part, info, out)
             return
@@ -1241,7 +1248,23 @@ class _Walker:
     def walk_alternative(
         self, children: list[email.message.Message], out: list[_Piece], depth: int
     ) -> None:
+        """Each group of alternatives gives its own text and HTML.
+
+        The text is the first text/plain alternative, also when it sits inside a
+        multipart (Apple Mail and Outlook put the text and its pictures in a mixed or
+        related part); the HTML is the last alternative holding HTML. Files of the other
+        alternatives (inline images of a rendering that is not shown) are kept unless the
+        shown rendering has the same file.
+        """
         infos = [self.info(child, "text/plain") for child in children]
+        rich_index = next(
+            (
+                index
+                for index in reversed(range(len(children)))
+                if _contains_html(children[index], infos[index], self)
+            ),
+            None,
+        )
         text_index = next(
             (
                 index
@@ -1252,14 +1275,16 @@ class _Walker:
             ),
             None,
         )
-        rich_index = next(
-            (
-                index
-                for index in reversed(range(len(children)))
-                if _contains_html(children[index], infos[index], self)
-            ),
-            None,
-        )
+        if text_index is None:
+            text_index = next(
+                (
+                    index
+                    for index, child in enumerate(children)
+                    if index != rich_index and child.is_multipart() and _contains_text(child, self)
+                ),
+                None,
+            )
+        first_file = len(self.attachments)
         if rich_index is None:
             chosen = text_index if text_index is not None else len(children) - 1
             if chosen >= 0:
@@ -1271,24 +1296,36 @@ class _Walker:
             alternative_text = None
             if text_index is not None:
                 pieces: list[_Piece] = []
-                self.add_body(children[text_index], infos[text_index], pieces)
+                shown_files = len(self.attachments)
+                if children[text_index].is_multipart():
+                    self.walk(children[text_index], pieces, depth + 1)
+                else:
+                    self.add_body(children[text_index], infos[text_index], pieces)
+                self.drop_repeated_files(first_file, shown_files)
                 alternative_text = _join_text(pieces) or None  # empty: use the HTML
             out.append(_Piece("alternative", alternative_text=alternative_text, rich=rich))
             used = {rich_index} if text_index is None else {rich_index, text_index}
+        shown_files = len(self.attachments)
         for index, child in enumerate(children):
-            # Keep what is not another rendering of the body (e.g. a text/calendar invite).
-            if (
-                index not in used
-                and not child.is_multipart()
-                and infos[index].content_type
-                not in (
-                    "text/plain",
-                    "text/html",
-                    "text/enriched",
-                    "text/richtext",
-                )
-            ):
+            if index in used:
+                continue
+            if child.is_multipart():  # another rendering: only its files count
+                outer, self.files_only = self.files_only, True
+                self.walk(child, [], depth + 1)
+                self.files_only = outer
+            elif infos[index].content_type not in _RENDERINGS:
+                # Keep what is not another rendering of the body (e.g. a text/calendar invite).
                 self.walk(child, out, depth + 1)
+        self.drop_repeated_files(first_file, shown_files)
+
+    def drop_repeated_files(self, first: int, shown: int) -> None:
+        """Drop the files after `shown` that repeat one of the files from `first`."""
+        if len(self.attachments) == shown or first == shown:
+            return
+        seen = {(file.content_type, file.data) for file in self.attachments[first:shown]}
+        self.attachments[shown:] = [
+            file for file in self.attachments[shown:] if (file.content_type, file.data) not in seen
+        ]
 
     def walk_related(
         self,
@@ -1428,6 +1465,19 @@ def _contains_html(part: email.message.Message, info: _PartInfo, walker: _Walker
     return any(
         _contains_html(child, walker.info(child, "text/plain"), walker) for child in _subparts(part)
     )
+
+
+def _contains_text(part: email.message.Message, walker: _Walker) -> bool:
+    """True when a multipart holds a text/plain part that is shown as the body."""
+    for child in _subparts(part):
+        if child.is_multipart():
+            if _contains_text(child, walker):
+                return True
+            continue
+        info = walker.info(child, "text/plain")
+        if info.content_type == "text/plain" and walker.is_body(info):
+            return True
+    return False
 
 
 def _serialise(message: email.message.Message) -> bytes:
