@@ -1236,6 +1236,11 @@ class _Walker:
         if content_type in ("text/plain", "text/html") and self.is_body(info):
             self.add_body(part, info, out)
             return
+        if content_type == "text/plain" and info.disposition == "inline" and not self.files_only:
+            # Named but inline: shown where it stands, as mail clients do, and kept as a file.
+            self.add_body(part, info, out)
+            self.attach(info, self.payload(part, info))
+            return
         self.attach(info, self.payload(part, info))
 
     def is_type(self, part: email.message.Message, content_type: str) -> bool:
