@@ -71,6 +71,27 @@ def dovecot() -> Iterator[DovecotServer]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def dovecot_oauth(oauth_server: OAuthServer) -> Iterator[DovecotServer]:
+    """A Dovecot IMAP server for the whole run that also takes `oauth_server`'s tokens.
+
+    Log in with imapclient's `oauth2_login(user, token)` (XOAUTH2) or
+    `oauthbearer_login(user, token)`; the token must be live and issued to that user.
+    `add_user(address)` without a password gives a token-only user a mailbox, so that
+    `deliver()` works; password users work as on `dovecot`. TLS on `.tls_port`.
+    """
+    if find_dovecot() is None or not Path(DOVECOT_LDA).exists():
+        require("Dovecot", f"not installed ({INSTALL_HINT} dovecot-imapd)")
+    if shutil.which("openssl") is None:
+        require("openssl", f"not installed ({INSTALL_HINT} openssl)")
+    server = DovecotServer(tls=True, oauth2=oauth_server)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 _session_oauth_server: OAuthServer | None = None
 
 

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import base64
+import binascii
 import contextlib
 import email
 import email.policy
 import functools
 import grp
+import json
 import os
 import pwd
 import re
@@ -37,6 +40,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol, Self
 if TYPE_CHECKING:
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
+
+    from tests.oauth_server import OAuthServer
 
 HOST = "127.0.0.1"
 RUN_DIR_ENV = "TIX_TEST_RUN_DIR"
@@ -241,7 +246,7 @@ state_dir = {root}/state
 protocols = imap
 listen = {host}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 auth_failure_delay = 0
 log_path = {root}/dovecot.log
 mail_location = maildir:{root}/mail/%u
@@ -250,6 +255,7 @@ mail_gid = {mail_group}
 mail_fsync = never
 {unprivileged}
 {ssl}
+{oauth2_passdb}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/users/%u
@@ -290,6 +296,24 @@ service imap-login {{
 }}
 """
 
+_DOVECOT_OAUTH2_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}}"""
+
+# What Dovecot's oauth2 passdb asks the OAuthServer (RFC 7662 introspection); the user
+# name it answers must be the one the client logs in as.
+_DOVECOT_OAUTH2_CONF = """\
+introspection_mode = post
+introspection_url = {introspect_url}
+username_attribute = username
+active_attribute = active
+active_value = true
+force_introspection = yes
+"""
+
 
 class DovecotServer:
     """A standalone Dovecot 2.3 IMAP server that ignores /etc/dovecot.
@@ -298,35 +322,44 @@ class DovecotServer:
     with Archive and Sent folders (special-use) made for every user. Plaintext login is
     allowed on `port`; with `tls=True` an implicit-TLS listener on `tls_port` uses a
     self-signed certificate at `cert_path` (for 127.0.0.1 and localhost).
+
+    With `oauth2=` an OAuthServer, clients may also log in with AUTHENTICATE XOAUTH2 or
+    OAUTHBEARER and one of its access tokens: Dovecot asks the server (introspection)
+    whether the token is live and whose it is, on every login. Password users keep
+    working beside them.
     """
 
     host = HOST
 
-    def __init__(self, *, tls: bool = False) -> None:
+    def __init__(self, *, tls: bool = False, oauth2: OAuthServer | None = None) -> None:
         binary = find_dovecot()
         if binary is None:
             raise ServerError("Dovecot is not installed (dovecot-imapd)")
         self.binary = binary
         self.tls = tls
+        self.oauth2 = oauth2
         self.port = 0
         self.tls_port = 0
         self.root: Path | None = None
         self.cert_path: Path | None = None
-        self._users: dict[str, str] = {}
+        self._users: dict[str, str | None] = {}
 
     @property
     def config_path(self) -> Path:
         return self._require_root() / "dovecot.conf"
 
-    def add_user(self, address: str, password: str) -> None:
+    def add_user(self, address: str, password: str | None = None) -> None:
         """Add a login (before or after `start`); it works at once.
+
+        Without a password the user has a mailbox (mail can be delivered) but can log in
+        only with an OAuth2 token, on a server made with `oauth2=`.
 
         Each user has a passwd-file of their own, as Dovecot re-reads a changed file at
         most once a second: a new user is a new file, read on the first login. Changing
         the password of a user on a running server waits that second out.
         """
         address = address.lower()
-        if any(c in address + password for c in ":/\n\r") or address.startswith("."):
+        if any(c in address + (password or "") for c in ":/\n\r") or address.startswith("."):
             raise ValueError("address and password may not contain ':', '/' or line breaks")
         changed = self._users.get(address, password) != password
         self._users[address] = password
@@ -381,7 +414,7 @@ class DovecotServer:
             command += ["-f", mail_from]
         result = subprocess.run(command, input=raw, capture_output=True, check=False)
         if result.returncode != 0:
-            unknown = " (no such user)" if result.returncode == 67 else ""
+            unknown = " (no such user: add_user() it first)" if result.returncode == 67 else ""
             raise ServerError(
                 f"dovecot-lda could not deliver to {address}{unknown} "
                 f"(exit {result.returncode}): "
@@ -430,6 +463,13 @@ class DovecotServer:
         if self.tls:
             self.cert_path, key_path = make_self_signed_cert(root)
             ssl = f"ssl = yes\nssl_cert = <{self.cert_path}\nssl_key = <{key_path}"
+        mechanisms, oauth2_passdb = "plain login", ""
+        if self.oauth2 is not None:
+            mechanisms = "plain login xoauth2 oauthbearer"
+            oauth2_passdb = _DOVECOT_OAUTH2_PASSDB.format(root=root)
+            (root / "oauth2.conf.ext").write_text(
+                _DOVECOT_OAUTH2_CONF.format(introspect_url=self.oauth2.introspect_url)
+            )
         users = root / "users"
         users.mkdir()
         if is_root():  # the auth process runs as the dovecot user and must read them
@@ -447,6 +487,8 @@ class DovecotServer:
                 mail_group=mail_group,
                 unprivileged=unprivileged,
                 ssl=ssl,
+                mechanisms=mechanisms,
+                oauth2_passdb=oauth2_passdb,
             )
         )
 
@@ -454,7 +496,11 @@ class DovecotServer:
         path = self._require_root() / "users" / address
         previous = path.stat().st_mtime_ns if path.exists() else None
         temporary = path.with_name(f".{address}.new")
-        temporary.write_text(f"{address}:{{PLAIN}}{self._users[address]}\n")
+        password = self._users[address]
+        # "{CRYPT}*" is no crypt() result of any password: the user exists, for delivery
+        # and the userdb, but no password logs them in.
+        secret = "{CRYPT}*" if password is None else f"{{PLAIN}}{password}"
+        temporary.write_text(f"{address}:{secret}\n")
         if is_root():
             shutil.chown(temporary, "root", "dovecot")
             temporary.chmod(0o640)
@@ -510,6 +556,8 @@ class ReceivedMail:
     """The message exactly as the client sent it (after dot-unstuffing)."""
     authenticated_as: str | None = None
     """The AUTH login the client used, if any."""
+    auth_mechanism: str | None = None
+    """The AUTH mechanism of that login (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER), if any."""
 
     def message(self) -> EmailMessage:
         return email.message_from_bytes(self.data, policy=email.policy.default)
@@ -520,6 +568,11 @@ class SmtpServer:
 
     - `auth=(login, password)`: AUTH PLAIN/LOGIN is offered without TLS, and MAIL FROM
       answers 530 until the client has authenticated; a wrong password gets 535.
+    - `oauth2=` an OAuthServer: AUTH XOAUTH2 and OAUTHBEARER are offered (beside PLAIN
+      and LOGIN when `auth=` is given too) and take a live access token of that server
+      for the user it was issued to; MAIL FROM answers 530 until then. A refused token
+      gets what Gmail sends: a 334 challenge with a JSON error, and 535 after the
+      client's answer to it.
     - `reject_rcpt` / `tempfail_rcpt`: these recipients get 550 / 451 at RCPT TO.
     - `deliver_to`: every accepted message is also delivered into that Dovecot's INBOX
       of each recipient; recipients Dovecot does not know get 550.
@@ -534,8 +587,10 @@ class SmtpServer:
         reject_rcpt: set[str] | frozenset[str] = frozenset(),
         tempfail_rcpt: set[str] | frozenset[str] = frozenset(),
         deliver_to: DovecotServer | None = None,
+        oauth2: OAuthServer | None = None,
     ) -> None:
         self.auth = auth
+        self.oauth2 = oauth2
         self.reject_rcpt = {a.lower() for a in reject_rcpt}
         self.tempfail_rcpt = {a.lower() for a in tempfail_rcpt}
         self.deliver_to = deliver_to
@@ -551,10 +606,17 @@ class SmtpServer:
             raise ServerError("the SMTP server is already running")
         self.port = free_port()
         options: dict[str, Any] = {}
-        if self.auth is not None:
+        if self.requires_auth:
             # Not aiosmtpd's auth_required: it warns on every connection without TLS.
             # The handler's MAIL hook answers 530 instead, as a real server does.
-            options = {"authenticator": self._authenticate, "auth_require_tls": False}
+            excluded = [] if self.auth is not None else ["PLAIN", "LOGIN"]
+            if self.oauth2 is None:
+                excluded += _OAUTH2_MECHANISMS
+            options = {
+                "authenticator": self._authenticate,
+                "auth_require_tls": False,
+                "auth_exclude_mechanism": excluded,
+            }
         controller = Controller(_Handler(self), hostname=HOST, port=self.port, **options)
         controller.start()
         self._controller = controller
@@ -566,6 +628,10 @@ class SmtpServer:
         controller, self._controller = self._controller, None
         if controller is not None:
             controller.stop()
+
+    @property
+    def requires_auth(self) -> bool:
+        return self.auth is not None or self.oauth2 is not None
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedMail]:
         """Wait until at least `count` messages arrived; return all of them."""
@@ -586,12 +652,47 @@ class SmtpServer:
     ) -> AuthResult:
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
-        assert self.auth is not None
-        if isinstance(data, LoginPassword):
+        if self.auth is not None and isinstance(data, LoginPassword):
             login, password = data.login.decode(), data.password.decode()
             if (login, password) == self.auth:
-                return AuthResult(success=True, auth_data=login)
+                return AuthResult(success=True, auth_data=_Login(login, mechanism))
         return AuthResult(success=False, handled=False)
+
+    async def _oauth2_login(self, server: SMTP, args: list[str], mechanism: str) -> AuthResult:
+        """AUTH XOAUTH2 (Google's protocol) or OAUTHBEARER (RFC 7628) with a bearer token."""
+        from aiosmtpd.smtp import MISSING, AuthResult
+
+        assert self.oauth2 is not None
+        if len(args) == 1:
+            response = await server.challenge_auth("")
+            if response is MISSING:
+                return AuthResult(success=False)  # aiosmtpd has answered
+        else:
+            try:
+                response = base64.b64decode(args[1], validate=True)
+            except binascii.Error:
+                await server.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False)
+        assert isinstance(response, bytes)
+        parsed = _parse_oauth2_response(response.decode(errors="replace"), mechanism)
+        if parsed is None:
+            return AuthResult(
+                success=False, handled=False, message=f"501 5.5.2 Malformed {mechanism} response"
+            )
+        user, token = parsed
+        owner = self.oauth2.is_valid(token)
+        if owner is not None and (user is None or user.lower() == owner.lower()):
+            return AuthResult(success=True, auth_data=_Login(owner, mechanism))
+        if mechanism == "XOAUTH2":
+            error = {"status": "401", "schemes": "Bearer", "scope": "https://mail.google.com/"}
+        else:
+            error = {"status": "invalid_token", "schemes": "bearer", "scope": "mail"}
+        # The client answers the error challenge (an empty line, or ^A for OAUTHBEARER).
+        if await server.challenge_auth(json.dumps(error)) is MISSING:
+            return AuthResult(success=False)
+        return AuthResult(
+            success=False, handled=False, message="535 5.7.8 Username and Password not accepted"
+        )
 
     def __enter__(self) -> Self:
         return self.start()
@@ -600,16 +701,61 @@ class SmtpServer:
         self.stop()
 
 
+_OAUTH2_MECHANISMS = ["XOAUTH2", "OAUTHBEARER"]
+
+
+@dataclass(frozen=True)
+class _Login:
+    """What a successful AUTH leaves in aiosmtpd's `session.auth_data`."""
+
+    login: str
+    mechanism: str
+
+
+def _parse_oauth2_response(text: str, mechanism: str) -> tuple[str | None, str] | None:
+    """(user, token) from an XOAUTH2 or OAUTHBEARER client response, None if malformed.
+
+    XOAUTH2: "user=U^Aauth=Bearer T^A^A"; OAUTHBEARER: "n,a=U,^Ahost=...^Aauth=Bearer T^A^A",
+    where the user (authzid) is optional and escapes ',' and '=' as =2C and =3D.
+    """
+    fields = text.split("\x01")
+    user: str | None = None
+    if mechanism == "OAUTHBEARER":
+        gs2 = fields.pop(0).split(",")
+        if len(gs2) < 3 or gs2[0] not in {"n", "y"}:
+            return None
+        if gs2[1].startswith("a="):
+            user = gs2[1][2:].replace("=2C", ",").replace("=3D", "=")
+    pairs = dict(field.partition("=")[::2] for field in fields if field)
+    if mechanism == "XOAUTH2":
+        user = pairs.get("user")
+        if not user:
+            return None
+    scheme, _, token = pairs.get("auth", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return user, token.strip()
+
+
 class _Handler:
-    """aiosmtpd hooks (duck-typed: aiosmtpd looks them up by name)."""
+    """aiosmtpd hooks (duck-typed: aiosmtpd looks them up by name).
+
+    The `auth_*` methods add AUTH mechanisms; SmtpServer leaves out those it does not offer.
+    """
 
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        return await self.server._oauth2_login(server, args, "XOAUTH2")
+
+    async def auth_OAUTHBEARER(self, server: SMTP, args: list[str]) -> AuthResult:
+        return await self.server._oauth2_login(server, args, "OAUTHBEARER")
+
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        if self.server.auth is not None and not session.authenticated:
+        if self.server.requires_auth and not session.authenticated:
             return "530 5.7.0 Authentication required"
         envelope.mail_from = address
         envelope.mail_options.extend(options)
@@ -642,8 +788,16 @@ class _Handler:
                     await loop.run_in_executor(None, deliver)
                 except ServerError as error:
                     return f"451 4.3.0 Delivery into Dovecot failed: {error}".splitlines()[0]
-        login = session.auth_data if isinstance(session.auth_data, str) else None
-        self.server._record(ReceivedMail(mail_from, list(envelope.rcpt_tos), data, login))
+        auth = session.auth_data if isinstance(session.auth_data, _Login) else None
+        self.server._record(
+            ReceivedMail(
+                mail_from,
+                list(envelope.rcpt_tos),
+                data,
+                authenticated_as=auth.login if auth else None,
+                auth_mechanism=auth.mechanism if auth else None,
+            )
+        )
         return "250 Message accepted"
 
 

@@ -32,6 +32,7 @@ from tests.servers import (
     CHROMIUM_ARGS,
     DovecotServer,
     PostgresServer,
+    ServerError,
     SmtpServer,
     free_port,
     require,
@@ -222,6 +223,74 @@ def test_deliver_puts_a_message_into_the_inbox(dovecot: DovecotServer) -> None:
         assert len(uids) == 1
 
 
+# --------------------------------------------------------------------------- Dovecot, OAuth2
+
+
+def imap_token_login(dovecot: DovecotServer, method: str, user: str, token: str) -> list[int]:
+    """Log in with `method` (oauth2_login, oauthbearer_login); the UIDs in the INBOX."""
+    with IMAPClient(dovecot.host, port=dovecot.port, ssl=False) as client:
+        getattr(client, method)(user, token)
+        client.select_folder("INBOX")
+        return list(client.search("ALL"))
+
+
+@pytest.mark.parametrize("method", ["oauth2_login", "oauthbearer_login"])
+def test_dovecot_oauth_logs_in_a_token_only_user(
+    dovecot_oauth: DovecotServer, oauth_server: OAuthServer, method: str
+) -> None:
+    address = new_address()
+    dovecot_oauth.add_user(address)  # no password: a mailbox, and tokens only
+    dovecot_oauth.deliver(address, make_mail("Via token", to=address).as_bytes())
+    access, _ = oauth_server.issue(address)
+    assert len(imap_token_login(dovecot_oauth, method, address, access)) == 1
+    assert oauth_server.introspections == 1  # Dovecot asked the server, not a cache
+
+    for password in ("", "*", "{CRYPT}*"):
+        with (
+            IMAPClient(dovecot_oauth.host, port=dovecot_oauth.port, ssl=False) as client,
+            pytest.raises(LoginError),
+        ):
+            client.login(address, password)
+
+
+@pytest.mark.parametrize("method", ["oauth2_login", "oauthbearer_login"])
+def test_dovecot_oauth_refuses_dead_and_foreign_tokens(
+    dovecot_oauth: DovecotServer, oauth_server: OAuthServer, method: str
+) -> None:
+    address, other = new_address(), new_address()
+    expired, _ = oauth_server.issue(address)
+    oauth_server.expire_access(expired)
+    foreign, _ = oauth_server.issue(other)
+    for token, user in [(expired, address), ("at-unknown", address), (foreign, address)]:
+        with pytest.raises(LoginError, match="AUTHENTICATIONFAILED"):
+            imap_token_login(dovecot_oauth, method, user, token)
+    assert imap_token_login(dovecot_oauth, method, other, foreign) == []  # its own user
+
+
+def test_dovecot_oauth_keeps_password_users(dovecot_oauth: DovecotServer) -> None:
+    address = new_address()
+    dovecot_oauth.add_user(address, "secret")
+    with IMAPClient(dovecot_oauth.host, port=dovecot_oauth.port, ssl=False) as client:
+        assert b"AUTH=XOAUTH2" in client.capabilities()
+        assert b"AUTH=OAUTHBEARER" in client.capabilities()
+        client.login(address, "secret")
+    with (
+        IMAPClient(dovecot_oauth.host, port=dovecot_oauth.port, ssl=False) as client,
+        pytest.raises(LoginError),
+    ):
+        client.login(address, "wrong")
+
+
+def test_dovecot_without_oauth_offers_no_token_login(dovecot: DovecotServer) -> None:
+    with IMAPClient(dovecot.host, port=dovecot.port, ssl=False) as client:
+        assert b"AUTH=XOAUTH2" not in client.capabilities()
+
+
+def test_deliver_to_an_unknown_user_says_to_add_it(dovecot_oauth: DovecotServer) -> None:
+    with pytest.raises(ServerError, match=r"no such user: add_user\(\) it first"):
+        dovecot_oauth.deliver(new_address(), make_mail("Nobody").as_bytes())
+
+
 # --------------------------------------------------------------------------- SMTP
 
 
@@ -253,9 +322,111 @@ def test_smtp_auth_is_required_and_checked() -> None:
             assert wrong.value.smtp_code == 535
         with smtplib.SMTP(server.host, server.port) as client:
             client.login("mailer", "s3cret")
+            assert client.esmtp_features["auth"].split() == ["LOGIN", "PLAIN"]
             client.send_message(mail)
         [received] = server.wait_for(1)
     assert received.authenticated_as == "mailer"
+    assert received.auth_mechanism == "PLAIN"
+
+
+class TokenAuth:
+    """An smtplib authobject for XOAUTH2 or OAUTHBEARER that keeps the server's challenges.
+
+    It answers an error challenge as the protocols ask: with an empty line (XOAUTH2) or
+    a ^A (OAUTHBEARER).
+    """
+
+    def __init__(self, mechanism: str, user: str, token: str) -> None:
+        self.mechanism = mechanism
+        if mechanism == "XOAUTH2":
+            self.response = f"user={user}\x01auth=Bearer {token}\x01\x01"
+        else:
+            self.response = f"n,a={user},\x01host=127.0.0.1\x01auth=Bearer {token}\x01\x01"
+        self.challenges: list[dict[str, str]] = []
+
+    def __call__(self, challenge: bytes | None = None) -> str:
+        if challenge is None:
+            return self.response
+        self.challenges.append(json.loads(challenge))
+        return "" if self.mechanism == "XOAUTH2" else "\x01"
+
+
+@pytest.mark.parametrize("mechanism", ["XOAUTH2", "OAUTHBEARER"])
+def test_smtp_oauth2_takes_a_live_token_of_the_user(
+    oauth_server: OAuthServer, mechanism: str
+) -> None:
+    address = new_address()
+    access, _ = oauth_server.issue(address)
+    with SmtpServer(oauth2=oauth_server) as server:
+        with smtplib.SMTP(server.host, server.port) as client:
+            client.ehlo()
+            assert client.esmtp_features["auth"].split() == ["OAUTHBEARER", "XOAUTH2"]
+            with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+                client.send_message(make_mail("Too early"))
+            assert refused.value.smtp_code == 530
+            assert client.auth(mechanism, TokenAuth(mechanism, address, access))[0] == 235
+            client.send_message(make_mail("With a token"))
+        [received] = server.wait_for(1)
+    assert received.authenticated_as == address
+    assert received.auth_mechanism == mechanism
+    assert received.message()["Subject"] == "With a token"
+
+
+@pytest.mark.parametrize("mechanism", ["XOAUTH2", "OAUTHBEARER"])
+def test_smtp_oauth2_refuses_dead_and_foreign_tokens(
+    oauth_server: OAuthServer, mechanism: str
+) -> None:
+    address, other = new_address(), new_address()
+    expired, _ = oauth_server.issue(address, lifetime=0)
+    foreign, _ = oauth_server.issue(other)
+    expected = {"status": "401", "schemes": "Bearer", "scope": "https://mail.google.com/"}
+    if mechanism == "OAUTHBEARER":
+        expected = {"status": "invalid_token", "schemes": "bearer", "scope": "mail"}
+    with SmtpServer(oauth2=oauth_server) as server:
+        for token in (expired, "at-unknown", foreign):
+            with smtplib.SMTP(server.host, server.port) as client:
+                client.ehlo()
+                auth = TokenAuth(mechanism, address, token)
+                with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+                    client.auth(mechanism, auth)
+                assert refused.value.smtp_code == 535
+                assert auth.challenges == [expected]  # the error first, then 535
+                with pytest.raises(smtplib.SMTPSenderRefused):
+                    client.send_message(make_mail("Refused"))
+    assert server.messages == []
+
+
+def test_smtp_xoauth2_refusal_with_a_client_that_repeats_itself(
+    oauth_server: OAuthServer,
+) -> None:
+    # Many clients answer the error challenge with their first response again.
+    with (
+        SmtpServer(oauth2=oauth_server) as server,
+        smtplib.SMTP(server.host, server.port) as client,
+    ):
+        client.ehlo()
+        with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+            client.auth("XOAUTH2", lambda _=None: "user=a@tix.test\x01auth=Bearer x\x01\x01")
+        assert refused.value.smtp_code == 535
+
+
+def test_smtp_offers_passwords_and_tokens_together(oauth_server: OAuthServer) -> None:
+    address = new_address()
+    access, _ = oauth_server.issue(address)
+    with SmtpServer(auth=("mailer", "s3cret"), oauth2=oauth_server) as server:
+        with smtplib.SMTP(server.host, server.port) as client:
+            client.ehlo()
+            offered = client.esmtp_features["auth"].split()
+            assert offered == ["LOGIN", "OAUTHBEARER", "PLAIN", "XOAUTH2"]
+            client.login("mailer", "s3cret")
+            client.send_message(make_mail("Password"))
+        with smtplib.SMTP(server.host, server.port) as client:
+            client.ehlo()
+            client.auth("XOAUTH2", TokenAuth("XOAUTH2", address, access))
+            client.send_message(make_mail("Token"))
+        first, second = server.wait_for(2)
+    assert (first.authenticated_as, first.auth_mechanism) == ("mailer", "PLAIN")
+    assert (second.authenticated_as, second.auth_mechanism) == (address, "XOAUTH2")
 
 
 def test_smtp_rejects_and_tempfails_recipients() -> None:
