@@ -1544,23 +1544,35 @@ def _message_ids_in_headers(data: bytes) -> list[str]:
 # --- the message -------------------------------------------------------------------------
 
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
+_GLUED_JUNK = re.compile(rb"(?:\xef\xbb\xbf|[\x00-\x08\x0b-\x1f\x7f])+")
 
 
 def _split_envelope(raw: bytes) -> tuple[str | None, bytes]:
-    """Remove an mbox ``From `` line and junk lines before the first header."""
+    """Remove an mbox ``From `` line and junk before the first header: blank lines, a few
+    lines that are not headers, a byte order mark or control characters."""
     envelope: str | None = None
     if raw.startswith(b"From "):
         line, _newline, rest = raw.partition(b"\n")
         envelope = line[5:].decode("ascii", "replace").strip()
         raw = rest
     start = 0
-    for _ in range(5):  # a few junk lines at most, such as "---- Original message ----"
+    junk_lines = 0
+    for _ in range(10):  # a few junk lines at most, such as "---- Original message ----"
         end = raw.find(b"\n", start)
         line = raw[start : end if end >= 0 else len(raw)].rstrip(b"\r")
-        if _HEADER_LINE.match(line):
-            return envelope, _repair_header_block(raw[start:])
-        if not line.strip() or end < 0:
+        # a byte order mark or control characters glued to the first header
+        glued = _GLUED_JUNK.match(line)
+        skip = glued.end() if glued else 0
+        if _HEADER_LINE.match(line[skip:]):
+            return envelope, _repair_header_block(raw[start + skip :])
+        if end < 0:
             break
+        if line.strip():
+            junk_lines += 1
+            if junk_lines > 5:
+                break
+        elif junk_lines:
+            break  # blank lines come first (gateways add them); after junk, a body starts
         start = end + 1
     return envelope, raw
 
