@@ -94,7 +94,7 @@ def test_directory_commands(cli, world) -> None:
 def test_contact_list_names_the_kind_in_the_users_language(cli, world, german) -> None:
     added = cli("contact", "add", "lager@lief.example", "--name", "Lager", "--kind", "supplier")
     assert added.code == 0, added.stderr
-    listed = cli("contact", "list", "--search", "lager").stdout
+    listed = cli("contact", "list", "--search", "lager", "--format", "table").stdout
     assert "Lieferant" in listed and "supplier" not in listed
 
 

@@ -153,6 +153,43 @@ def test_show_names_kind_status_and_source_in_the_users_language(cli, ticket: in
     assert cli("ticket", "show", str(ticket), "--json").json()["origin"] == "phone"
 
 
+def test_status_kind_and_priority_are_taken_in_the_users_language(
+    cli, world, ticket: int, german
+) -> None:
+    changed = cli("ticket", "set", str(ticket), "--status", "Wartend", "--priority", "sehr hoch")
+    assert changed.code == 0, changed.stderr
+    data = cli("ticket", "show", str(ticket), "--json").json()
+    assert (data["status"], data["priority"]) == ("waiting", 9)
+    listed = cli("ticket", "list", "--status", "wartend,offen", "--kind", "Anfrage", "--json")
+    assert listed.code == 0, listed.stderr
+    assert [t["number"] for t in listed.json()] == [ticket]
+    assert cli("ticket", "list", "--status", "alle", "--json").json() != []
+    made = cli(
+        "ticket",
+        "new",
+        "--kind",
+        "intern",
+        "--owner",
+        "anna",
+        "--subject",
+        "Lager",
+        "--priority",
+        "niedrig",
+        "--json",
+    )
+    assert made.code == 0, made.stderr
+    assert (made.json()["kind"], made.json()["priority"]) == ("internal", 1)
+    refused = cli("ticket", "set", str(ticket), "--status", "erledigt")
+    assert refused.code == 1
+    assert refused.stderr.strip().endswith(
+        "unbekannter Status 'erledigt': einen von neu, offen, wartend, gelöst, geschlossen "
+        "verwenden"
+    )
+    assert cli("ticket", "show", str(ticket), "--json").json()["status"] == "waiting"
+    wrong_kind = cli("ticket", "list", "--kind", "Telefon")
+    assert wrong_kind.code == 2 and "Anfrage" in wrong_kind.stderr
+
+
 def test_reply_note_solve_and_set(cli, ticket: int) -> None:
     reply = cli("ticket", "reply", str(ticket), "--body", "We come tomorrow", "--json")
     assert reply.code == 0, reply.stderr

@@ -58,7 +58,7 @@ def test_time_book_list_and_export(cli, ticket, tmp_path: Path) -> None:
     )
     assert len(cli("time", "list", "--billable", "--json").json()) == 2
     assert len(cli("time", "list", "--user", "bob", "--json").json()) == 1
-    human = cli("time", "list")
+    human = cli("time", "list", "--format", "table")
     assert "Total: 3:20 h in 3 entries" in human.stderr
 
     target = tmp_path / "times.xlsx"
@@ -120,7 +120,7 @@ def test_watch_file_alarm_and_notify(cli, ticket, tmp_path: Path) -> None:
 def test_document_list_names_the_type_in_the_users_language(cli, ticket, german) -> None:
     made = cli("document", "new", str(ticket), "--type", "quote", "--line", "Dichtung;2;9,95;Stk")
     assert made.code == 0, made.stderr
-    listed = cli("document", "list").stdout
+    listed = cli("document", "list", "--format", "table").stdout
     assert "Angebot" in listed and "quote" not in listed
 
 
@@ -144,7 +144,7 @@ def test_documents_and_projects(cli, ticket, tmp_path: Path) -> None:
     again = cli("document", "new", str(ticket), "--type", "invoice", "--from-times")
     assert again.code == 1 and "nothing to put on the document" in again.stderr
     assert [d["number"] for d in cli("document", "list", "--json").json()] == [data["number"]]
-    assert "Invoice" in cli("document", "list").stdout
+    assert "Invoice" in cli("document", "list", "--format", "table").stdout
     target = tmp_path / "invoice.xlsx"
     assert cli("document", "export", data["number"], str(target)).code == 0
     sheet = load_workbook(target).active

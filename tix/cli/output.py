@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from tix.core.i18n import _
+from tix.core.i18n import _, ngettext
 
 
 class ExitCode(IntEnum):
@@ -29,14 +29,53 @@ class ExitCode(IntEnum):
 
 class _State:
     json = False
+    #: ``--format`` of a list command (``None``: a table on a terminal, else TSV).
+    format: str | None = None
+    #: ``--fields`` of a list command: the JSON keys to print, in this order.
+    fields: list[str] | None = None
+
+    def reset(self) -> None:
+        self.json = False
+        self.format = None
+        self.fields = None
 
 
 state = _State()
+
+#: What ``--format`` accepts.
+FORMATS = ("table", "tsv", "csv", "json", "jsonl")
 
 
 def _set_json(value: bool) -> bool:
     if value:
         state.json = True
+    return value
+
+
+def _set_format(value: str | None) -> str | None:
+    if value is None:
+        return None
+    chosen = value.strip().lower()
+    if chosen not in FORMATS:
+        raise typer.BadParameter(
+            _("unknown format {value!r}: use {formats}").format(
+                value=value, formats=", ".join(FORMATS)
+            )
+        )
+    if state.json and chosen != "json":  # --json is eager: it was read first
+        raise typer.BadParameter(_("give --json or --format, not both"))
+    state.format = chosen
+    if chosen in ("json", "jsonl"):
+        state.json = True  # machine output: errors as JSON too, nothing for people
+    return chosen
+
+
+def _set_fields(value: str | None) -> str | None:
+    if value is not None:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        if not names:
+            raise typer.BadParameter(_("give the fields as names separated by commas"))
+        state.fields = names
     return value
 
 
@@ -47,6 +86,29 @@ JsonOption = Annotated[
         help=_("Print machine-readable JSON on stdout (nothing else goes there)."),
         callback=_set_json,
         is_eager=True,
+    ),
+]
+FormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help=_(
+            "table, tsv, csv, json or jsonl (default: a table on a terminal, "
+            "else tab-separated lines with a header)."
+        ),
+        callback=_set_format,
+        metavar="FORMAT",
+        show_default=False,
+    ),
+]
+FieldsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--fields",
+        help=_("Only these fields, in this order (JSON key names, separated by commas)."),
+        callback=_set_fields,
+        metavar="NAME,...",
+        show_default=False,
     ),
 ]
 BodyOption = Annotated[
@@ -168,6 +230,92 @@ def emit(data: Any, human: Callable[[], None] | None = None) -> None:
         sys.stdout.write("\n")
     else:
         human()
+
+
+def emit_rows(
+    data: Sequence[Mapping[str, Any]],
+    human: Callable[[], None],
+    *,
+    fields: Sequence[str],
+    default: Sequence[str],
+) -> None:
+    """Print the rows of a list command in the chosen ``--format``.
+
+    ``fields`` are every JSON key a row has (what ``--fields`` may name); ``default``
+    those printed as TSV or CSV without ``--fields``, the table's columns. ``human``
+    draws the table for people. Piped, the rows go out as tab-separated lines under
+    a header of field names, nothing cut (as ``gh`` does).
+    """
+    known = list(dict.fromkeys([*fields, *(key for row in data for key in row)]))
+    chosen = _chosen_fields(known)
+    output_format = state.format or (
+        "json" if state.json else "table" if sys.stdout.isatty() else "tsv"
+    )
+    if output_format == "table" and chosen is None:
+        human()
+        return
+    if output_format in ("json", "jsonl"):
+        rows: Sequence[Mapping[str, Any]] = (
+            data if chosen is None else [{key: row.get(key) for key in chosen} for row in data]
+        )
+        if output_format == "json":
+            json.dump(list(rows), sys.stdout, ensure_ascii=False, indent=2, default=str)
+            sys.stdout.write("\n")
+        else:
+            for row in rows:
+                sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        return
+    keys = list(chosen if chosen is not None else default)
+    cells = [[plain_text(row.get(key)) for key in keys] for row in data]
+    if output_format == "table":
+        table(keys, cells)
+    elif output_format == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(keys)
+        writer.writerows(cells)
+    else:
+        for line in [keys, *cells]:
+            sys.stdout.write("\t".join(_one_line(cell) for cell in line) + "\n")
+
+
+def _chosen_fields(fields: Sequence[str]) -> list[str] | None:
+    """The ``--fields`` given, each checked against the command's ``fields``."""
+    if state.fields is None:
+        return None
+    unknown = [name for name in state.fields if name not in fields]
+    if unknown:
+        raise typer.BadParameter(
+            ngettext(
+                "unknown field {names}: choose from {valid}",
+                "unknown fields {names}: choose from {valid}",
+                len(unknown),
+            ).format(names=", ".join(unknown), valid=",".join(fields)),
+            param_hint="--fields",
+        )
+    return state.fields
+
+
+def plain_text(value: Any) -> str:
+    """A JSON value as one cell of text: lists joined by commas, a person with an address
+    as ``Name <address>``, other objects as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, dict) and set(value) == {"name", "address"}:
+        return f"{value['name']} <{value['address']}>" if value["name"] else str(value["address"])
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list) and all(not isinstance(item, dict | list) for item in value):
+        return ",".join(plain_text(item) for item in value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    return str(value)
+
+
+def _one_line(cell: str) -> str:
+    """A TSV cell: tabs and line breaks inside it become spaces."""
+    return cell.replace("\r\n", " ").replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
 
 def say(message: str) -> None:

@@ -7,6 +7,7 @@ An unknown value is shown as it is.
 
 from __future__ import annotations
 
+from tix.core.errors import Invalid
 from tix.core.i18n import _
 
 
@@ -119,3 +120,82 @@ def change_value(field: str | None, value: str | None) -> str | None:
     if value and field == "color":
         return color_label(value)
     return value
+
+
+# --- input: a keyword or its label in the user's language --------------------------
+
+
+def _statuses() -> dict[str, str]:
+    return {
+        status: status_label(status) for status in ("new", "open", "waiting", "solved", "closed")
+    }
+
+
+def _ticket_kinds() -> dict[str, str]:
+    return {kind: ticket_kind_label(kind) for kind in ("internal", "mail", "request")}
+
+
+def _match(value: str, labels: dict[str, str]) -> str | None:
+    """The keyword ``value`` names, by keyword or by label, any case."""
+    wanted = " ".join(value.split()).casefold()
+    for keyword, label in labels.items():
+        if wanted in (keyword, label.casefold()):
+            return keyword
+    return None
+
+
+def _choices(labels: dict[str, str]) -> str:
+    return ", ".join(labels.values())
+
+
+def parse_status(value: str) -> str:
+    """A ticket status as stored (``open``), from its keyword or from its label in the
+    current language (``offen``)."""
+    labels = _statuses()
+    found = _match(value, labels)
+    if found is None:
+        raise Invalid(
+            _("unknown status {value!r}: use one of {statuses}").format(
+                value=value.strip(), statuses=_choices(labels)
+            )
+        )
+    return found
+
+
+def parse_ticket_kind(value: str) -> str:
+    """A ticket kind as stored (``request``), from its keyword or its label
+    (``Anfrage``)."""
+    labels = _ticket_kinds()
+    found = _match(value, labels)
+    if found is None:
+        raise Invalid(
+            _("unknown kind {kind!r}: use one of {kinds}").format(
+                kind=value.strip(), kinds=_choices(labels)
+            )
+        )
+    return found
+
+
+def priority_names() -> dict[int, str]:
+    """The priorities that have a name: the lowest, the normal and the highest."""
+    return {1: _("low"), 5: _("normal"), 9: _("very high")}
+
+
+def parse_priority(value: str | int) -> int:
+    """A priority 1–9, from its number or the name of 1, 5 or 9 in the current
+    language (``niedrig``, ``normal``, ``sehr hoch``) or in English."""
+    if isinstance(value, int):
+        return value
+    text = " ".join(value.split()).casefold()
+    if text.isdigit():
+        return int(text)
+    english = {"low": 1, "normal": 5, "very high": 9}
+    named = {name.casefold(): number for number, name in priority_names().items()}
+    found = named.get(text, english.get(text))
+    if found is None:
+        raise Invalid(
+            _("unknown priority {value!r}: use 1 (low) to 9 (very high), or {names}").format(
+                value=value.strip(), names=", ".join(priority_names().values())
+            )
+        )
+    return found

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, table
+from tix.cli.output import FieldsOption, FormatOption, JsonOption, emit, emit_rows, say, table
 from tix.core.i18n import _
 
 app = typer.Typer(no_args_is_help=True)
@@ -131,7 +131,11 @@ def add(
     "list",
     help=_("List mail accounts.\n\n\b\nExample:\n  tix account list"),
 )
-def list_(json_output: JsonOption = False) -> None:
+def list_(
+    json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
+) -> None:
     from tix.core.models import Channel
     from tix.core.services import accounts
     from tix.core.views import account_json
@@ -141,7 +145,7 @@ def list_(json_output: JsonOption = False) -> None:
         for account in accounts.list_accounts(session):
             channel = session.get(Channel, account.channel_id) if account.channel_id else None
             data.append(account_json(account, channel.name if channel else None))
-    emit(
+    emit_rows(
         data,
         lambda: table(
             [_("Account"), _("Address"), _("IMAP"), _("SMTP"), _("Channel")],
@@ -157,6 +161,21 @@ def list_(json_output: JsonOption = False) -> None:
             ],
             empty=_("No mail accounts yet: add one with `tix account add`."),
         ),
+        fields=(
+            "name",
+            "address",
+            "display_name",
+            "imap",
+            "smtp",
+            "tls",
+            "password_from",
+            "auth",
+            "oauth2",
+            "auth_problem",
+            "auth_problem_at",
+            "channel",
+        ),
+        default=("name", "address", "imap", "smtp", "channel"),
     )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, table
+from tix.cli.output import FieldsOption, FormatOption, JsonOption, emit, emit_rows, say, table
 from tix.core.i18n import _
 
 app = typer.Typer(no_args_is_help=True)
@@ -78,6 +78,8 @@ def list_(
     due: Annotated[bool, typer.Option("--due", help=_("Only alarms that are due."))] = False,
     fired: Annotated[bool, typer.Option("--fired", help=_("Include fired alarms."))] = False,
     json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
 ) -> None:
     from tix.core.services import alarms
     from tix.core.timeutil import iso
@@ -89,7 +91,7 @@ def list_(
             info.to_json(lambda moment: iso(moment, zone))
             for info in alarms.list_alarms(session, actor, due_only=due, include_fired=fired)
         ]
-    emit(
+    emit_rows(
         data,
         lambda: table(
             ["ID", _("When"), "#", _("For"), _("Via"), _("Note")],
@@ -100,6 +102,8 @@ def list_(
             empty=_("No alarms."),
             wide=5,
         ),
+        fields=("id", "ticket", "subject", "for", "by", "via", "note", "due_at", "fired_at"),
+        default=("id", "due_at", "ticket", "for", "via", "note"),
     )
 
 

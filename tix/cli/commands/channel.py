@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, table
+from tix.cli.output import FieldsOption, FormatOption, JsonOption, emit, emit_rows, say, table
 from tix.core.i18n import _
 
 app = typer.Typer(no_args_is_help=True)
@@ -78,18 +78,24 @@ def add(
         "  tix channel list --json"
     ),
 )
-def list_(json_output: JsonOption = False) -> None:
+def list_(
+    json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
+) -> None:
     from tix.core.services import channels
 
     with context.session() as session:
         data = [_json(info) for info in channels.list_channels(session)]
-    emit(
+    emit_rows(
         data,
         lambda: table(
             [_("Channel"), _("Groups"), _("Default owner")],
             [(c["name"], ", ".join(c["groups"]), c["default_owner"]) for c in data],  # type: ignore[arg-type]
             empty=_("No channels yet: add one with `tix channel add NAME --group GROUP`."),
         ),
+        fields=("name", "groups", "default_owner"),
+        default=("name", "groups", "default_owner"),
     )
 
 

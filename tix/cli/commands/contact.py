@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, table
+from tix.cli.output import FieldsOption, FormatOption, JsonOption, emit, emit_rows, say, table
 from tix.core.i18n import _
 from tix.core.labels import contact_kind_label
 
@@ -85,6 +85,8 @@ def list_(
         int, typer.Option("--limit", help=_("At most this many."), min=1, metavar="N")
     ] = 200,
     json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
 ) -> None:
     from tix.core.services import contacts
 
@@ -100,7 +102,7 @@ def list_(
             }
             for info in contacts.list_contacts(session, search=search, limit=limit)
         ]
-    emit(
+    emit_rows(
         data,
         lambda: table(
             [_("Name"), _("Addresses"), _("Kind"), _("Organisation")],
@@ -115,6 +117,8 @@ def list_(
             ],
             empty=_("No contacts found."),
         ),
+        fields=("name", "address", "addresses", "kind", "organization", "language"),
+        default=("name", "addresses", "kind", "organization"),
     )
 
 

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, table, writable
+from tix.cli.output import (
+    FieldsOption,
+    FormatOption,
+    JsonOption,
+    emit,
+    emit_rows,
+    say,
+    table,
+    writable,
+)
 from tix.core.i18n import _
 from tix.core.labels import document_label
 
@@ -90,6 +99,8 @@ def list_(
         str | None, typer.Option("--ticket", help=_("Only this ticket's."), metavar="N")
     ] = None,
     json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
 ) -> None:
     from tix.core.services import documents, tickets
 
@@ -100,7 +111,7 @@ def list_(
             documents.document_json(session, document, number, customer)
             for document, number, customer in documents.list_documents(session, actor, ticket=found)
         ]
-    emit(
+    emit_rows(
         data,
         lambda: table(
             [_("Number"), _("Type"), _("Date"), "#", _("Customer"), _("Net"), _("Gross")],
@@ -118,6 +129,20 @@ def list_(
             ],
             empty=_("No documents."),
         ),
+        fields=(
+            "number",
+            "type",
+            "ticket",
+            "customer",
+            "issued",
+            "currency",
+            "vat_rate",
+            "net",
+            "vat",
+            "gross",
+            "lines",
+        ),
+        default=("number", "type", "issued", "ticket", "customer", "net", "gross"),
     )
 
 

@@ -9,7 +9,17 @@ from typing import Annotated, Any
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, read_files, say, table, writable
+from tix.cli.output import (
+    FieldsOption,
+    FormatOption,
+    JsonOption,
+    emit,
+    emit_rows,
+    read_files,
+    say,
+    table,
+    writable,
+)
 from tix.core.i18n import _
 
 app = typer.Typer(no_args_is_help=True)
@@ -60,7 +70,12 @@ def _json(ticket_file: object, zone: object) -> dict[str, Any]:
     "list",
     help=_("List a ticket's files, attachments included.\n\n\b\nExample:\n  tix file list 1042"),
 )
-def list_(number: NumberArgument, json_output: JsonOption = False) -> None:
+def list_(
+    number: NumberArgument,
+    json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
+) -> None:
     from tix.core.services import files, tickets
 
     with context.session() as session:
@@ -68,7 +83,7 @@ def list_(number: NumberArgument, json_output: JsonOption = False) -> None:
         ticket = tickets.get_ticket(session, actor, number)
         zone = context.zone(actor)
         data = [_json(f, zone) for f in files.ticket_files(session, ticket)]
-    emit(
+    emit_rows(
         data,
         lambda: table(
             ["ID", _("Name"), _("Size"), _("Type"), _("Added")],
@@ -85,6 +100,18 @@ def list_(number: NumberArgument, json_output: JsonOption = False) -> None:
             empty=_("No files on this ticket."),
             wide=1,
         ),
+        fields=(
+            "id",
+            "name",
+            "size",
+            "content_type",
+            "sha256",
+            "activity",
+            "inline",
+            "uploaded_by",
+            "created_at",
+        ),
+        default=("id", "name", "size", "content_type", "created_at"),
     )
 
 

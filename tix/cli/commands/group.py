@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, table
+from tix.cli.output import FieldsOption, FormatOption, JsonOption, emit, emit_rows, say, table
 from tix.core.i18n import _
 
 app = typer.Typer(no_args_is_help=True)
@@ -97,7 +97,11 @@ def member_remove(
     "list",
     help=_("List groups and their members.\n\n\b\nExample:\n  tix group list"),
 )
-def list_(json_output: JsonOption = False) -> None:
+def list_(
+    json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
+) -> None:
     from tix.core.services import users
 
     with context.session() as session:
@@ -105,11 +109,13 @@ def list_(json_output: JsonOption = False) -> None:
             {"name": group.name, "members": members}
             for group, members in users.list_groups(session)
         ]
-    emit(
+    emit_rows(
         data,
         lambda: table(
             [_("Group"), _("Members")],
             [(g["name"], ", ".join(g["members"])) for g in data],
             empty=_("No groups yet: add one with `tix group add NAME`."),
         ),
+        fields=("name", "members"),
+        default=("name", "members"),
     )

@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, table, writable
+from tix.cli.output import (
+    FieldsOption,
+    FormatOption,
+    JsonOption,
+    emit,
+    emit_rows,
+    say,
+    table,
+    writable,
+)
 from tix.core.i18n import _
 
 if TYPE_CHECKING:
@@ -255,13 +264,15 @@ def log_(
         int, typer.Option("--limit", help=_("At most N."), metavar="N", min=1, max=10000)
     ] = 50,
     json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
 ) -> None:
     from tix.core.mail.importer import import_log
 
     with context.session() as session:
         actor = context.acting(session)
         data = import_log(session, actor, status=status, limit=limit, zone=context.zone(actor))
-    emit(
+    emit_rows(
         data,
         lambda: table(
             ["ID", _("When"), _("Status"), "#", _("Source"), _("Reason")],
@@ -279,6 +290,18 @@ def log_(
             empty=_("No mail imported yet."),
             wide=5,
         ),
+        fields=(
+            "id",
+            "status",
+            "ticket",
+            "source",
+            "uid",
+            "message_id",
+            "size",
+            "reason",
+            "created_at",
+        ),
+        default=("id", "created_at", "status", "ticket", "source", "reason"),
     )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, table
+from tix.cli.output import FieldsOption, FormatOption, JsonOption, emit, emit_rows, say, table
 from tix.core.i18n import _
 
 app = typer.Typer(no_args_is_help=True)
@@ -23,6 +23,8 @@ def list_(
         int, typer.Option("--limit", help=_("At most N."), metavar="N", min=1, max=1000)
     ] = 100,
     json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
 ) -> None:
     from tix.core.models import Ticket
     from tix.core.services import notifications
@@ -46,7 +48,7 @@ def list_(
                     "read": note.read_at is not None,
                 }
             )
-    emit(
+    emit_rows(
         data,
         lambda: table(
             ["ID", _("When"), "", _("Notification")],
@@ -62,6 +64,8 @@ def list_(
             empty=_("No notifications."),
             wide=3,
         ),
+        fields=("id", "kind", "ticket", "text", "created_at", "read"),
+        default=("id", "created_at", "read", "text"),
     )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, table
+from tix.cli.output import FieldsOption, FormatOption, JsonOption, emit, emit_rows, say, table
 from tix.core.i18n import _
 
 app = typer.Typer(no_args_is_help=True)
@@ -44,7 +44,11 @@ def new(
         "  tix project list --json"
     ),
 )
-def list_(json_output: JsonOption = False) -> None:
+def list_(
+    json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
+) -> None:
     from tix.core.services import projects
 
     with context.session() as session:
@@ -58,11 +62,13 @@ def list_(json_output: JsonOption = False) -> None:
             }
             for info in projects.list_projects(session)
         ]
-    emit(
+    emit_rows(
         data,
         lambda: table(
             [_("Project"), _("Tickets"), _("Open"), _("Hours")],
             [(p["name"], p["tickets"], p["open"], f"{p['hours']:.2f}") for p in data],
             empty=_("No projects yet: make one with `tix project new NAME`."),
         ),
+        fields=("name", "tickets", "open", "minutes", "hours"),
+        default=("name", "tickets", "open", "hours"),
     )

@@ -24,6 +24,7 @@ from tix.core.labels import (
     change_value,
     color_label,
     field_label,
+    parse_priority,
     source_label,
     status_label,
     ticket_kind_label,
@@ -48,6 +49,31 @@ BccOption = Annotated[
     typer.Option("--bcc", help=_("Blind copy to this address (repeatable)."), metavar="ADDR"),
 ]
 KINDS = ("internal", "mail", "request")
+PRIORITY_HELP = _("1 (low) to 9 (very high); low, normal and very high name 1, 5 and 9.")
+
+
+def _kind(value: str) -> str:
+    """A ticket kind from its keyword or its label in the user's language."""
+    from tix.core.errors import Invalid
+    from tix.core.labels import parse_ticket_kind
+
+    try:
+        return parse_ticket_kind(value)
+    except Invalid as error:
+        raise typer.BadParameter(error.message) from None
+
+
+def _statuses(values: list[str] | None) -> tuple[tuple[str, ...], bool]:
+    """The statuses asked for (keywords or labels, comma-separated or repeated), and
+    whether ``all`` was among them."""
+    from tix.core.labels import parse_status
+
+    parts = [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+    every = {"all", _("all").casefold()}
+    return (
+        tuple(parse_status(part) for part in parts if part.casefold() not in every),
+        any(part.casefold() in every for part in parts),
+    )
 
 
 def _detail(session: Session, user: User, ticket: Ticket) -> dict[str, Any]:
@@ -123,9 +149,7 @@ def new(
             metavar="NAME",
         ),
     ] = None,
-    priority: Annotated[
-        int, typer.Option("--priority", help=_("1 (low) to 9 (very high)."), metavar="1-9")
-    ] = 5,
+    priority: Annotated[str, typer.Option("--priority", help=PRIORITY_HELP, metavar="1-9")] = "5",
     categories: Annotated[
         list[str] | None,
         typer.Option(
@@ -148,11 +172,7 @@ def new(
 ) -> None:
     from tix.core.services import accounts, channels, contacts, projects, tickets, users
 
-    kind = kind.strip().lower()
-    if kind not in KINDS:
-        raise typer.BadParameter(
-            _("unknown kind {kind!r}: use internal, mail or request").format(kind=kind)
-        )
+    kind = _kind(kind)
     text = read_body(body, body_file, required=kind != "internal")
     limit = context.settings().max_file_size
     attachments = read_files(attach or [], max_size=limit)
@@ -163,7 +183,7 @@ def new(
             "attachments": attachments,
             "max_file_size": limit,
             "subject": subject,
-            "priority": priority,
+            "priority": parse_priority(priority),
             "categories": categories or [],
             "project": found_project,
             "color": color,
@@ -289,19 +309,15 @@ def list_(
     from tix.core.services import channels, contacts, projects, users
     from tix.core.views import TicketFilter, list_tickets
 
-    statuses = tuple(
-        part.strip().lower() for value in status or [] for part in value.split(",") if part.strip()
-    )
-    if kind is not None and kind not in KINDS:
-        raise typer.BadParameter(
-            _("unknown kind {kind!r}: use internal, mail or request").format(kind=kind)
-        )
+    statuses, all_statuses = _statuses(status)
+    if kind is not None:
+        kind = _kind(kind)
     with context.session() as session:
         actor = context.acting(session)
         filters = TicketFilter(
             mine=mine,
-            statuses=tuple(s for s in statuses if s != "all"),
-            all_statuses="all" in statuses,
+            statuses=statuses,
+            all_statuses=all_statuses,
             channel_id=channels.get_channel(session, channel).id if channel else None,
             owner_id=users.get_user(session, owner).id if owner else None,
             category=category,
@@ -580,7 +596,7 @@ def set_(
         str | None, typer.Option("--owner", help=_("Give to this user."), metavar="LOGIN")
     ] = None,
     priority: Annotated[
-        int | None, typer.Option("--priority", help=_("1 (low) to 9 (very high)."), metavar="1-9")
+        str | None, typer.Option("--priority", help=PRIORITY_HELP, metavar="1-9")
     ] = None,
     subject: Annotated[
         str | None, typer.Option("--subject", help=_("New subject."), metavar="TEXT")
@@ -636,7 +652,7 @@ def set_(
             status=status,
             channel=channels.get_channel(session, channel) if channel else None,
             owner=users.get_user(session, owner) if owner else None,
-            priority=priority,
+            priority=parse_priority(priority) if priority is not None else None,
             subject=subject,
             color=color,
             project=found_project,

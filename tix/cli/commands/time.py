@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, state, table, writable
+from tix.cli.output import (
+    FieldsOption,
+    FormatOption,
+    JsonOption,
+    emit,
+    emit_rows,
+    say,
+    state,
+    table,
+    writable,
+)
 from tix.core.i18n import _
 
 if TYPE_CHECKING:
@@ -176,6 +186,8 @@ def list_(
     channel: ChannelOption = None,
     project: ProjectOption = None,
     json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
 ) -> None:
     from tix.core.services import times
 
@@ -210,7 +222,25 @@ def list_(
                 )
             )
 
-    emit(data, human)
+    emit_rows(
+        data,
+        human,
+        fields=(
+            "id",
+            "ticket",
+            "subject",
+            "customer",
+            "project",
+            "user",
+            "date",
+            "minutes",
+            "hours",
+            "note",
+            "billable",
+            "billed",
+        ),
+        default=("date", "ticket", "user", "hours", "billable", "note"),
+    )
 
 
 @app.command(

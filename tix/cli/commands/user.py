@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, table
+from tix.cli.output import FieldsOption, FormatOption, JsonOption, emit, emit_rows, say, table
 from tix.core.i18n import _
 
 app = typer.Typer(help=_("Staff users (agents and admins)."), no_args_is_help=True)
@@ -60,7 +60,11 @@ def add(
     "list",
     help=_("List every user with their groups.\n\n\b\nExample:\n  tix user list --json"),
 )
-def list_(json_output: JsonOption = False) -> None:
+def list_(
+    json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
+) -> None:
     from tix.core.services import users
     from tix.core.views import user_json
 
@@ -72,7 +76,7 @@ def list_(json_output: JsonOption = False) -> None:
         data = [
             user_json(user, memberships.get(user.login, [])) for user in users.list_users(session)
         ]
-    emit(
+    emit_rows(
         data,
         lambda: table(
             [_("Login"), _("Name"), _("E-mail"), _("Admin"), _("Groups")],
@@ -88,6 +92,19 @@ def list_(json_output: JsonOption = False) -> None:
             ],
             empty=_("No users yet: add one with `tix user add`."),
         ),
+        fields=(
+            "login",
+            "name",
+            "email",
+            "admin",
+            "active",
+            "language",
+            "timezone",
+            "notify_by_mail",
+            "hourly_rate",
+            "groups",
+        ),
+        default=("login", "name", "email", "admin", "groups"),
     )
 
 

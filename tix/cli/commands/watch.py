@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, table
+from tix.cli.output import FieldsOption, FormatOption, JsonOption, emit, emit_rows, say, table
 from tix.core.i18n import _
 
 app = typer.Typer(no_args_is_help=True)
@@ -76,7 +76,12 @@ def remove(
     "list",
     help=_("List a ticket's watchers.\n\n\b\nExample:\n  tix watch list 1042"),
 )
-def list_(number: NumberArgument, json_output: JsonOption = False) -> None:
+def list_(
+    number: NumberArgument,
+    json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
+) -> None:
     from tix.core.services import tickets, watchers
 
     with context.session() as session:
@@ -84,7 +89,7 @@ def list_(number: NumberArgument, json_output: JsonOption = False) -> None:
         data = watchers.list_watchers(
             session, actor, ticket=tickets.get_ticket(session, actor, number)
         )
-    emit(
+    emit_rows(
         data,
         lambda: table(
             [_("Watcher"), _("Kind")],
@@ -94,4 +99,6 @@ def list_(number: NumberArgument, json_output: JsonOption = False) -> None:
             ],
             empty=_("Nobody watches this ticket."),
         ),
+        fields=("user", "group", "name"),
+        default=("user", "group", "name"),
     )

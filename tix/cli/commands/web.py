@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from tix.cli import context
-from tix.cli.output import JsonOption, emit, say, table
+from tix.cli.output import FieldsOption, FormatOption, JsonOption, emit, emit_rows, say, table
 from tix.core.i18n import _
 
 apikey_app = typer.Typer(no_args_is_help=True)
@@ -62,7 +62,11 @@ def apikey_add(
 @apikey_app.command(
     "list", help=_("List API keys (admins only).\n\n\b\nExample:\n  tix apikey list")
 )
-def apikey_list(json_output: JsonOption = False) -> None:
+def apikey_list(
+    json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
+) -> None:
     from tix.core.services import apikeys
     from tix.core.timeutil import iso
 
@@ -81,7 +85,7 @@ def apikey_list(json_output: JsonOption = False) -> None:
             }
             for key, login in apikeys.list_keys(session, actor)
         ]
-    emit(
+    emit_rows(
         data,
         lambda: table(
             [_("Name"), _("Starts with"), _("Agent"), _("Channels"), _("Last used"), _("Revoked")],
@@ -98,6 +102,8 @@ def apikey_list(json_output: JsonOption = False) -> None:
             ],
             empty=_("No API keys."),
         ),
+        fields=("name", "prefix", "agent", "channels", "created_at", "last_used_at", "revoked"),
+        default=("name", "prefix", "agent", "channels", "last_used_at", "revoked"),
     )
 
 

@@ -19,6 +19,7 @@ from sqlmodel import col
 from tix.core import search, validation
 from tix.core.errors import Conflict, Invalid, NotFound
 from tix.core.i18n import _
+from tix.core.labels import parse_status
 from tix.core.models import (
     MESSAGE_KINDS,
     PRIORITY_DEFAULT,
@@ -835,14 +836,8 @@ def _change_status(session: Session, ticket: Ticket, author: Author, status: str
 
 
 def _status(value: str) -> str:
-    try:
-        return TicketStatus(value.strip().lower()).value
-    except ValueError:
-        raise Invalid(
-            _("unknown status {value!r}: use one of {statuses}").format(
-                value=value, statuses=", ".join(status.value for status in TicketStatus)
-            )
-        ) from None
+    """A status from its keyword or its label in the user's language (``offen``)."""
+    return parse_status(value)
 
 
 def change_ticket(
