@@ -11,8 +11,11 @@ from tix.cli.output import (
     AttachOption,
     BodyFileOption,
     BodyOption,
+    FieldsOption,
+    FormatOption,
     JsonOption,
     emit,
+    emit_rows,
     read_body,
     read_files,
     say,
@@ -305,6 +308,8 @@ def list_(
         int, typer.Option("--limit", help=_("At most N tickets (1-1000)."), metavar="N")
     ] = 50,
     json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    only_fields: FieldsOption = None,
 ) -> None:
     from tix.core.services import channels, contacts, projects, users
     from tix.core.views import TicketFilter, list_tickets
@@ -329,7 +334,37 @@ def list_(
         rows = list_tickets(session, actor, filters, limit=limit)
         zone = context.zone(actor)
     data = [row.to_json(zone) for row in rows]
-    emit(data, lambda: _print_list(rows, zone))
+    emit_rows(
+        data,
+        lambda: _print_list(rows, zone),
+        fields=(
+            "number",
+            "kind",
+            "status",
+            "priority",
+            "subject",
+            "color",
+            "channel",
+            "owner",
+            "customer",
+            "creator",
+            "project",
+            "categories",
+            "created_at",
+            "updated_at",
+            "version",
+        ),
+        default=(
+            "number",
+            "priority",
+            "status",
+            "subject",
+            "customer",
+            "owner",
+            "channel",
+            "updated_at",
+        ),
+    )
 
 
 def _print_list(rows: list[Any], zone: Any) -> None:
