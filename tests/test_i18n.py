@@ -32,11 +32,65 @@ def _source_messages() -> set[str]:
     return found
 
 
+def _complete(string: str | tuple[str, ...] | list[str]) -> bool:
+    """A translation with every form filled (a plural has one per form)."""
+    return all(string) if isinstance(string, (tuple, list)) else bool(string)
+
+
 def test_every_text_in_the_code_has_a_german_translation() -> None:
     german = _catalog("de")
     translated = {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in german if m.id}
-    missing = sorted(m for m in _source_messages() if not translated.get(m))
+    missing = sorted(m for m in _source_messages() if not _complete(translated.get(m) or ""))
     assert missing == [], "run scripts/i18n and translate: " + "; ".join(missing[:5])
+
+
+def test_the_source_scan_reaches_plurals_templates_and_the_tui() -> None:
+    """The completeness check above sees every place texts live: a plural's forms,
+    the portal's Jinja templates, the TUI's screens and the web form."""
+    found = {}
+    for filename, _line, message, _comments, _context in extract_from_dir(
+        ROOT / "tix",
+        keywords={"_": None, "ngettext": (1, 2)},
+        method_map=[("**.py", "python"), ("web/templates/**.html", "jinja2")],
+    ):
+        found.setdefault(filename.split("/")[0], []).append(message)
+    assert {"tui", "web", "cli", "core"} <= set(found)
+    assert any(name.endswith(".html") for name in _template_files())
+    assert any(not isinstance(message, str) for message in found["cli"] + found["core"])
+
+
+def _template_files() -> list[str]:
+    return [
+        filename
+        for filename, *_rest in extract_from_dir(
+            ROOT / "tix" / "web" / "templates",
+            keywords={"_": None, "ngettext": (1, 2)},
+            method_map=[("**.html", "jinja2")],
+        )
+    ]
+
+
+def test_a_plural_with_an_empty_form_counts_as_missing() -> None:
+    assert not _complete(("eine Nachricht", ""))
+    assert _complete(("eine Nachricht", "{count} Nachrichten")) and not _complete("")
+
+
+GERMAN_TERMS = {
+    # a word German helpdesks do not use: the one they do (Zammad, Znuny, OTRS)
+    "Gegenstand": "Betreff",
+    "Eigentümer": "Besitzer",
+}
+
+
+def test_german_uses_the_terms_of_german_helpdesks() -> None:
+    wrong = []
+    for message in _catalog("de"):
+        forms = message.string if isinstance(message.string, (tuple, list)) else [message.string]
+        for form in forms:
+            for word, term in GERMAN_TERMS.items():
+                if form and re.search(rf"\b{re.escape(word)}\b", form) and term not in form:
+                    wrong.append(f"{word!r} in {form!r}: say {term!r}")
+    assert wrong == []
 
 
 def test_translations_keep_their_placeholders() -> None:

@@ -505,7 +505,7 @@ async def test_german_labels(backend: Backend, world: Any) -> None:
         async with app.run_test(size=(120, 30)) as pilot:
             await settle(pilot)
             header = pilot.app.screen.query_one(TicketTable).render_line(0).text
-            assert "Gegenstand" in header and "Kanal" in header and "Geändert" in header
+            assert "Betreff" in header and "Kanal" in header and "Geändert" in header
             assert "Kunde" in text_of(pilot.app, "#preview-facts")
 
 

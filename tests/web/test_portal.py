@@ -730,7 +730,7 @@ def test_pages_speak_german_with_accept_language_de(client: Any, helpdesk: Helpd
 
     logged_in(client)
     new = client.get("/portal/tickets/new", headers=german).text
-    assert "Gegenstand" in new and "Nummer" not in new
+    assert "Betreff" in new and "Nummer" not in new
     listing = client.get("/portal/", headers=german).text
     assert '<th scope="col">Nummer</th>' in listing and "gelöst" in listing
 

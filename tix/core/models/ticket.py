@@ -64,7 +64,7 @@ class Ticket(TixModel, table=True):
     kind: str = Field(max_length=16)
     status: str = Field(default=TicketStatus.NEW, max_length=16)
     subject: str = Field(max_length=500)
-    """The short description (Gegenstand)."""
+    """The short description (Betreff)."""
     priority: int = PRIORITY_DEFAULT
     color: str | None = Field(default=None, max_length=32)
     """One color mark, e.g. ``red``."""
