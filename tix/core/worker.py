@@ -1,5 +1,11 @@
 """One long-running process for the background work: sync mail, send the outbox,
-fire alarms, on a schedule; stops cleanly between steps when asked."""
+fire alarms, on a schedule; stops cleanly between steps when asked.
+
+OAuth2 accounts refresh their access tokens by themselves as they sign in. One whose
+token can no longer be refreshed (or whose fresh token the server refuses) is marked
+(``auth_problem``), logged and told to the admins once, not on every round; the mark
+goes with the next successful sign-in.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +18,11 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
+from tix.core import clock
 from tix.core.config import Settings
 from tix.core.db import session_scope
-from tix.core.models import MailAccount
+from tix.core.i18n import _, use_language
+from tix.core.models import MailAccount, NotificationKind, User
 
 log = logging.getLogger("tix.worker")
 
@@ -68,11 +76,21 @@ def run_round(
         try:
             report = sync_account(engine, account_id, settings=settings, cafile=cafile, stop=stop)
             done.synced.append(report.to_json())
+            if not report.locked:
+                note_sign_in(engine, account_id, None)
         except Exception as error:
-            log.error("sync of account %s failed: %s", account_id, error)
             done.errors.append(str(error))
+            if needs_sign_in(error):
+                note_sign_in(engine, account_id, str(error))
+            else:
+                log.error("sync of account %s failed: %s", account_id, error)
     try:
-        done.sent = deliver(engine, cafile=cafile).to_json()
+        delivered = deliver(engine, cafile=cafile)
+        done.sent = delivered.to_json()
+        for account_id, problem in delivered.sign_in_problems.items():
+            note_sign_in(engine, account_id, problem)
+        for account_id in delivered.signed_in - set(delivered.sign_in_problems):
+            note_sign_in(engine, account_id, None)
     except Exception as error:
         log.error("sending failed: %s", error)
         done.errors.append(str(error))
@@ -83,6 +101,44 @@ def run_round(
         log.error("alarms failed: %s", error)
         done.errors.append(str(error))
     return done
+
+
+def needs_sign_in(error: BaseException) -> bool:
+    """Whether only a person can fix ``error``: a refresh token the provider no longer
+    takes, or a fresh token the server refuses."""
+    return bool(getattr(error, "needs_sign_in", False))
+
+
+def note_sign_in(engine: Engine, account_id: int, problem: str | None) -> None:
+    """Record whether an OAuth2 account can sign in (``problem`` None: it can). A new
+    problem is logged and told to every active admin in-app once; its end is logged."""
+    from tix.core.services.accounts import record_auth_problem
+    from tix.core.services.notifications import notify_user
+
+    with session_scope(engine) as session:  # most rounds change nothing: no write lock
+        account = session.get(MailAccount, account_id)
+        if account is None or (account.auth_problem is None) == (problem is None):
+            return
+    with session_scope(engine, write=True) as session:
+        account = session.get(MailAccount, account_id)
+        if account is None:
+            return
+        if not record_auth_problem(
+            session, account_id=account_id, problem=problem, now=clock.now()
+        ):
+            return
+        name = account.name
+        if problem is None:
+            log.warning("mail account %s signs in again", name)
+            return
+        log.error("sign-in stopped working: %s", problem)
+        admins = session.execute(
+            select(User).where(col(User.is_admin).is_(True), col(User.active).is_(True))
+        ).scalars()
+        for admin in admins:
+            with use_language(admin.language or None):
+                text = _("Sign-in stopped working: {problem}").format(problem=problem)
+            notify_user(session, admin, kind=NotificationKind.ACCOUNT, text=text)
 
 
 def run_forever(

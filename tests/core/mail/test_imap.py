@@ -121,14 +121,18 @@ def test_check_describes_the_connection(
         uidvalidity = box.uidvalidity
     server = f"{dovecot.host}:{dovecot.port}"
     assert check(settings) == (
-        f"{server}: no TLS, logged in as {address}, INBOX: 1 message (uidvalidity {uidvalidity})"
+        f"{server}: no TLS, logged in as {address} with password (LOGIN), INBOX: 1 message "
+        f"(uidvalidity {uidvalidity})"
     )
     dovecot.deliver(address, message(2))
     assert check(settings) == (
-        f"{server}: no TLS, logged in as {address}, INBOX: 2 messages (uidvalidity {uidvalidity})"
+        f"{server}: no TLS, logged in as {address} with password (LOGIN), INBOX: 2 messages "
+        f"(uidvalidity {uidvalidity})"
     )
     archive = check(replace(settings, folder="Archive"))
-    assert archive.startswith(f"{server}: no TLS, logged in as {address}, Archive: 0 messages (")
+    assert archive.startswith(
+        f"{server}: no TLS, logged in as {address} with password (LOGIN), Archive: 0 messages ("
+    )
 
 
 def test_tls_with_the_servers_ca_certificate(

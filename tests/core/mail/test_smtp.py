@@ -350,7 +350,9 @@ def test_login_with_the_right_password() -> None:
         send(settings, envelope_from="s@acme.example", recipients=["a@b.example"], message=data)
         [received] = server.wait_for(1)
         assert received.authenticated_as == LOGIN
-        assert check(settings) == f"{HOST}:{server.port}: no encryption, logged in as {LOGIN}"
+        assert check(settings) == (
+            f"{HOST}:{server.port}: no encryption, logged in as {LOGIN} with password (PLAIN)"
+        )
 
 
 def test_a_password_with_umlauts_is_sent_as_utf8() -> None:
@@ -366,7 +368,7 @@ def test_a_password_with_umlauts_over_auth_login() -> None:
     options: dict[str, Any] = {"auth_require_tls": False, "auth_exclude_mechanism": ["PLAIN"]}
     with aiosmtpd_server(authenticator=authenticator("jörg", "Größe ändern"), **options) as server:
         settings = plain(server, user="jörg", password="Größe ändern")
-        assert check(settings).endswith("logged in as jörg")
+        assert check(settings).endswith("logged in as jörg with password (LOGIN)")
         with pytest.raises(PermanentFailure, match="refused the login for jörg"):
             check(plain(server, user="jörg", password="Grösse ändern"))
 
@@ -567,7 +569,7 @@ def test_starttls_with_the_servers_ca(
             timeout=5,
         )
         assert check(settings).startswith(f"{HOST}:{server.port}: STARTTLS (TLSv1.")
-        assert check(settings).endswith(f", logged in as {LOGIN}")
+        assert check(settings).endswith(f", logged in as {LOGIN} with password (PLAIN)")
         _outgoing, data = message()
         send(settings, envelope_from="s@acme.example", recipients=["a@b.example"], message=data)
         [received] = server.handler.received

@@ -22,6 +22,7 @@ from tix.core.db import session_scope
 from tix.core.errors import Invalid
 from tix.core.i18n import _
 from tix.core.mail.compose import Outgoing, OutgoingAttachment, compose, recipients
+from tix.core.mail.oauth2 import OAuth2Error, token_source
 from tix.core.mail.smtp import (
     PermanentFailure,
     SmtpError,
@@ -64,6 +65,10 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    sign_in_problems: dict[int, str] = field(default_factory=dict)
+    """Accounts (id) whose OAuth2 sign-in needs a person, with why; their mail waits."""
+    signed_in: set[int] = field(default_factory=set)
+    """OAuth2 accounts (id) that sent mail: their sign-in works."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +82,19 @@ class DeliveryReport:
 def smtp_settings(account: MailAccount, *, cafile: str | None = None) -> SmtpSettings:
     tls = account.smtp_tls or account.tls
     port = account.smtp_port or DEFAULT_PORTS["smtp"][TlsMode(tls)]
+    oauth2 = token_source(account)
+    if oauth2 is not None:
+        # OAuth2 servers (Microsoft 365, Gmail) always want a login: the IMAP one by default.
+        user = account.smtp_user or account.imap_user or account.address
+        return SmtpSettings(
+            host=account.smtp_host,
+            port=port,
+            tls=tls,
+            user=user,
+            name=account.name,
+            cafile=cafile,
+            oauth2=oauth2,
+        )
     return SmtpSettings(
         host=account.smtp_host,
         port=port,
@@ -169,6 +187,8 @@ def _outgoing(session: Any, message: OutboxMessage) -> Outgoing:
 def _deliver_one(
     engine: Engine, message_id: int, report: DeliveryReport, *, cafile: str | None
 ) -> None:
+    account_id: int | None = None
+    oauth2 = False
     try:
         with session_scope(engine) as session:
             message = session.get(OutboxMessage, message_id)
@@ -182,8 +202,10 @@ def _deliver_one(
                         "{name} --smtp-host HOST`"
                     ).format(name=name)
                 )
+            account_id = account.id
             outgoing = _outgoing(session, message)
             settings = smtp_settings(account, cafile=cafile)
+            oauth2 = settings.oauth2 is not None
             sent_folder = account.sent_folder if account.imap_host else ""
             account_id = account.id
             envelope_from = account.address
@@ -195,10 +217,21 @@ def _deliver_one(
             recipients=only or recipients(outgoing),
             message=raw,
         )
+    except OAuth2Error as error:
+        # No token: the mail waits (for two days) until the sign-in works again.
+        if error.needs_sign_in and account_id is not None:
+            report.sign_in_problems[account_id] = str(error)
+        _retry(engine, message_id, str(error), report)
+        return
     except Invalid as error:  # the message itself is wrong: sending it again cannot help
         _fail(engine, message_id, str(error), report)
         return
     except PermanentFailure as error:
+        if error.needs_sign_in and account_id is not None:
+            # A refused token is the sign-in's fault, not the message's: it waits.
+            report.sign_in_problems[account_id] = str(error)
+            _retry(engine, message_id, str(error), report)
+            return
         _fail(engine, message_id, str(error), report)
         return
     except SmtpError as error:  # temporary
@@ -209,6 +242,8 @@ def _deliver_one(
         _retry(engine, message_id, f"{type(error).__name__}: {error}", report)
         return
     _sent(engine, message_id, raw, result.refused, result.deferred, report)
+    if oauth2 and account_id is not None:
+        report.signed_in.add(account_id)
     if sent_folder:
         _copy_to_sent(engine, account_id, sent_folder, raw, cafile=cafile)
 

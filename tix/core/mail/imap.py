@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -30,6 +30,8 @@ from tix.core.i18n import _, ngettext
 
 if TYPE_CHECKING:
     import ssl
+
+    from tix.core.mail.oauth2 import TokenSource
 
 __all__ = [
     "KEYWORD",
@@ -84,16 +86,23 @@ class ImapSettings:
     """CA certificates to trust instead of the system's (a self-signed server)."""
     name: str = ""
     """The account's name, for messages."""
+    oauth2: TokenSource | None = None
+    """Sign in with an access token from here (SASL XOAUTH2 or OAUTHBEARER) instead of
+    the password."""
 
 
 class ImapError(Unavailable):
     """The IMAP server could not be used; ``message`` is one line for people."""
 
-    def __init__(self, message: str, *, temporary: bool = False) -> None:
+    def __init__(
+        self, message: str, *, temporary: bool = False, needs_sign_in: bool = False
+    ) -> None:
         super().__init__(message)
         self.temporary = temporary
         """The server was unreachable or the connection dropped: trying again later may work.
         False when a setting must be fixed first (password, certificate, folder, TLS mode)."""
+        self.needs_sign_in = needs_sign_in
+        """The server refused a freshly refreshed OAuth2 token: only a new sign-in helps."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,8 @@ class Mailbox:
         """The highest UID known to exist: mail above it is new for `wait_for_mail`."""
         self._broken: ImapError | None = None
         """Set when the connection dropped or timed out: it cannot be used any more."""
+        self.mechanism = ""
+        """How the last login went: ``XOAUTH2``, ``OAUTHBEARER`` or ``LOGIN`` (password)."""
 
     # ---------------------------------------------------------------- connection
 
@@ -160,7 +171,7 @@ class Mailbox:
             raise self._error(
                 _("unknown TLS mode '{mode}': use ssl, starttls or none").format(mode=settings.tls)
             )
-        if settings.password is None:
+        if settings.oauth2 is None and settings.password is None:
             raise self._error(
                 _("no password for {user}: set --password-env or --password-cmd").format(
                     user=settings.user
@@ -170,7 +181,11 @@ class Mailbox:
         with self._translated(connecting=True):
             self._client = self._connect(context)
         try:
-            self._login(settings.password)
+            if settings.oauth2 is not None:
+                self._login_oauth2(settings.oauth2)
+            else:
+                assert settings.password is not None
+                self._login(settings.password)
             self._select()
         except BaseException:
             self.close()
@@ -273,6 +288,56 @@ class Mailbox:
                 raise self._error(
                     _("login refused for {user}: check the password").format(user=user)
                 ) from error
+            self.mechanism = "LOGIN"
+            self._capabilities = frozenset(
+                _text(capability).upper() for capability in client.capabilities()
+            )
+
+    def _login_oauth2(self, source: TokenSource) -> None:
+        """SASL XOAUTH2 where the server offers it, else OAUTHBEARER (RFC 7628). A refused
+        token is refreshed once and tried again: the server knows best whether it expired."""
+        from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+
+        client = self._client
+        user = self.settings.user
+        with self._translated():
+            if client.has_capability("AUTH=XOAUTH2"):
+                mechanism = "XOAUTH2"
+            elif client.has_capability("AUTH=OAUTHBEARER"):
+                mechanism = "OAUTHBEARER"
+            else:
+                raise self._error(
+                    _(
+                        "the server offers neither XOAUTH2 nor OAUTHBEARER: it cannot sign in "
+                        "with OAuth2; use --auth password"
+                    )
+                )
+            for retry in (False, True):
+                token = source(retry)
+                try:
+                    client._command_and_check(
+                        "authenticate", mechanism, _sasl_answers(mechanism, user, token)
+                    )
+                except IMAPClientAbortError as error:
+                    raise self._lost(error) from error
+                except IMAPClientError as error:
+                    if "[UNAVAILABLE]" in str(error).upper():
+                        raise self._error(
+                            _("the server cannot check logins right now: {reason}").format(
+                                reason=_reason(error)
+                            ),
+                            temporary=True,
+                        ) from error
+                    if retry:
+                        raise self._error(
+                            _("login refused for {user}: {hint}").format(
+                                user=user, hint=source.refused_hint()
+                            ),
+                            needs_sign_in=True,
+                        ) from error
+                    continue
+                break
+            self.mechanism = mechanism
             self._capabilities = frozenset(
                 _text(capability).upper() for capability in client.capabilities()
             )
@@ -531,7 +596,9 @@ class Mailbox:
             raise ImapError(self._broken.message, temporary=True)
         return self._client
 
-    def _error(self, problem: str, *, temporary: bool = False) -> ImapError:
+    def _error(
+        self, problem: str, *, temporary: bool = False, needs_sign_in: bool = False
+    ) -> ImapError:
         settings = self.settings
         server = server_label(settings)
         if settings.name:
@@ -540,7 +607,7 @@ class Mailbox:
             )
         else:
             message = f"{server}: {problem}"
-        return ImapError(message, temporary=temporary)
+        return ImapError(message, temporary=temporary, needs_sign_in=needs_sign_in)
 
     def _lost(self, error: BaseException) -> ImapError:
         # The same hang-up shows as EOF on a read and, when the next command
@@ -634,15 +701,16 @@ def check(settings: ImapSettings) -> str:
     with Mailbox(settings) as box:
         count = box.message_count
         return ngettext(
-            "{server}: {security}, logged in as {user}, {folder}: {count} message "
-            "(uidvalidity {uidvalidity})",
-            "{server}: {security}, logged in as {user}, {folder}: {count} messages "
-            "(uidvalidity {uidvalidity})",
+            "{server}: {security}, logged in as {user} with {method}, {folder}: {count} "
+            "message (uidvalidity {uidvalidity})",
+            "{server}: {security}, logged in as {user} with {method}, {folder}: {count} "
+            "messages (uidvalidity {uidvalidity})",
             count,
         ).format(
             server=server_label(settings),
             security=_security_label(settings.tls),
             user=settings.user,
+            method=_("password (LOGIN)") if box.mechanism == "LOGIN" else box.mechanism,
             folder=settings.folder,
             count=count,
             uidvalidity=box.uidvalidity,
@@ -650,6 +718,23 @@ def check(settings: ImapSettings) -> str:
 
 
 # -------------------------------------------------------------------- helpers
+
+
+def _sasl_answers(mechanism: str, user: str, token: str) -> Callable[[bytes], bytes]:
+    """imaplib's AUTHENTICATE callback: the initial response, then, to the error challenge
+    a refusing server sends, the empty (XOAUTH2) or ``^A`` (OAUTHBEARER, RFC 7628 3.2.3)
+    answer that ends the exchange at once."""
+    if mechanism == "XOAUTH2":
+        first = f"user={user}\1auth=Bearer {token}\1\1"
+    else:
+        identity = user.replace("=", "=3D").replace(",", "=2C")
+        first = f"n,a={identity},\1auth=Bearer {token}\1\1"
+    answers = iter([first.encode()])
+
+    def answer(_challenge: bytes) -> bytes:
+        return next(answers, b"" if mechanism == "XOAUTH2" else b"\1")
+
+    return answer
 
 
 def _uid_sets(uids: Sequence[int]) -> Iterator[str]:

@@ -20,10 +20,14 @@ import ssl
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tix.core.errors import Invalid, TixError, Unavailable
 from tix.core.i18n import _
 from tix.core.mail.compose import envelope_address
+
+if TYPE_CHECKING:
+    from tix.core.mail.oauth2 import TokenSource
 
 __all__ = [
     "PermanentFailure",
@@ -54,6 +58,8 @@ class SmtpSettings:
     """The account's name, put in front of error messages."""
     cafile: str | None = None
     """PEM file of the certificate authorities to trust instead of the system's."""
+    oauth2: TokenSource | None = None
+    """Log in with an access token from here (SASL XOAUTH2 or OAUTHBEARER), not a password."""
 
 
 class SmtpError(TixError):
@@ -61,10 +67,14 @@ class SmtpError(TixError):
 
     code = "smtp"
 
-    def __init__(self, message: str, *, reply_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, reply_code: int | None = None, needs_sign_in: bool = False
+    ) -> None:
         super().__init__(" ".join(message.split()))
         self.reply_code = reply_code
         """The SMTP reply code behind the failure, when there was one."""
+        self.needs_sign_in = needs_sign_in
+        """The server refused a freshly refreshed OAuth2 token: only a new sign-in helps."""
 
 
 class TemporaryFailure(SmtpError, Unavailable):
@@ -122,8 +132,12 @@ def _listed(replies: Mapping[str, str]) -> str:
     return ", ".join(items)
 
 
-def _permanent(settings: SmtpSettings, text: str, code: int | None = None) -> PermanentFailure:
-    return PermanentFailure(_with_account(settings, text), reply_code=code)
+def _permanent(
+    settings: SmtpSettings, text: str, code: int | None = None, *, needs_sign_in: bool = False
+) -> PermanentFailure:
+    return PermanentFailure(
+        _with_account(settings, text), reply_code=code, needs_sign_in=needs_sign_in
+    )
 
 
 def _temporary(settings: SmtpSettings, text: str, code: int | None = None) -> TemporaryFailure:
@@ -232,8 +246,11 @@ def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
         ) from error
 
 
-def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
+def _login(client: smtplib.SMTP, settings: SmtpSettings) -> str:
+    """Log in; returns how: ``XOAUTH2``, ``OAUTHBEARER`` or the password mechanism."""
     where = _where(settings)
+    if settings.oauth2 is not None:
+        return _login_oauth2(client, settings, settings.oauth2)
     if settings.password is None:
         raise _permanent(
             settings,
@@ -259,7 +276,8 @@ def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
         )
     if (settings.user + settings.password).isascii():
         client.login(settings.user, settings.password)
-        return
+        # smtplib tries these in this order (SMTP.login's preferred_auths).
+        return next(m for m in ("CRAM-MD5", "PLAIN", "LOGIN") if m in offered)
     # smtplib of Python 3.11 encodes credentials as ASCII and fails on "Passwort-äöü";
     # PLAIN is UTF-8 by definition (RFC 4616) and servers read LOGIN the same way.
     if "PLAIN" in offered:
@@ -275,6 +293,54 @@ def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
         raise _permanent(settings, text.format(server=where))
     if code not in (235, 503):
         raise smtplib.SMTPAuthenticationError(code, reply)
+    return "PLAIN" if "PLAIN" in offered else "LOGIN"
+
+
+def _login_oauth2(client: smtplib.SMTP, settings: SmtpSettings, source: TokenSource) -> str:
+    """SASL XOAUTH2 where offered, else OAUTHBEARER; a refused token is refreshed once."""
+    where = _where(settings)
+    offered = client.esmtp_features.get("auth", "").upper().split()
+    if not client.has_extn("auth") or not {"XOAUTH2", "OAUTHBEARER"} & set(offered):
+        raise _permanent(
+            settings,
+            _(
+                "{server} offers no OAuth2 login (XOAUTH2 or OAUTHBEARER; it offers {methods}): "
+                "use --auth password"
+            ).format(server=where, methods=" ".join(offered) or "-"),
+        )
+    mechanism = "XOAUTH2" if "XOAUTH2" in offered else "OAUTHBEARER"
+    user = settings.user
+    for retry in (False, True):
+        token = source(retry)
+        if mechanism == "XOAUTH2":
+            first = f"user={user}\1auth=Bearer {token}\1\1"
+            after_error = ""
+        else:
+            identity = user.replace("=", "=3D").replace(",", "=2C")
+            first = f"n,a={identity},\1auth=Bearer {token}\1\1"
+            after_error = "\1"  # RFC 7628 3.2.3: the client's answer to an error challenge
+
+        def answer(
+            challenge: bytes | None = None, first: str = first, later: str = after_error
+        ) -> str:
+            return first if challenge is None else later
+
+        try:
+            client.auth(mechanism, answer, initial_response_ok=True)
+            return mechanism
+        except smtplib.SMTPAuthenticationError as error:
+            if 400 <= error.smtp_code <= 499:
+                raise  # the server cannot check logins now: a temporary failure
+            if retry:
+                raise _permanent(
+                    settings,
+                    _("{server}: login refused for {user}: {hint}").format(
+                        server=where, user=user, hint=source.refused_hint()
+                    ),
+                    error.smtp_code,
+                    needs_sign_in=True,
+                ) from error
+    raise AssertionError("unreachable")
 
 
 def _base64(text: str) -> str:
@@ -282,7 +348,9 @@ def _base64(text: str) -> str:
 
 
 @contextmanager
-def _session(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
+def _session(
+    settings: SmtpSettings, *, logged_in: list[str] | None = None
+) -> Iterator[smtplib.SMTP]:
     """A connected client: TLS as set, logged in when a user is set; QUIT at the end.
 
     Every failure inside, the caller's included, comes out as an SmtpError. A failing
@@ -312,7 +380,9 @@ def _session(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
             client.starttls(context=context)
             client.ehlo()
         if settings.user:
-            _login(client, settings)
+            mechanism = _login(client, settings)
+            if logged_in is not None:
+                logged_in.append(mechanism)
         yield client
     except BaseException as error:
         if client is not None:
@@ -346,9 +416,11 @@ def check(settings: SmtpSettings) -> str:
     """Connect (TLS as set), log in when a user is set, NOOP, QUIT.
 
     Returns one line for people, e.g. ``smtp.example.com:587: STARTTLS (TLSv1.3), logged
-    in as anna``; raises `TemporaryFailure` or `PermanentFailure` like `send`.
+    in as anna with password (PLAIN)``; raises `TemporaryFailure` or `PermanentFailure`
+    like `send`.
     """
-    with _session(settings) as client:
+    logged_in: list[str] = []
+    with _session(settings, logged_in=logged_in) as client:
         code, reply = client.noop()
         if code != 250:
             raise _by_code(
@@ -360,8 +432,14 @@ def check(settings: SmtpSettings) -> str:
             )
         security = _security(client, settings)
     if settings.user:
-        return _("{server}: {security}, logged in as {user}").format(
-            server=_where(settings), security=security, user=settings.user
+        mechanism = logged_in[0] if logged_in else ""
+        method = (
+            mechanism
+            if settings.oauth2 is not None
+            else _("password ({mechanism})").format(mechanism=mechanism)
+        )
+        return _("{server}: {security}, logged in as {user} with {method}").format(
+            server=_where(settings), security=security, user=settings.user, method=method
         )
     return _("{server}: {security}, no login").format(server=_where(settings), security=security)
 

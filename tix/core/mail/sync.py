@@ -28,8 +28,9 @@ from tix.core.config import Settings
 from tix.core.db import session_scope
 from tix.core.errors import Invalid, NotFound
 from tix.core.i18n import _
-from tix.core.mail.imap import ImapSettings, Mailbox
+from tix.core.mail.imap import ImapError, ImapSettings, Mailbox
 from tix.core.mail.ingest import already_imported, ingest, store_raw
+from tix.core.mail.oauth2 import token_source
 from tix.core.models import (
     Channel,
     ImportStatus,
@@ -92,15 +93,17 @@ def imap_settings(account: MailAccount, *, cafile: str | None = None) -> ImapSet
                 "--imap-host HOST`"
             ).format(name=account.name)
         )
+    oauth2 = token_source(account)
     return ImapSettings(
         host=account.imap_host,
         port=account.imap_port or 993,
         tls=account.tls,
         user=account.imap_user or account.address,
-        password=account_password(account),
+        password=account_password(account) if oauth2 is None else None,
         folder=account.imap_folder or "INBOX",
         name=account.name,
         cafile=cafile,
+        oauth2=oauth2,
     )
 
 
@@ -180,12 +183,28 @@ def sync_account(
             uids = box.uids_after(last_uid, since=since if last_uid == 0 else None)
             report.uids = uids
             done = 0
+            uidvalidity = box.uidvalidity
+            reconnects = 0
             for start in range(0, len(uids), batch):
                 if stop is not None and stop():
                     break
                 chunk = uids[start : start + batch]
-                _import_batch(engine, box, account_id, folder, chunk, settings, report)
-                _mark(box, account, chunk)
+                while True:
+                    try:
+                        _import_batch(engine, box, account_id, folder, chunk, settings, report)
+                        _mark(box, account, chunk)
+                        break
+                    except ImapError as error:
+                        # Microsoft 365 ends an OAuth2 session when its access token
+                        # expires (within a long first sync): sign in again, with a fresh
+                        # token, and go on where it stopped. What was committed is skipped.
+                        if not (error.temporary and box.settings.oauth2) or reconnects >= 3:
+                            raise
+                        reconnects += 1
+                        log.info("%s: %s; signing in again", account.name, error)
+                        box.open()
+                        if box.uidvalidity != uidvalidity:
+                            raise
                 done += len(chunk)
                 if progress is not None:
                     progress(done, len(uids))

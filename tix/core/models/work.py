@@ -87,10 +87,13 @@ class Alarm(TixModel, table=True):
 class NotificationKind(StrEnum):
     ACTIVITY = "activity"
     ALARM = "alarm"
+    ACCOUNT = "account"
+    """A mail account stopped signing in (an OAuth2 token that can no longer be refreshed)."""
 
 
 class Notification(TixModel, table=True):
-    """An in-app message for a user: a new activity on a watched ticket, or an alarm."""
+    """An in-app message for a user: a new activity on a watched ticket, an alarm, or (for
+    admins) a mail account that cannot sign in any more."""
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_user", "user_id", "read_at", "id"),)

@@ -1,10 +1,13 @@
-"""Mail accounts. Passwords are never stored: they come from a variable or a command."""
+"""Mail accounts. Passwords and OAuth2 tokens are never stored in the database: they
+come from a variable or a command, or (refresh tokens) from a private file."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import subprocess
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,8 +16,10 @@ from sqlmodel import col
 from tix.core import validation
 from tix.core.errors import Conflict, Invalid, NotFound, Unavailable
 from tix.core.i18n import _
-from tix.core.models import Channel, MailAccount, TlsMode, User
+from tix.core.models import AuthMode, Channel, MailAccount, TlsMode, User
 from tix.core.permissions import require_admin
+
+log = logging.getLogger("tix.mail")
 
 DEFAULT_PORTS = {
     "imap": {TlsMode.SSL: 993, TlsMode.STARTTLS: 143, TlsMode.NONE: 143},
@@ -69,6 +74,8 @@ def add_account(
     channel: Channel | None = None,
     sent_folder: str = "",
     move_to: str = "",
+    auth: str = AuthMode.PASSWORD,
+    oauth2_token_cmd: str = "",
 ) -> MailAccount:
     require_admin(actor, _("add mail accounts"))
     name = validation.name(name, what=_("the account name"), max_length=100)
@@ -86,6 +93,10 @@ def add_account(
             raise Invalid(
                 _("the password command cannot be parsed: {error}").format(error=error)
             ) from None
+    auth_mode = _auth(auth)
+    token_cmd = _command(oauth2_token_cmd, option="--oauth2-token-cmd")
+    if token_cmd and auth_mode != AuthMode.OAUTH2:
+        raise Invalid(_("--oauth2-token-cmd needs --auth oauth2"))
     account = MailAccount(
         name=name,
         address=address,
@@ -105,11 +116,37 @@ def add_account(
         move_to=move_to.strip(),
         password_env=password_env.strip(),
         password_cmd=password_cmd.strip(),
+        auth=auth_mode.value,
+        oauth2_token_cmd=token_cmd,
         channel_id=channel.id if channel else None,
     )
     session.add(account)
     session.flush()
     return account
+
+
+def _auth(value: str) -> AuthMode:
+    try:
+        return AuthMode(value.strip().lower())
+    except ValueError:
+        raise Invalid(
+            _("unknown sign-in {auth!r}: use password or oauth2").format(auth=value)
+        ) from None
+
+
+def _command(value: str, *, option: str) -> str:
+    """``value`` stripped; refused when a shell could not split it into words."""
+    value = value.strip()
+    if value:
+        try:
+            shlex.split(value)
+        except ValueError as error:
+            raise Invalid(
+                _("{option}: the command cannot be parsed: {error}").format(
+                    option=option, error=error
+                )
+            ) from None
+    return value
 
 
 def _tls(value: str) -> TlsMode:
@@ -130,6 +167,11 @@ def update_account(
 ) -> MailAccount:
     """Change an account's settings (admins); ``changes`` holds only what was given."""
     require_admin(actor, _("change mail accounts"))
+    auth_given = changes.get("auth")
+    if changes.get("oauth2_token_cmd"):
+        mode = _auth(str(auth_given)) if auth_given is not None else AuthMode(account.auth)
+        if mode != AuthMode.OAUTH2:
+            raise Invalid(_("--oauth2-token-cmd needs --auth oauth2"))
     for key, value in changes.items():
         if key == "address":
             account.address = validation.email_address(str(value))
@@ -143,6 +185,16 @@ def update_account(
             )
         elif key == "channel":
             account.channel_id = value.id if isinstance(value, Channel) else None
+        elif key == "auth":
+            new_mode = _auth(str(value)).value
+            if new_mode != account.auth:
+                account.auth = new_mode
+                account.auth_problem = None
+                account.auth_problem_at = None
+        elif key == "oauth2_token_cmd":
+            account.oauth2_token_cmd = _command(str(value), option="--oauth2-token-cmd")
+            account.auth_problem = None
+            account.auth_problem_at = None
         elif key in ("password_env", "password_cmd"):
             setattr(account, key, str(value).strip())
             other = "password_cmd" if key == "password_env" else "password_env"
@@ -163,6 +215,64 @@ def update_account(
             raise ValueError(f"unknown account setting {key}")
     session.flush()
     return account
+
+
+OAUTH2_SETTINGS = (
+    "oauth2_provider",
+    "oauth2_client_id",
+    "oauth2_client_secret_env",
+    "oauth2_tenant",
+    "oauth2_authorize_url",
+    "oauth2_token_url",
+    "oauth2_device_url",
+    "oauth2_scopes",
+    "oauth2_refresh_token_file",
+    "oauth2_refresh_token_cmd",
+)
+
+
+def set_oauth2_sign_in(
+    session: Session, actor: User, *, account: MailAccount, settings: dict[str, str]
+) -> MailAccount:
+    """Make ``account`` sign in with tix's own OAuth2 client (after a successful sign-in):
+    ``settings`` holds every ``oauth2_*`` setting of :data:`OAUTH2_SETTINGS`. A token
+    command the account had is dropped: the built-in client takes over."""
+    require_admin(actor, _("change mail accounts"))
+    unknown = set(settings) - set(OAUTH2_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown OAuth2 settings {sorted(unknown)}")
+    for key in OAUTH2_SETTINGS:
+        setattr(account, key, " ".join(settings.get(key, "").split()))
+    account.auth = AuthMode.OAUTH2.value
+    account.oauth2_token_cmd = ""
+    account.auth_problem = None
+    account.auth_problem_at = None
+    session.flush()
+    return account
+
+
+def record_auth_problem(
+    session: Session, *, account_id: int, problem: str | None, now: datetime
+) -> bool:
+    """Remember why the account cannot sign in (``None``: it can again). Returns True when
+    that is news: a new problem after none, or the end of one; the caller tells people
+    once, not on every round."""
+    account = session.get(MailAccount, account_id)
+    if account is None:
+        return False
+    if problem is None:
+        if account.auth_problem is None:
+            return False
+        account.auth_problem = None
+        account.auth_problem_at = None
+        session.flush()
+        return True
+    if account.auth_problem is not None:
+        return False
+    account.auth_problem = problem[:1000]
+    account.auth_problem_at = now
+    session.flush()
+    return True
 
 
 def list_accounts(session: Session) -> list[MailAccount]:
