@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -545,5 +545,26 @@ def account_json(account: MailAccount, channel: str | None) -> dict[str, Any]:
             if account.password_cmd
             else None
         ),
+        "auth": account.auth,
+        "oauth2": _oauth2_json(account) if account.auth == "oauth2" else None,
+        "auth_problem": account.auth_problem,
+        "auth_problem_at": iso(account.auth_problem_at, UTC),
         "channel": channel,
+    }
+
+
+def _oauth2_json(account: MailAccount) -> dict[str, Any]:
+    """How an OAuth2 account gets its tokens; names places, never a token."""
+    if account.oauth2_token_cmd:
+        return {"token_from": "command"}
+    return {
+        "token_from": "refresh_token",
+        "provider": account.oauth2_provider or None,
+        "client_id": account.oauth2_client_id or None,
+        "tenant": account.oauth2_tenant or None,
+        "refresh_token_from": (
+            "command"
+            if account.oauth2_refresh_token_cmd
+            else account.oauth2_refresh_token_file or "default"
+        ),
     }

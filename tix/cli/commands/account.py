@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,7 +10,13 @@ from tix.cli import context
 from tix.cli.output import FieldsOption, FormatOption, JsonOption, emit, emit_rows, say, table
 from tix.core.i18n import _
 
+if TYPE_CHECKING:
+    from tix.core.models import MailAccount
+
 app = typer.Typer(no_args_is_help=True)
+
+AUTH_HELP = _("Sign-in: password (default) or oauth2.")
+TOKEN_CMD_HELP = _("With --auth oauth2: a command printing a current access token (oama ...).")
 
 
 @app.command(
@@ -67,6 +73,10 @@ def add(
     password_cmd: Annotated[
         str, typer.Option("--password-cmd", help=_("Command printing the password."), metavar="CMD")
     ] = "",
+    auth: Annotated[str, typer.Option("--auth", help=AUTH_HELP, metavar="MODE")] = "password",
+    oauth2_token_cmd: Annotated[
+        str, typer.Option("--oauth2-token-cmd", help=TOKEN_CMD_HELP, metavar="CMD")
+    ] = "",
     channel: Annotated[
         str | None,
         typer.Option(
@@ -122,9 +132,17 @@ def add(
             smtp_tls=smtp_tls,
             sent_folder=sent_folder,
             move_to=move_to,
+            auth=auth,
+            oauth2_token_cmd=oauth2_token_cmd,
         )
         data = account_json(account, found.name if found else None)
     emit(data, lambda: say(_("Added mail account {name}.").format(name=data["name"])))
+    if data["auth"] == "oauth2" and not oauth2_token_cmd:
+        say(
+            _("Sign in next: tix account oauth {name} --provider microsoft|google|custom").format(
+                name=data["name"]
+            )
+        )
 
 
 @app.command(
@@ -148,7 +166,7 @@ def list_(
     emit_rows(
         data,
         lambda: table(
-            [_("Account"), _("Address"), _("IMAP"), _("SMTP"), _("Channel")],
+            [_("Account"), _("Address"), _("IMAP"), _("SMTP"), _("Channel"), _("Sign-in")],
             [
                 (
                     a["name"],
@@ -156,6 +174,7 @@ def list_(
                     f"{a['imap']['host']}:{a['imap']['port']}" if a["imap"] else "",
                     f"{a['smtp']['host']}:{a['smtp']['port']}" if a["smtp"] else "",
                     a["channel"],
+                    _sign_in_cell(a),
                 )
                 for a in data
             ],
@@ -175,8 +194,16 @@ def list_(
             "auth_problem_at",
             "channel",
         ),
-        default=("name", "address", "imap", "smtp", "channel"),
+        default=("name", "address", "imap", "smtp", "channel", "auth", "auth_problem"),
     )
+
+
+def _sign_in_cell(account: dict[str, object]) -> str:
+    problem = account.get("auth_problem")
+    mode = str(account["auth"])
+    if problem:
+        return _("{mode} – PROBLEM: {problem}").format(mode=mode, problem=problem)
+    return mode
 
 
 @app.command(
@@ -230,6 +257,10 @@ def set_(
         str | None,
         typer.Option("--password-cmd", help=_("Command printing the password."), metavar="CMD"),
     ] = None,
+    auth: Annotated[str | None, typer.Option("--auth", help=AUTH_HELP, metavar="MODE")] = None,
+    oauth2_token_cmd: Annotated[
+        str | None, typer.Option("--oauth2-token-cmd", help=TOKEN_CMD_HELP, metavar="CMD")
+    ] = None,
     channel: Annotated[
         str | None, typer.Option("--channel", help=_("Channel for new tickets."), metavar="CHANNEL")
     ] = None,
@@ -269,6 +300,8 @@ def set_(
         "password_cmd": password_cmd,
         "sent_folder": sent_folder,
         "move_to": move_to,
+        "auth": auth,
+        "oauth2_token_cmd": oauth2_token_cmd,
     }
     changes: dict[str, object] = {key: value for key, value in given.items() if value is not None}
     with context.session(write=True) as session:
@@ -280,6 +313,184 @@ def set_(
         found = session.get(Channel, account.channel_id) if account.channel_id else None
         data = account_json(account, found.name if found else None)
     emit(data, lambda: say(_("Saved mail account {name}.").format(name=data["name"])))
+
+
+@app.command(
+    "oauth",
+    help=_(
+        "Sign a mail account in with OAuth2 (admins only): prints a code and an address to "
+        "enter it at, waits for the sign-in there, then keeps the refresh token in a file "
+        "only you can read (never in the database). Run it again when the sign-in stops "
+        "working. Options not given keep the account's earlier values.\n\n\b\nExamples:\n"
+        "  tix account oauth support --provider microsoft --client-id APP-ID "
+        "--tenant example.com\n"
+        "  tix account oauth support --provider google --client-id ID "
+        "--client-secret-env GOOGLE_SECRET\n"
+        "  tix account oauth support --provider custom --client-id ID --device-url URL "
+        "--token-url URL --scopes 'mail offline_access'"
+    ),
+)
+def oauth(
+    name: Annotated[str, typer.Argument(help=_("The account."), metavar="NAME")],
+    provider: Annotated[
+        str | None,
+        typer.Option("--provider", help=_("microsoft, google or custom."), metavar="PROVIDER"),
+    ] = None,
+    client_id: Annotated[
+        str | None,
+        typer.Option("--client-id", help=_("The app's (client) id."), metavar="ID"),
+    ] = None,
+    client_secret_env: Annotated[
+        str | None,
+        typer.Option(
+            "--client-secret-env",
+            help=_("Variable holding the client secret (Google needs one)."),
+            metavar="VAR",
+        ),
+    ] = None,
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            "--tenant",
+            help=_("Microsoft: your tenant's domain or id (default: common)."),
+            metavar="TENANT",
+        ),
+    ] = None,
+    authorize_url: Annotated[
+        str | None,
+        typer.Option("--authorize-url", help=_("custom: the authorization URL."), metavar="URL"),
+    ] = None,
+    token_url: Annotated[
+        str | None, typer.Option("--token-url", help=_("custom: the token URL."), metavar="URL")
+    ] = None,
+    device_url: Annotated[
+        str | None,
+        typer.Option(
+            "--device-url", help=_("custom: the device authorization URL."), metavar="URL"
+        ),
+    ] = None,
+    scopes: Annotated[
+        str | None,
+        typer.Option(
+            "--scopes", help=_("Scopes, space-separated (default: the provider's)."), metavar="S"
+        ),
+    ] = None,
+    refresh_token_file: Annotated[
+        str | None,
+        typer.Option(
+            "--refresh-token-file",
+            help=_("Keep the refresh token in this file (default: in tix's config folder)."),
+            metavar="PATH",
+        ),
+    ] = None,
+    refresh_token_cmd: Annotated[
+        str | None,
+        typer.Option(
+            "--refresh-token-cmd",
+            help=_("Read the refresh token from this command's output instead (no sign-in)."),
+            metavar="CMD",
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    import sys
+    from pathlib import Path
+
+    from tix.core.errors import Invalid
+    from tix.core.mail import oauth2
+    from tix.core.permissions import require_admin
+    from tix.core.services import accounts
+    from tix.core.views import account_json
+
+    with context.session() as session:
+        require_admin(context.acting(session), _("change mail accounts"))
+        account = accounts.get_account(session, name)
+        session.expunge(account)
+    given = {
+        "oauth2_provider": provider,
+        "oauth2_client_id": client_id,
+        "oauth2_client_secret_env": client_secret_env,
+        "oauth2_tenant": tenant,
+        "oauth2_authorize_url": authorize_url,
+        "oauth2_token_url": token_url,
+        "oauth2_device_url": device_url,
+        "oauth2_scopes": scopes,
+        "oauth2_refresh_token_file": refresh_token_file,
+        "oauth2_refresh_token_cmd": refresh_token_cmd,
+    }
+    chosen = {
+        key: " ".join((value if value is not None else getattr(account, key)).split())
+        for key, value in given.items()
+    }
+    if provider is not None and provider.strip().lower() != account.oauth2_provider:
+        # Another provider: the old one's URLs, tenant and scopes do not carry over.
+        for key in (
+            "oauth2_tenant",
+            "oauth2_token_url",
+            "oauth2_device_url",
+            "oauth2_scopes",
+            "oauth2_authorize_url",
+        ):
+            if given[key] is None:
+                chosen[key] = ""
+    chosen["oauth2_provider"] = chosen["oauth2_provider"].lower()
+    if refresh_token_cmd and refresh_token_file:
+        raise Invalid(_("give --refresh-token-file or --refresh-token-cmd, not both"))
+    if refresh_token_file is not None and refresh_token_file.strip():
+        chosen["oauth2_refresh_token_cmd"] = ""
+        chosen["oauth2_refresh_token_file"] = str(Path(refresh_token_file).expanduser().absolute())
+    elif refresh_token_cmd is not None and refresh_token_cmd.strip():
+        chosen["oauth2_refresh_token_file"] = ""
+    candidate = _with(account, chosen)
+    point = oauth2.endpoints(candidate)  # refuses an unknown provider, missing ids or URLs
+    if chosen["oauth2_refresh_token_cmd"]:
+        # The admin keeps the refresh token elsewhere: prove it works, no sign-in.
+        oauth2.access_token(candidate, force_refresh=True)
+        where = _("the refresh token command")
+    else:
+        path = oauth2.token_path(candidate)
+        what = _("mail account {name}").format(name=name)
+        oauth2.check_writable(path, what=what)
+        device = oauth2.start_device_flow(point)
+        sys.stderr.write(
+            _(
+                "To sign in mail account {name}, open {url} and enter the code {code}\n"
+                "(as the mailbox's user; the code is valid for {minutes} minutes). Waiting...\n"
+            ).format(
+                name=name,
+                url=device.verification_uri,
+                code=device.user_code,
+                minutes=max(int(device.expires_in // 60), 1),
+            )
+        )
+        sys.stderr.flush()
+        tokens = oauth2.poll_device_flow(point, device)
+        oauth2.store_signed_in(candidate, tokens, path=path)
+        where = str(path)
+    from tix.core.models import Channel
+
+    with context.session(write=True) as session:
+        actor = context.acting(session)
+        stored = accounts.get_account(session, name)
+        accounts.set_oauth2_sign_in(session, actor, account=stored, settings=chosen)
+        found = session.get(Channel, stored.channel_id) if stored.channel_id else None
+        data = account_json(stored, found.name if found else None)
+    emit(
+        data,
+        lambda: say(
+            _("Signed in: mail account {name} uses OAuth2 now (refresh token: {where}).").format(
+                name=name, where=where
+            )
+        ),
+    )
+
+
+def _with(account: MailAccount, changes: dict[str, str]) -> MailAccount:
+    """A detached copy of ``account`` with ``changes`` and OAuth2 sign-in (no token command)."""
+    from tix.core.models import MailAccount
+
+    values = {**account.model_dump(), **changes, "auth": "oauth2", "oauth2_token_cmd": ""}
+    return MailAccount.model_validate(values)
 
 
 @app.command(
