@@ -760,8 +760,17 @@ def test_pgp_encrypted_mail_keeps_only_the_encrypted_data() -> None:
         + b"\n\nx",
         b"From: a@b\nContent-Type: text/plain\n\nbegin 644 a" + b" " * 100_000 + b"x\n",
         b"From: a@b\nContent-Type: text/plain; format=flowed\n\n" + b"> " * 100_000 + b"\n",
+        b"From: a@b\nContent-Type: multipart/mixed\n\n" + b"--x\n\n" * 100_000,
+        b"From: a@b\nContent-Type: multipart/mixed\n\n" + b"--x\nA: b\n\nt\n" * 20_000,
     ],
-    ids=["nested-html", "huge-headers", "uu-begin-line", "deep-quote"],
+    ids=[
+        "nested-html",
+        "huge-headers",
+        "uu-begin-line",
+        "deep-quote",
+        "boundary-less-dash-lines",
+        "boundary-less-parts",
+    ],
 )
 def test_hostile_input_is_handled_quickly(raw: bytes) -> None:
     started = time.perf_counter()

@@ -168,6 +168,24 @@ PREFIX_BOUNDARIES = _HEADER + (
 )
 
 
+LOST_SEMICOLONS = _HEADER + (
+    b'Content-Type: multipart/mixed; boundary="mix"\r\n\r\n'
+    b"--mix\r\nContent-Type: text/plain\r\n\r\nHallo\r\n"
+    b"--mix\r\nContent-Type: application/pdf\r\n"
+    b'Content-Disposition: attachment filename="Angebot.pdf"\r\n'
+    b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n"
+    b'--mix\r\nContent-Type: text/plain charset="utf-8"\r\n\r\n'
+    + GREETING.encode()
+    + b"\r\n--mix--\r\n"
+)
+
+
+def test_a_parameter_after_a_lost_semicolon_is_read_in_every_part() -> None:
+    mail = parse_mail(LOST_SEMICOLONS)
+    assert mail.text == f"Hallo\n\n{GREETING}"
+    assert _files(mail) == [_PDF]
+
+
 def test_boundaries_that_are_prefixes_of_each_other() -> None:
     mail = parse_mail(PREFIX_BOUNDARIES)
     assert mail.text == GREETING
@@ -318,6 +336,7 @@ def test_headers_after_a_broken_first_line_are_read(junk: bytes) -> None:
 _ALL_MAILS = {
     "mislabelled byte": MISLABELLED_BYTE,
     **{name: _HEADER + raw for name, raw in _BROKEN_MULTIPARTS.items()},
+    "lost semicolons": LOST_SEMICOLONS,
     "prefix boundaries": PREFIX_BOUNDARIES,
     "text inside mixed": TEXT_INSIDE_MIXED,
     "two groups": TWO_GROUPS,
