@@ -141,6 +141,9 @@ _BROKEN_MULTIPARTS = {
         + b"</p>\r\n--inner--\r\n"
         b"--outer\r\n" + _PDF_PART + b"--outer--\r\n"
     ),
+    "declared boundary a prefix of the one the lines use": (
+        b'Content-Type: multipart/mixed; boundary="=_b7f3"\r\n\r\n' + _text_and_pdf(b"=_b7f3_1")
+    ),
     "boundary parameter that no line uses": (
         b'Content-Type: multipart/mixed; boundary="=_elsewhere"\r\n\r\n' + _text_and_pdf(b"=_b7f3")
     ),
