@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tix.core.mail.loops import classify
+from tix.core.mail.loops import DeliveryFailure, classify, delivery_failures
 from tix.core.mail.parse import ParsedMail, parse_mail
 
 CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "zammad"
@@ -216,3 +216,55 @@ def test_classify_directly() -> None:
     )
     assert (result.auto_submitted, result.bounce, result.mailing_list) == (False, False, True)
     assert result.is_automatic
+
+
+# --- what a bounce reports -------------------------------------------------------------------
+
+
+def _report(*blocks: str, subject: str = "Undelivered Mail Returned to Sender") -> bytes:
+    status = "\n\n".join(["Reporting-MTA: dns; mx.example", *blocks])
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example>\nTo: support@tix.example\n"
+        f"Subject: {subject}\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n'
+        "--b\nContent-Type: text/plain\n\nDelivery failed.\n"
+        f"--b\nContent-Type: message/delivery-status\n\n{status}\n"
+        "--b\nContent-Type: text/rfc822-headers\n\nMessage-ID: <reply-1042.9@tix.example>\n"
+        "--b--\n"
+    ).encode()
+
+
+def test_a_delivery_report_names_the_recipients_that_failed_and_why() -> None:
+    raw = _report(
+        "Final-Recipient: rfc822; gone@customer.example\nAction: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 <gone@customer.example>:\n"
+        "    Recipient address rejected: User unknown",
+        "Final-Recipient: rfc822; slow@customer.example\nAction: delayed\nStatus: 4.4.1",
+        "Original-Recipient: rfc822;boss@customer.example\nAction: failed\nStatus: 5.2.2",
+    )
+    assert delivery_failures(raw) == (
+        DeliveryFailure(
+            "gone@customer.example",
+            "5.1.1",
+            "550 5.1.1 <gone@customer.example>: Recipient address rejected: User unknown",
+        ),
+        DeliveryFailure("boss@customer.example", "5.2.2", ""),
+    )
+    assert delivery_failures(raw)[1].reason() == "boss@customer.example: 5.2.2"
+
+
+def test_a_report_of_delays_only_tells_of_no_failure() -> None:
+    raw = _report(
+        "Final-Recipient: rfc822; slow@customer.example\nAction: delayed\nStatus: 4.4.1",
+        subject="Delayed Mail (still being retried)",
+    )
+    assert delivery_failures(raw) is None
+
+
+def test_a_bounce_without_a_status_part_fails_unless_it_speaks_of_a_delay() -> None:
+    plain = b"From: MAILER-DAEMON@mx.example\nSubject: failure notice\n\nI'm afraid I couldn't.\n"
+    assert delivery_failures(plain, subject="failure notice") == ()
+    warning = (
+        b"From: MAILER-DAEMON@mx.example\nSubject: Warning: message delayed\n\nStill trying.\n"
+    )
+    assert delivery_failures(warning, subject="Warning: message delayed") is None

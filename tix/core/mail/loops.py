@@ -9,11 +9,14 @@ so that a customer's ordinary mail is never mistaken for an automatic one.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from email.message import Message
 
-__all__ = ["LOOP_HEADERS", "Classification", "classify"]
+__all__ = ["LOOP_HEADERS", "Classification", "DeliveryFailure", "classify", "delivery_failures"]
 
 # Headers (lowercased) that `classify` reads; the parser hands over their decoded values.
 LOOP_HEADERS = (
@@ -160,3 +163,100 @@ def classify(
     )
 
     return Classification(auto_submitted=auto_submitted, bounce=bounce, mailing_list=mailing_list)
+
+
+@dataclass(frozen=True)
+class DeliveryFailure:
+    """One recipient a delivery status notification reports as failed for good."""
+
+    recipient: str
+    """The address the mail could not be delivered to (``""`` when the report names none)."""
+    status: str
+    """The RFC 3464 status code, such as ``5.1.1``; ``""`` when missing."""
+    diagnostic: str
+    """What the receiving server said, such as ``550 5.1.1 User unknown``; may be empty."""
+
+    def reason(self) -> str:
+        """``kunde@example.com: 550 5.1.1 User unknown`` for people to read."""
+        said = self.diagnostic or self.status
+        if self.recipient and said:
+            return f"{self.recipient}: {said}"
+        return self.recipient or said
+
+
+# Subjects of reports that a mail is only late, not lost (no DSN part to say so).
+_DELAY_SUBJECT = re.compile(
+    r"delay|delayed|warning|verz[öo]gert|not\s+yet\s+been\s+delivered", re.IGNORECASE
+)
+_MAX_PARTS = 200
+
+
+def delivery_failures(raw: bytes, *, subject: str = "") -> tuple[DeliveryFailure, ...] | None:
+    """What a bounce reports as undeliverable, read from its ``message/delivery-status``
+    part (RFC 3464): the recipients whose ``Action`` is ``failed``.
+
+    Returns ``None`` when the report tells of no failure (only delays, relays or
+    successful deliveries; or a report without a status part whose ``subject`` speaks
+    of a delay), and an empty tuple for a report without a status part otherwise (an
+    old-style bounce that says in words what went wrong).
+    """
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    except Exception:
+        return None
+    reports: list[Message] = []
+    for count, part in enumerate(message.walk()):
+        if count > _MAX_PARTS:
+            break
+        if part.get_content_type() == "message/delivery-status":
+            reports.append(part)
+    if not reports:
+        return None if _DELAY_SUBJECT.search(subject) else ()
+    failures: list[DeliveryFailure] = []
+    for report in reports:
+        for fields in _status_blocks(report):
+            if fields.get("action", "").split(";")[0].strip().lower() != "failed":
+                continue
+            failures.append(
+                DeliveryFailure(
+                    recipient=_address_field(
+                        fields.get("final-recipient") or fields.get("original-recipient", "")
+                    ),
+                    status=fields.get("status", "").split()[0] if fields.get("status") else "",
+                    diagnostic=_address_field(fields.get("diagnostic-code", "")),
+                )
+            )
+    return tuple(failures) or None
+
+
+def _status_blocks(report: Message) -> list[dict[str, str]]:
+    """The field blocks of a delivery-status part (the message's, then one per recipient),
+    each as lowercased names to unfolded values."""
+    payload = report.get_payload()
+    if isinstance(payload, list):
+        texts = [str(block) for block in payload]
+    else:
+        data = report.get_payload(decode=True)
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(payload)
+        texts = re.split(r"\r?\n[ \t]*\r?\n", text)
+    blocks = []
+    for text in texts:
+        fields: dict[str, str] = {}
+        name = ""
+        for line in text.splitlines():
+            if line[:1] in (" ", "\t") and name:
+                fields[name] += " " + line.strip()
+            elif ":" in line:
+                name, _colon, value = line.partition(":")
+                name = name.strip().lower()
+                fields.setdefault(name, value.strip())
+        if fields:
+            blocks.append(fields)
+    return blocks
+
+
+def _address_field(value: str) -> str:
+    """``rfc822; kunde@example.com`` → ``kunde@example.com`` (the type before ``;`` goes)."""
+    kind, semicolon, rest = value.partition(";")
+    text = rest if semicolon and " " not in kind.strip() else value
+    return " ".join(text.split())[:500]
