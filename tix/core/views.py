@@ -28,6 +28,8 @@ from tix.core.models import (
     Group,
     MailAccount,
     Organization,
+    OutboxMessage,
+    OutboxStatus,
     Project,
     Ticket,
     TicketCategory,
@@ -327,7 +329,12 @@ def activity_json(
     contacts: dict[int, str],
     zone: tzinfo,
     attachments: Sequence[TicketFile] = (),
+    delivery: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """One activity as JSON. Every activity says whether it is ``automatic`` mail
+    (``"bounce"``, ``"auto_reply"``, ``"list"`` or ``None``) and whether it came from a
+    ``third_party`` (someone the ticket did not know); a mail tix sends says how its
+    ``delivery`` stands (``{"status": "pending"|"sent"|"failed", "error": ...}``)."""
     author: str | None = None
     if activity.author_user_id is not None:
         author = users.get(activity.author_user_id)
@@ -342,6 +349,8 @@ def activity_json(
         "subject": activity.subject,
         "body": activity.body,
         "internal": activity.kind == ActivityKind.NOTE,
+        "automatic": (activity.details or {}).get("automatic"),
+        "third_party": bool((activity.details or {}).get("third_party")),
     }
     if activity.kind in (ActivityKind.CHANGE, ActivityKind.WATCHER):
         data.update(field=activity.field, old=activity.old_value, new=activity.new_value)
@@ -358,6 +367,8 @@ def activity_json(
                 "html": activity.body_html,
             }
         )
+        if activity.direction == "out" and delivery is not None:
+            data["delivery"] = delivery
     if attachments or activity.direction is not None:
         data["attachments"] = [
             {
@@ -386,10 +397,76 @@ def ticket_activities(
     from tix.core.services import files  # not needed for lists: imported when used
 
     attached = files.activity_files(session, [a.id for a in activities if a.id is not None])
+    deliveries = _deliveries(session, [a.id for a in activities if a.direction == "out"])
     return [
-        activity_json(activity, users, contacts, zone, attached.get(activity.id or 0, ()))
+        activity_json(
+            activity,
+            users,
+            contacts,
+            zone,
+            attached.get(activity.id or 0, ()),
+            deliveries.get(activity.id or 0),
+        )
         for activity in activities
     ]
+
+
+def _deliveries(session: Session, activity_ids: list[int | None]) -> dict[int, dict[str, Any]]:
+    """How the mails of these activities stand in the outbox: failed if any copy failed
+    (the server refused it, or a bounce came back), pending while one waits, else sent."""
+    ids = [i for i in activity_ids if i is not None]
+    if not ids:
+        return {}
+    rank: dict[str, int] = {
+        OutboxStatus.FAILED: 3,
+        OutboxStatus.PENDING: 2,
+        OutboxStatus.SENDING: 2,
+    }
+    found: dict[int, tuple[int, dict[str, Any]]] = {}
+    for activity_id, status, error in session.execute(
+        select(
+            col(OutboxMessage.activity_id), col(OutboxMessage.status), col(OutboxMessage.last_error)
+        )
+        .where(col(OutboxMessage.activity_id).in_(ids))
+        .order_by(col(OutboxMessage.id))
+    ):
+        if activity_id is None:
+            continue
+        weight = rank.get(status, 1)
+        shown = OutboxStatus.PENDING if status == OutboxStatus.SENDING else status
+        if activity_id not in found or weight > found[activity_id][0]:
+            found[activity_id] = (weight, {"status": str(shown), "error": error})
+    return {activity_id: entry for activity_id, (_weight, entry) in found.items()}
+
+
+def activity_marks(activity: dict[str, Any]) -> list[str]:
+    """What sets a mail activity apart, in the user's language: automatic mail, a third
+    party's message, a reused Message-ID, a follow-up of another ticket, a mail that
+    could not be delivered."""
+    details: dict[str, Any] = activity.get("details") or {}
+    marks: list[str] = []
+    automatic = activity.get("automatic") or details.get("automatic")
+    if automatic == "bounce":
+        marks.append(_("bounce"))
+    elif automatic == "auto_reply":
+        marks.append(_("automatic reply"))
+    elif automatic == "list":
+        marks.append(_("list mail"))
+    elif automatic:
+        marks.append(_("automatic mail"))
+    if activity.get("third_party") or details.get("third_party"):
+        marks.append(_("from a third party"))
+    if details.get("reused_message_id"):
+        marks.append(_("reused Message-ID"))
+    if details.get("follow_up_of"):
+        marks.append(_("follow-up of #{number}").format(number=details["follow_up_of"]))
+    delivery = activity.get("delivery") or {}
+    if delivery.get("status") == OutboxStatus.FAILED:
+        error = delivery.get("error")
+        marks.append(
+            _("not delivered: {reason}").format(reason=error) if error else _("not delivered")
+        )
+    return marks
 
 
 def _contact_addresses(session: Session, ids: set[int | None]) -> dict[int, str]:

@@ -348,3 +348,332 @@ def test_the_acknowledgement_speaks_the_customers_language(world) -> None:
     assert german_ack.body.startswith("Guten Tag Einkauf,")
     assert "We have received your request: Pump" in default_ack.subject
     assert default_ack.body.startswith("Hello Karla Kunde,")
+
+
+# --- reused Message-IDs ------------------------------------------------------------------
+
+
+def _activity(world, number: int, message_id: str) -> dict:
+    return next(
+        a for a in _detail(world, number)["activities"] if a.get("message_id") == message_id
+    )
+
+
+def test_a_different_mail_that_reuses_a_message_id_is_imported_and_marked(world) -> None:
+    first = mail(subject="Pump broken", body="Our pump leaks.", message_id="42@localhost")
+    _status, number, _id = _ingest(world, first)
+    # A badly numbered mailer gives its next, different mail the same Message-ID.
+    other = mail(
+        sender="Lager <lager@versand.example>",
+        subject="Delivery note",
+        body="Three pallets went out today.",
+        message_id="42@localhost",
+    )
+    status, other_number, _id = _ingest(world, other)
+    assert status == ImportStatus.IMPORTED and other_number not in (None, number)
+    marked = _activity(world, other_number, "42@localhost")
+    assert marked["details"]["reused_message_id"] is True
+    assert "reused_message_id" not in (
+        _activity(world, number, "42@localhost").get("details") or {}
+    )
+
+    # the very same bytes again, and the first mail delivered once more by another
+    # route (only a transport header differs): duplicates, both
+    assert _ingest(world, other)[:2] == (ImportStatus.DUPLICATE, None)
+    redelivered = b"Received: from mx2.example.com by mx.tix.test; Fri, 27 Nov 2026\n" + first
+    assert _ingest(world, redelivered)[:2] == (ImportStatus.DUPLICATE, None)
+
+    # an answer to that Message-ID goes to the ticket of the first mail that had it
+    status, answered, _id = _ingest(
+        world, mail(subject="Re: Pump broken", body="Still leaking.", in_reply_to="42@localhost")
+    )
+    assert (status, answered) == (ImportStatus.IMPORTED, number)
+    with session_scope(world.engine) as session:
+        assert session.execute(select(func.count()).select_from(Ticket)).scalar_one() == 2
+
+
+def test_the_same_bytes_without_a_message_id_are_imported_once(world) -> None:
+    raw = b"\n".join(
+        line for line in mail(subject="No ID").split(b"\n") if not line.startswith(b"Message-ID")
+    )
+    assert _ingest(world, raw)[0] == ImportStatus.IMPORTED
+    status, number, import_id = _ingest(world, raw)
+    assert (status, number) == (ImportStatus.DUPLICATE, None)
+    with session_scope(world.engine) as session:
+        assert session.execute(select(func.count()).select_from(Ticket)).scalar_one() == 1
+        assert "the same mail was imported before" in session.get(MailImport, import_id).reason
+
+
+def test_a_copy_of_a_mail_tix_sent_is_not_imported(world) -> None:
+    _status, number, _id = _ingest(world, mail())
+    with session_scope(world.engine, write=True) as session:
+        sent = tickets.reply_to_ticket(
+            session,
+            world.user(session, "bob"),
+            ticket=tickets.find_ticket(session, number),
+            body="On it",
+        )
+        sent_id = sent.message_id
+    copy = mail(sender="tix Support <support@tix.test>", subject="Re: Pump", message_id=sent_id)
+    assert _ingest(world, copy)[:2] == (ImportStatus.DUPLICATE, None)
+
+
+# --- automatic mail and bounces of tix's own mail -------------------------------------------
+
+
+def dsn(
+    returned_id: str,
+    *,
+    action: str = "failed",
+    recipient: str = "kunde@example.com",
+    diagnostic: str = "smtp; 550 5.1.1 <kunde@example.com>: Recipient address rejected",
+) -> bytes:
+    """A delivery status notification (RFC 3464) for the mail ``returned_id``, as a mail
+    server writes one."""
+    return f"""\
+From: Mail Delivery System <MAILER-DAEMON@mx.example.com>
+To: support@tix.test
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <{os.urandom(6).hex()}@mx.example.com>
+Date: Fri, 27 Nov 2026 11:00:00 +0100
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="REPORT"
+
+--REPORT
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host mx.example.com.
+Your message could not be delivered to one or more recipients.
+
+--REPORT
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+Arrival-Date: Fri, 27 Nov 2026 10:59:58 +0100
+
+Final-Recipient: rfc822; {recipient}
+Original-Recipient: rfc822;{recipient}
+Action: {action}
+Status: 5.1.1
+Diagnostic-Code: {diagnostic}
+
+--REPORT
+Content-Type: message/rfc822
+
+From: tix Support <support@tix.test>
+To: {recipient}
+Subject: Re: [Ticket#1] Pump broken
+Message-ID: <{returned_id}>
+
+Which model?
+
+--REPORT--
+""".encode()
+
+
+def _sent_reply(world, number: int, body: str) -> str:
+    """bob replies on ``number``; the reply goes out through a real SMTP server."""
+    from tests.servers import SmtpServer
+    from tix.core.mail.delivery import deliver
+
+    with SmtpServer() as smtp:
+        with session_scope(world.engine, write=True) as session:
+            account = session.get(MailAccount, world.account)
+            account.smtp_host, account.smtp_port, account.smtp_tls = smtp.host, smtp.port, "none"
+            reply = tickets.reply_to_ticket(
+                session,
+                world.user(session, "bob"),
+                ticket=tickets.find_ticket(session, number),
+                body=body,
+            )
+            reply_id = reply.message_id
+        assert deliver(world.engine).sent == 1
+        smtp.wait_for(1)
+    return reply_id
+
+
+def test_a_bounce_of_a_mail_tix_sent_marks_that_mail_failed(world) -> None:
+    _status, number, _id = _ingest(world, mail(message_id="pump@example.com"))
+    reply_id = _sent_reply(world, number, "Which model?")
+
+    # a report that the mail is only late changes nothing
+    status, bounced, _id = _ingest(world, dsn(reply_id, action="delayed"))
+    assert (status, bounced) == (ImportStatus.IMPORTED, number)
+    assert _activity(world, number, reply_id)["delivery"] == {"status": "sent", "error": None}
+
+    status, bounced, _id = _ingest(world, dsn(reply_id))
+    assert (status, bounced) == (ImportStatus.IMPORTED, number)
+    reason = "kunde@example.com: 550 5.1.1 <kunde@example.com>: Recipient address rejected"
+    assert _activity(world, number, reply_id)["delivery"] == {"status": "failed", "error": reason}
+    with session_scope(world.engine) as session:
+        message = session.execute(
+            select(OutboxMessage).where(OutboxMessage.message_id == reply_id)
+        ).scalar_one()
+        assert (message.status, message.last_error) == ("failed", reason)
+    report = [a for a in _detail(world, number)["activities"] if a["automatic"] == "bounce"][-1]
+    assert report["details"]["failed_message_ids"] == [reply_id]
+    assert _detail(world, number)["status"] == "open"  # the bounce reopened nothing
+
+
+def test_automatic_mail_is_marked_on_each_activity(world) -> None:
+    _status, number, _id = _ingest(world, mail(message_id="start@example.com"))
+    tag = f"[Ticket#{number}]"
+    _ingest(
+        world,
+        mail(subject=f"Automatic reply: {tag} Pump", headers={"Auto-Submitted": "auto-replied"}),
+    )
+    _ingest(world, mail(subject=f"{tag} digest", headers={"List-Id": "<news.kunde.example>"}))
+    _ingest(world, mail(subject=f"Re: {tag} Pump", body="A person writes."))
+    marks = [
+        (a["automatic"], a["third_party"])
+        for a in _detail(world, number)["activities"]
+        if a["kind"] == "message"
+    ]
+    assert marks == [(None, False), ("auto_reply", False), ("list", False), (None, False)]
+
+
+# --- follow-ups from strangers ---------------------------------------------------------------
+
+
+def _stranger_world(world) -> int:
+    """kunde@example.com's ticket, waiting; bob's answer went to her with a CC to the
+    consultant berater@partner.example; kollege@example.com is in her organisation."""
+    _status, number, _id = _ingest(world, mail(message_id="own@example.com"))
+    with session_scope(world.engine, write=True) as session:
+        bob = world.user(session, "bob")
+        ticket = tickets.find_ticket(session, number)
+        tickets.reply_to_ticket(
+            session, bob, ticket=ticket, body="Which model?", cc=["berater@partner.example"]
+        )
+        tickets.change_ticket(session, bob, ticket=ticket, status="waiting")
+        contacts.add_contact(
+            session,
+            None,
+            address="kollege@example.com",
+            name="Kurt Kollege",
+            organization="Kunde GmbH",
+        )
+    return number
+
+
+def _last_message(world, number: int) -> dict:
+    return [a for a in _detail(world, number)["activities"] if a["kind"] == "message"][-1]
+
+
+def _status_of(world, number: int) -> str:
+    return _detail(world, number)["status"]
+
+
+def _notified(world, login: str, number: int) -> int:
+    from tix.core.models import Notification
+
+    with session_scope(world.engine) as session:
+        ticket = tickets.find_ticket(session, number)
+        return session.execute(
+            select(func.count())
+            .select_from(Notification)
+            .where(
+                Notification.user_id == world.user(session, login).id,
+                Notification.ticket_id == ticket.id,
+            )
+        ).scalar_one()
+
+
+def test_a_strangers_follow_up_is_attached_as_a_third_party_and_reopens_nothing(world) -> None:
+    number = _stranger_world(world)
+    tag = f"Re: [Ticket#{number}] Pump broken"
+    before = _notified(world, "bob", number)
+    status, attached, _id = _ingest(
+        world, mail(sender="Fritz Fremd <fremd@elsewhere.example>", subject=tag, body="Me too!")
+    )
+    assert (status, attached) == (ImportStatus.IMPORTED, number)
+    last = _last_message(world, number)
+    assert (last["body"].strip(), last["third_party"]) == ("Me too!", True)
+    assert last["details"]["third_party"] is True
+    assert _status_of(world, number) == "waiting"
+    assert _notified(world, "bob", number) == before + 1  # the watchers hear of it
+    # writing again (with a CC) does not make the stranger, or the one copied, known
+    _ingest(
+        world,
+        mail(
+            sender="fremd@elsewhere.example",
+            subject=tag,
+            body="Hello?",
+            headers={"Cc": "freund@elsewhere.example"},
+        ),
+    )
+    _ingest(world, mail(sender="freund@elsewhere.example", subject=tag, body="Me three"))
+    assert [
+        (a["body"].strip(), a["third_party"])
+        for a in _detail(world, number)["activities"]
+        if a["kind"] == "message"
+    ][-3:] == [("Me too!", True), ("Hello?", True), ("Me three", True)]
+    assert _status_of(world, number) == "waiting"
+
+    # the consultant in CC, a colleague of the customer's organisation and tix's own
+    # address are no strangers: their answers count, and reopen the ticket
+    for sender in (
+        "berater@partner.example",
+        "Kurt Kollege <kollege@example.com>",
+        "support@tix.test",
+    ):
+        with session_scope(world.engine, write=True) as session:
+            tickets.change_ticket(
+                session,
+                world.user(session, "bob"),
+                ticket=tickets.find_ticket(session, number),
+                status="waiting",
+            )
+        _ingest(world, mail(sender=sender, subject=tag, body=f"From {sender}"))
+        last = _last_message(world, number)
+        assert last["body"].strip() == f"From {sender}" and last["third_party"] is False, sender
+        assert _status_of(world, number) == "open", sender
+    # an agent writing from their own address is staff, not a stranger
+    _ingest(world, mail(sender="Carl Sales <carl@tix.test>", subject=tag, body="Noted."))
+    last = _last_message(world, number)
+    assert (last["author"], last["third_party"]) == ("carl", False)
+
+
+def test_a_channel_can_open_a_new_ticket_for_a_strangers_follow_up(world) -> None:
+    number = _stranger_world(world)
+    with session_scope(world.engine, write=True) as session:
+        channels.update_channel(
+            session,
+            world.user(session, "admin"),
+            channel=world.channel(session, "support"),
+            stranger_follow_ups="new",
+        )
+    status, opened, _id = _ingest(
+        world,
+        mail(
+            sender="fremd@elsewhere.example",
+            subject=f"Re: [Ticket#{number}] Pump broken",
+            body="Me too!",
+        ),
+    )
+    assert status == ImportStatus.IMPORTED and opened not in (None, number)
+    data = _detail(world, opened)
+    assert (data["channel"], data["customer"]["address"]) == ("Support", "fremd@elsewhere.example")
+    assert data["first_message"]["details"]["follow_up_of"] == number
+    assert _status_of(world, number) == "waiting"
+    assert [
+        a["body"].strip() for a in _detail(world, number)["activities"] if a["kind"] == "message"
+    ] == ["Our pump leaks."]
+    # the customer herself still answers on her ticket
+    _status, same, _id = _ingest(world, mail(subject=f"Re: [Ticket#{number}] Pump broken"))
+    assert same == number and _status_of(world, number) == "open"
+
+
+def test_an_unknown_choice_for_strangers_follow_ups_is_refused(world) -> None:
+    from tix.core.errors import Invalid
+
+    with session_scope(world.engine, write=True) as session:
+        with pytest.raises(Invalid, match="use attach or new"):
+            channels.update_channel(
+                session,
+                world.user(session, "admin"),
+                channel=world.channel(session, "support"),
+                stranger_follow_ups="drop",
+            )
+        assert world.channel(session, "support").stranger_follow_ups == "attach"

@@ -2,8 +2,20 @@
 
 The same pipeline serves the IMAP sync and ``tix mail import``. Every message is
 recorded in ``mail_imports`` with its raw bytes, whatever happens to it, so that
-nothing is ever lost and nothing is imported twice (same account, folder,
-UIDVALIDITY and UID; or the same Message-ID). The caller owns the transaction.
+nothing is ever lost and nothing is imported twice. The caller owns the transaction.
+
+A duplicate is dropped (recorded as such): the same account, folder, UIDVALIDITY and
+UID (the callers skip those); the same bytes as a mail imported before; the same
+message delivered again by another route (same Message-ID, sender, date, subject,
+text and attachments: only the transport headers differ); or a copy of a mail tix
+sent. A *different* message that reuses a Message-ID imported before (mailers that
+number their mails badly do this) is imported and marked ``reused_message_id``; an
+answer to that Message-ID threads to the first ticket that had it.
+
+A follow-up from a stranger (someone who is neither the ticket's customer, nor of the
+customer's organisation, nor in the ticket's mail history) is attached as a third
+party's message that changes no status, or opens a new ticket: the channel's
+``stranger_follow_ups`` decides.
 """
 
 from __future__ import annotations
@@ -13,6 +25,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import getaddresses
 from typing import Any
 
 from sqlalchemy import Text, func, select
@@ -24,19 +37,22 @@ from sqlmodel import col
 from tix.core import clock, validation
 from tix.core.errors import Invalid
 from tix.core.i18n import _
+from tix.core.mail.loops import delivery_failures
 from tix.core.mail.parse import Address, ParsedMail, UnparseableMail, parse_mail
-from tix.core.mail.threading import clean_subject, find_ticket, known_message
+from tix.core.mail.threading import clean_subject, find_ticket
 from tix.core.models import (
     Activity,
     ActivityKind,
     Blob,
     Channel,
     Contact,
+    ContactAddress,
     ImportStatus,
     MailAccount,
     MailImport,
     OutboxMessage,
     OutboxPurpose,
+    OutboxStatus,
     Ticket,
     TicketOrigin,
     TicketStatus,
@@ -117,6 +133,7 @@ def ingest(
     result = _decide(
         session,
         raw,
+        digest=digest,
         channel=channel,
         account=account,
         max_size=max_size,
@@ -155,12 +172,24 @@ def _decide(
     session: Session,
     raw: bytes,
     *,
+    digest: str,
     channel: Channel,
     account: MailAccount | None,
     max_size: int,
     max_file_size: int,
     own_addresses: frozenset[str],
 ) -> Ingested:
+    earlier = _same_bytes(session, digest)
+    if earlier is not None:
+        message_id = _message_id(raw)
+        return Ingested(
+            ImportStatus.DUPLICATE,
+            reason=(
+                _("Message-ID {id} was imported before").format(id=message_id)
+                if message_id
+                else _("the same mail was imported before (import {id})").format(id=earlier)
+            ),
+        )
     if len(raw) > max_size:
         return Ingested(
             ImportStatus.UNPROCESSABLE,
@@ -177,7 +206,8 @@ def _decide(
         return Ingested(ImportStatus.UNPROCESSABLE, reason=f"{type(error).__name__}: {error}")
     if mail.headers.get("x-tix-notification"):
         return Ingested(ImportStatus.IGNORED, reason=_("a notification tix sent"))
-    if mail.message_id and _imported_before(session, mail.message_id):
+    seen = _seen_message_id(session, mail) if mail.message_id else None
+    if seen == "same":
         return Ingested(
             ImportStatus.DUPLICATE,
             reason=_("Message-ID {id} was imported before").format(id=mail.message_id),
@@ -188,13 +218,84 @@ def _decide(
             ImportStatus.IGNORED,
             reason=_("sent by tix itself ({address})").format(address=sender_address),
         )
-    return _file_mail(session, mail, channel=channel, account=account, max_file_size=max_file_size)
+    return _file_mail(
+        session,
+        mail,
+        raw,
+        channel=channel,
+        account=account,
+        max_file_size=max_file_size,
+        reused_message_id=seen == "different",
+    )
 
 
-def _imported_before(session: Session, message_id: str) -> bool:
-    """Whether a mail with this Message-ID is on a ticket already (received, or sent by
-    tix: a copy that comes back through Cc or a synced Sent folder)."""
-    return known_message(session, message_id) is not None
+def _same_bytes(session: Session, digest: str) -> int | None:
+    """The import that took in these very bytes before (a re-read after a crash or a
+    UIDVALIDITY change, the same file imported again), if any. One that could not be
+    read does not count: it may be read now."""
+    return session.execute(
+        select(col(MailImport.id))
+        .where(
+            col(MailImport.sha256) == digest,
+            col(MailImport.status) != ImportStatus.UNPROCESSABLE,
+        )
+        .order_by(col(MailImport.id))
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+_COMPARED_AT_MOST = 20
+"""Earlier mails with the same Message-ID read back to tell a re-delivery from a reuse."""
+
+
+def _seen_message_id(session: Session, mail: ParsedMail) -> str | None:
+    """Whether ``mail``'s Message-ID is known: ``None`` (new), ``"same"`` (this message
+    is on a ticket already: a copy of a mail tix sent, or the same mail delivered again
+    with other transport headers), or ``"different"`` (another message reuses it)."""
+    directions = set(
+        session.execute(
+            select(col(Activity.direction)).where(col(Activity.message_id) == mail.message_id)
+        ).scalars()
+    )
+    if not directions:
+        return None
+    if "in" not in directions:
+        return "same"  # a mail tix sent, back through Cc or a synced Sent folder
+    earlier = session.execute(
+        select(col(Blob.data))
+        .join(MailImport, col(MailImport.sha256) == Blob.sha256)
+        .where(
+            col(MailImport.message_id) == mail.message_id,
+            col(MailImport.status) == ImportStatus.IMPORTED,
+        )
+        .order_by(col(MailImport.id))
+        .limit(_COMPARED_AT_MOST)
+    ).scalars()
+    compared = False
+    wanted = _content_key(mail)
+    for data in earlier:
+        compared = True
+        try:
+            if _content_key(parse_mail(data)) == wanted:
+                return "same"
+        except Exception:  # an earlier mail that no longer parses is not this one
+            continue
+    # A received mail with this ID but no stored import to compare with: as before,
+    # the ID alone decides.
+    return "different" if compared else "same"
+
+
+def _content_key(mail: ParsedMail) -> tuple[object, ...]:
+    """What stays the same when one message is delivered twice (transport headers such
+    as Received or Delivered-To aside)."""
+    return (
+        mail.message_id,
+        mail.sender.address.lower() if mail.sender else None,
+        mail.date,
+        mail.subject,
+        mail.text.rstrip(),
+        tuple((part.filename, hashlib.sha256(part.data).hexdigest()) for part in mail.attachments),
+    )
 
 
 def _sender(session: Session, mail: ParsedMail) -> tuple[Contact | User, str]:
@@ -268,10 +369,12 @@ def _automatic_kind(mail: ParsedMail) -> str | None:
 def _file_mail(
     session: Session,
     mail: ParsedMail,
+    raw: bytes,
     *,
     channel: Channel,
     account: MailAccount | None,
     max_file_size: int,
+    reused_message_id: bool = False,
 ) -> Ingested:
     automatic = _automatic_kind(mail)
     ticket = find_ticket(session, mail)
@@ -284,6 +387,12 @@ def _file_mail(
     details: dict[str, Any] = {}
     if automatic:
         details["automatic"] = automatic
+    if automatic == "bounce":
+        failed = _mark_bounced(session, mail, raw)
+        if failed:
+            details["failed_message_ids"] = failed
+    if reused_message_id:
+        details["reused_message_id"] = True
     if notes:
         details["notes"] = notes
     facts = tickets.MailFacts(
@@ -298,6 +407,20 @@ def _file_mail(
     if ticket is not None and ticket.status == TicketStatus.CLOSED and not automatic:
         follow_up_of, ticket = ticket.number, None
         details["follow_up_of"] = follow_up_of
+    elif (
+        ticket is not None
+        and not automatic
+        and isinstance(author, Contact)
+        and _is_stranger(session, ticket, author, address)
+    ):
+        own_channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
+        if own_channel is not None and own_channel.stranger_follow_ups == "new":
+            follow_up_of, ticket, channel = ticket.number, None, own_channel
+            details["follow_up_of"] = follow_up_of
+        else:
+            details["third_party"] = True
+            activity = _message(session, author, ticket, mail, body, facts, files, details)
+            return Ingested(ImportStatus.IMPORTED, ticket=ticket, activity=activity)
     if ticket is not None:
         activity = _follow_up(session, author, ticket, mail, body, facts, files, details, automatic)
         return Ingested(ImportStatus.IMPORTED, ticket=ticket, activity=activity)
@@ -353,6 +476,21 @@ def _follow_up(
             details=details or None,
         )
     # Automatic mail and mail from staff: on the ticket, but no status change.
+    return _message(session, author, ticket, mail, body, facts, files, details)
+
+
+def _message(
+    session: Session,
+    author: Contact | User,
+    ticket: Ticket,
+    mail: ParsedMail,
+    body: str,
+    facts: tickets.MailFacts,
+    files: list[NewFile],
+    details: dict[str, Any],
+) -> Activity:
+    """The mail on ``ticket`` as a received message that changes no status (it notifies
+    the watchers all the same)."""
     return tickets.append_activity(
         session,
         ticket,
@@ -370,6 +508,85 @@ def _follow_up(
         mail_cc=list(facts.cc),
         details=details or None,
     )
+
+
+def _is_stranger(session: Session, ticket: Ticket, contact: Contact, address: str) -> bool:
+    """Whether ``contact`` (writing from ``address``) is a stranger to ``ticket``: not its
+    customer, not in the customer's organisation (the same organisation on both
+    contacts), and none of the contact's addresses in the ticket's mail history (the
+    From, To, CC and BCC of every mail received or sent on it). tix's own account
+    addresses are never strangers (staff users are not contacts)."""
+    if contact.id is not None and contact.id == ticket.customer_id:
+        return False
+    own = {
+        value.lower()
+        for value in session.execute(select(col(MailAccount.address))).scalars()
+        if value
+    }
+    if address.lower() in own:
+        return False
+    if contact.organization_id is not None and ticket.customer_id is not None:
+        customer = session.get(Contact, ticket.customer_id)
+        if customer is not None and customer.organization_id == contact.organization_id:
+            return False
+    addresses = {address.lower()}
+    addresses.update(
+        value.lower()
+        for value in session.execute(
+            select(col(ContactAddress.address)).where(col(ContactAddress.contact_id) == contact.id)
+        ).scalars()
+    )
+    return not addresses & _mail_history(session, ticket)
+
+
+def _mail_history(session: Session, ticket: Ticket) -> set[str]:
+    """Every address a mail on ``ticket`` came from or went to (lower-cased), but for
+    third parties' mails: a stranger does not become known by writing (nor makes those
+    they copy known); an agent's answer to them does."""
+    written: list[str] = []
+    for mail_from, to, cc, bcc, details in session.execute(
+        select(
+            col(Activity.mail_from),
+            col(Activity.mail_to),
+            col(Activity.mail_cc),
+            col(Activity.mail_bcc),
+            col(Activity.details),
+        ).where(col(Activity.ticket_id) == ticket.id, col(Activity.direction).is_not(None))
+    ):
+        if details and details.get("third_party"):
+            continue
+        if mail_from:
+            written.append(mail_from)
+        for addresses in (to, cc, bcc):
+            written.extend(addresses or [])
+    return {address.lower() for _name, address in getaddresses(written) if address}
+
+
+def _mark_bounced(session: Session, mail: ParsedMail, raw: bytes) -> list[str]:
+    """A bounce of mail tix sent marks that mail failed, with the report's reason.
+
+    Returns the Message-IDs marked. A report that tells only of a delay marks nothing."""
+    if not mail.bounced_message_ids:
+        return []
+    failures = delivery_failures(raw, subject=mail.subject)
+    if failures is None:
+        return []
+    # The receiving server's own words (or the bounce's subject when it gave none).
+    text = "; ".join(failure.reason() for failure in failures if failure.reason())
+    text = text or mail.subject or "bounce"
+    marked: list[str] = []
+    for message in session.execute(
+        select(OutboxMessage).where(
+            col(OutboxMessage.message_id).in_(list(mail.bounced_message_ids)),
+            col(OutboxMessage.status) == OutboxStatus.SENT,
+        )
+    ).scalars():
+        message.status = OutboxStatus.FAILED
+        message.last_error = text[:2000]
+        if message.message_id not in marked:
+            marked.append(message.message_id)
+    session.flush()
+    return marked
 
 
 def default_ack_subject() -> str:

@@ -4,6 +4,10 @@ In order: the Message-IDs it answers (In-Reply-To, then References, newest first
 matched against every mail tix has stored or sent; the ticket tag in its subject
 (``[Ticket#1042]``, whatever ``Re:``, ``AW:``, ``Fwd:`` or ``WG:`` stand before it);
 for a bounce, the Message-ID of the message it returns.
+
+A Message-ID held by several mails (a different message that reused it) answers to
+the ticket of the first of them, whatever order the database returns rows in: the
+first is the one its sender meant, and a later message cannot draw its answers away.
 """
 
 from __future__ import annotations
@@ -37,18 +41,18 @@ def _by_message_ids(session: Session, message_ids: Iterable[str]) -> Ticket | No
     ids = [message_id for message_id in message_ids if message_id]
     if not ids:
         return None
-    found: dict[str | None, int | None] = dict(
-        session.execute(
-            select(col(Activity.message_id), col(Activity.ticket_id)).where(
-                col(Activity.message_id).in_(ids)
-            )
-        ).all()
-    )
+    found: dict[str | None, int | None] = {}
+    for held, on_ticket in session.execute(
+        select(col(Activity.message_id), col(Activity.ticket_id))
+        .where(col(Activity.message_id).in_(ids))
+        .order_by(col(Activity.id))
+    ).all():
+        found.setdefault(held, on_ticket)
     # Acknowledgements and notifications are sent without an activity of their own.
     for message_id, ticket_id in session.execute(
-        select(col(OutboxMessage.message_id), col(OutboxMessage.ticket_id)).where(
-            col(OutboxMessage.message_id).in_(ids), col(OutboxMessage.ticket_id).is_not(None)
-        )
+        select(col(OutboxMessage.message_id), col(OutboxMessage.ticket_id))
+        .where(col(OutboxMessage.message_id).in_(ids), col(OutboxMessage.ticket_id).is_not(None))
+        .order_by(col(OutboxMessage.id))
     ).all():
         found.setdefault(message_id, ticket_id)
     for message_id in ids:
@@ -79,5 +83,8 @@ def known_message(session: Session, message_id: str | None) -> Activity | None:
     if not message_id:
         return None
     return session.execute(
-        select(Activity).where(col(Activity.message_id) == message_id).limit(1)
+        select(Activity)
+        .where(col(Activity.message_id) == message_id)
+        .order_by(col(Activity.id))
+        .limit(1)
     ).scalar_one_or_none()

@@ -14,6 +14,10 @@ from tix.core.i18n import _
 from tix.core.models import Channel, ChannelGroup, Group, User
 from tix.core.permissions import require_admin
 
+STRANGER_FOLLOW_UPS = ("attach", "new")
+"""What a follow-up from a stranger does: attached as a third party's message (reopens
+nothing), or a new ticket that points to the old one."""
+
 
 def find_channel(session: Session, name: str) -> Channel | None:
     return session.execute(
@@ -97,10 +101,20 @@ def update_channel(
     ack_body: str | None = None,
     web: bool | None = None,
     allowed_origins: list[str] | None = None,
+    stranger_follow_ups: str | None = None,
 ) -> Channel:
-    """Change a channel (admins): its groups (replaced when given), default owner, and
-    the automatic acknowledgement of new tickets."""
+    """Change a channel (admins): its groups (replaced when given), default owner, the
+    automatic acknowledgement of new tickets, and what a follow-up from a stranger does
+    (``attach`` it as a third party's message, or open a ``new`` ticket)."""
     require_admin(actor, _("change channels"))
+    if stranger_follow_ups is not None:
+        stranger_follow_ups = stranger_follow_ups.strip().lower()
+        if stranger_follow_ups not in STRANGER_FOLLOW_UPS:
+            raise Invalid(
+                _(
+                    "unknown choice {value!r} for follow-ups from strangers: use attach or new"
+                ).format(value=stranger_follow_ups)
+            )
     if groups is not None:
         session.execute(delete(ChannelGroup).where(col(ChannelGroup.channel_id) == channel.id))
         assert channel.id is not None
@@ -121,6 +135,8 @@ def update_channel(
         channel.web = web
     if allowed_origins is not None:
         channel.allowed_origins = [_origin(origin) for origin in allowed_origins] or None
+    if stranger_follow_ups is not None:
+        channel.stranger_follow_ups = stranger_follow_ups
     session.flush()
     return channel
 
