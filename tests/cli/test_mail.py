@@ -239,3 +239,91 @@ def test_mail_import_says_it_waits_for_another_writer(cli, world, backend, tmp_p
     assert told.strip() == "waiting for another tix process that is writing to the database …"
     assert importing.returncode == 0, err
     assert json.loads(out)["imported"] == 1
+
+
+def test_channel_setting_for_follow_ups_from_strangers(cli, world) -> None:
+    assert cli("channel", "list", "--json").json()[0]["stranger_follow_ups"] == "attach"
+    result = cli("channel", "set", "Support", "--stranger-follow-ups", "new", "--json")
+    assert result.code == 0, result.stderr
+    assert result.json()["stranger_follow_ups"] == "new"
+    listed = {c["name"]: c["stranger_follow_ups"] for c in cli("channel", "list", "--json").json()}
+    assert listed == {"Sales": "attach", "Support": "new"}
+    wrong = cli("channel", "set", "Support", "--stranger-follow-ups", "drop", "--ack")
+    assert wrong.code == 1
+    said = wrong.stderr.strip().splitlines()
+    assert len(said) == 1
+    assert said[0].endswith(
+        "unknown choice 'drop' for follow-ups from strangers: use attach or new"
+    )
+    unchanged = cli("channel", "list", "--json").json()
+    assert [(c["stranger_follow_ups"], c["name"]) for c in unchanged] == [
+        ("attach", "Sales"),
+        ("new", "Support"),
+    ]
+    assert "--stranger-follow-ups new" in cli("channel", "set", "--help").stdout
+
+
+def test_a_strangers_follow_up_through_imap(cli, world, dovecot, account) -> None:
+    """Mail synced from a real IMAP server: a stranger's answer with the ticket's tag is a
+    third party's message that reopens nothing; with the channel set to `new` it opens a
+    ticket of its own."""
+    dovecot.deliver(account, mail(subject="Pump broken", message_id="start@kunde.example"))
+    assert cli("mail", "sync", "--json").json()[0]["imported"] == 1
+    number = cli("ticket", "list", "--json").json()[0]["number"]
+    assert cli("ticket", "set", str(number), "--status", "waiting").code == 0
+    tagged = f"Re: [Ticket#{number}] Pump broken"
+    dovecot.deliver(
+        account, mail(sender="Fritz Fremd <fremd@elsewhere.example>", subject=tagged, body="Hi!")
+    )
+    assert cli("mail", "sync", "--json").json()[0]["imported"] == 1
+    shown = cli("ticket", "show", str(number), "--json").json()
+    assert shown["status"] == "waiting"
+    stranger = shown["activities"][-1]
+    assert (stranger["from"], stranger["third_party"]) == (
+        "Fritz Fremd <fremd@elsewhere.example>",
+        True,
+    )
+    human = cli("ticket", "show", str(number))
+    assert human.code == 0 and "[from a third party]" in human.stdout
+
+    assert cli("channel", "set", "Support", "--stranger-follow-ups", "new").code == 0
+    dovecot.deliver(account, mail(sender="fremd@elsewhere.example", subject=tagged, body="Again"))
+    assert cli("mail", "sync", "--json").json()[0]["new_tickets"] == 1
+    opened = [t for t in cli("ticket", "list", "--json").json() if t["number"] != number]
+    assert [t["customer"]["address"] for t in opened] == ["fremd@elsewhere.example"]
+    first = cli("ticket", "show", str(opened[0]["number"]), "--json").json()["first_message"]
+    assert first["details"]["follow_up_of"] == number
+    assert cli("ticket", "show", str(number), "--json").json()["status"] == "waiting"
+
+
+def test_ticket_show_marks_automatic_mail_and_what_was_not_delivered(cli, world, german) -> None:
+    from tests.core.mail.test_ingest import _ingest, _sent_reply, dsn
+
+    _status, number, _id = _ingest(world, mail(message_id="start@kunde.example"))
+    tag = f"[Ticket#{number}]"
+    reply_id = _sent_reply(world, number, "Welches Modell?")
+    _ingest(world, dsn(reply_id))
+    _ingest(world, mail(subject=f"Abwesend: {tag}", headers={"Auto-Submitted": "auto-replied"}))
+    _ingest(world, mail(subject=f"{tag} Neuigkeiten", headers={"List-Id": "<news.example>"}))
+    _ingest(world, mail(sender="fremd@elsewhere.example", subject=f"Re: {tag}", body="Ich auch"))
+    shown = cli("ticket", "show", str(number))
+    assert shown.code == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    for mark in (
+        "[Unzustellbarkeitsmeldung]",
+        "[automatische Antwort]",
+        "[Mail einer Liste]",
+        "[von Dritten]",
+        "[nicht zugestellt: kunde@example.com: 550 5.1.1",
+    ):
+        assert any(mark in line for line in lines), mark
+    data = cli("ticket", "show", str(number), "--json").json()
+    assert [a["automatic"] for a in data["activities"] if a["kind"] == "message"] == [
+        None,
+        "bounce",
+        "auto_reply",
+        "list",
+        None,
+    ]
+    reply = next(a for a in data["activities"] if a.get("message_id") == reply_id)
+    assert reply["delivery"]["status"] == "failed"

@@ -227,6 +227,26 @@ async def test_escape_leaves_the_view_and_asks_first_about_unsaved_details(
         assert not isinstance(pilot.app.screen, TicketViewScreen)
 
 
+@each_database
+async def test_the_log_labels_automatic_mail_and_third_parties(
+    app: TixApp, world: World, ticket: int
+) -> None:
+    from tests.core.mail.test_ingest import _ingest, mail
+
+    tag = f"Re: [Ticket#{ticket}] Pump"
+    _ingest(world, mail(sender="fremd@elsewhere.example", subject=tag, body="Me too"))
+    _ingest(
+        world, mail(subject=f"Out of office: {tag}", headers={"Auto-Submitted": "auto-replied"})
+    )
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_view(pilot, ticket)
+        shown = screen_text(pilot.app)
+    stranger = next(line for line in shown.splitlines() if "fremd@elsewhere.example" in line)
+    assert " from a third party " in stranger
+    robot = next(line for line in shown.splitlines() if "automatic reply" in line)
+    assert "kunde@example.com" in robot and "from a third party" not in robot
+
+
 class CountedTicket:
     """``backend.ticket`` as it is, counting its calls; it waits for ``gate`` when one is
     given (a slow database)."""

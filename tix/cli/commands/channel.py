@@ -21,7 +21,12 @@ def _json(info: object) -> dict[str, object]:
         "name": info.channel.name,
         "groups": info.groups,
         "default_owner": info.default_owner,
+        "stranger_follow_ups": info.channel.stranger_follow_ups,
     }
+
+
+def _stranger_label(value: str) -> str:
+    return {"attach": _("attach"), "new": _("new ticket")}.get(value, value)
 
 
 @app.command(
@@ -90,12 +95,20 @@ def list_(
     emit_rows(
         data,
         lambda: table(
-            [_("Channel"), _("Groups"), _("Default owner")],
-            [(c["name"], ", ".join(c["groups"]), c["default_owner"]) for c in data],  # type: ignore[arg-type]
+            [_("Channel"), _("Groups"), _("Default owner"), _("Strangers' follow-ups")],
+            [
+                (
+                    c["name"],
+                    ", ".join(c["groups"]),  # type: ignore[arg-type]
+                    c["default_owner"],
+                    _stranger_label(str(c["stranger_follow_ups"])),
+                )
+                for c in data
+            ],
             empty=_("No channels yet: add one with `tix channel add NAME --group GROUP`."),
         ),
-        fields=("name", "groups", "default_owner"),
-        default=("name", "groups", "default_owner"),
+        fields=("name", "groups", "default_owner", "stranger_follow_ups"),
+        default=("name", "groups", "default_owner", "stranger_follow_ups"),
     )
 
 
@@ -103,10 +116,14 @@ def list_(
     "set",
     help=_(
         "Change a channel (admins only): its groups (--group replaces them), default owner, "
-        "and the automatic acknowledgement of new tickets ({number}, {subject}, {name} and "
-        "{channel} are filled in).\n\n\b\nExample:\n"
+        "the automatic acknowledgement of new tickets ({number}, {subject}, {name} and "
+        "{channel} are filled in), and what a follow-up from a stranger does (someone "
+        "who is not the ticket's customer, of the customer's organisation, or in its mail "
+        "history): attach it as a third party's message that reopens nothing, or open a new "
+        "ticket.\n\n\b\nExamples:\n"
         '  tix channel set Support --ack --ack-subject "Ihre Anfrage: {subject}" '
-        "--ack-body-file ack.md"
+        "--ack-body-file ack.md\n"
+        "  tix channel set Support --stranger-follow-ups new"
     ),
 )
 def set_(
@@ -161,6 +178,17 @@ def set_(
             metavar="URL",
         ),
     ] = None,
+    stranger_follow_ups: Annotated[
+        str | None,
+        typer.Option(
+            "--stranger-follow-ups",
+            help=_(
+                "A follow-up from a stranger: attach (a third party's message, reopens "
+                "nothing; the default) or new (a new ticket that points to the old one)."
+            ),
+            metavar="attach|new",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     from tix.cli.output import read_text
@@ -184,6 +212,7 @@ def set_(
             ack_body=body,
             web=web,
             allowed_origins=allowed_origins,
+            stranger_follow_ups=stranger_follow_ups,
         )
         info = next(i for i in channels.list_channels(session) if i.channel.id == channel.id)
         data = _json(ChannelInfo(info.channel, info.groups, info.default_owner))

@@ -435,6 +435,7 @@ def _print_ticket(data: dict[str, Any]) -> None:
     from rich.panel import Panel
 
     from tix.cli.output import console
+    from tix.core.views import activity_marks
 
     out = console()
     customer = data["customer"]
@@ -459,7 +460,8 @@ def _print_ticket(data: dict[str, Any]) -> None:
             out.print(f"  [dim]{label}:[/dim] {escape(str(value))}", highlight=False)
     first = data["first_message"]
     if first is not None:
-        out.print(Panel(escape(first["body"]), title=_("First message"), title_align="left"))
+        title = " · ".join([_("First message"), *activity_marks(first)])
+        out.print(Panel(escape(first["body"]), title=escape(title), title_align="left"))
     for activity in data["activities"]:
         if first is not None and activity["id"] == first["id"]:
             continue
@@ -468,6 +470,8 @@ def _print_ticket(data: dict[str, Any]) -> None:
 
 def _activity_line(activity: dict[str, Any]) -> str:
     from rich.markup import escape
+
+    from tix.core.views import activity_marks
 
     when = activity["created_at"][:16].replace("T", " ")
     who = escape(activity["author"] or "tix")
@@ -485,6 +489,9 @@ def _activity_line(activity: dict[str, Any]) -> str:
     head = f"[{style}]{when} {who} — {escape(label)}[/{style}]"
     if activity.get("to"):
         head += escape("  → " + ", ".join(activity["to"]))
+    marks = activity_marks(activity)
+    if marks:
+        head += "  [bold magenta]" + escape("[" + "] [".join(marks) + "]") + "[/bold magenta]"
     return head + "\n" + escape(activity["body"]).rstrip() + "\n"
 
 

@@ -31,6 +31,7 @@ from tix.core import clock
 from tix.core.i18n import _
 from tix.core.labels import activity_kind_label, change_value, document_label, field_label
 from tix.core.services.storage import human_size
+from tix.core.views import activity_marks
 
 BLOCK_KINDS = ("message", "reply", "note", "solution", "delivery")
 """Kinds shown as a block with a header and a text; the others take one line."""
@@ -86,6 +87,8 @@ class ActivityStyles:
     muted: Style = field(default_factory=lambda: Style(dim=True))
     author: Style = field(default_factory=lambda: Style(bold=True))
     attachment: Style = field(default_factory=lambda: Style(italic=True))
+    mark: Style = field(default_factory=lambda: Style(bold=True, reverse=True))
+    """Labels that set a mail apart: automatic, from a third party, not delivered ..."""
     labels: dict[str, Style] | None = None
     gutters: dict[str, Style] | None = None
 
@@ -178,6 +181,9 @@ def header_text(activity: dict[str, Any], styles: ActivityStyles) -> Text:
         text.append("  " + _("mailed"), style=styles.muted)
     elif direction == "in":
         text.append("  " + _("received"), style=styles.muted)
+    for mark in activity_marks(activity):
+        text.append("  ")
+        text.append(f" {mark} ", style=styles.mark)
     return text
 
 
@@ -271,6 +277,9 @@ def first_message_text(first: dict[str, Any] | None, subject: str, styles: Activ
         ),
         style=styles.muted,
     )
+    for mark in activity_marks(first):
+        text.append("  ")
+        text.append(f" {mark} ", style=styles.mark)
     body = str(first.get("body") or "").strip()
     if body:
         text.append("\n")
@@ -289,6 +298,7 @@ class ActivityLog(ScrollView, can_focus=True):
         "activity--muted",
         "activity--author",
         "activity--attachment",
+        "activity--mark",
         "activity--label-message",
         "activity--label-reply",
         "activity--label-note",
@@ -399,6 +409,7 @@ class ActivityLog(ScrollView, can_focus=True):
                 muted=style("activity--muted"),
                 author=style("activity--author"),
                 attachment=style("activity--attachment"),
+                mark=style("activity--mark", background=True),
                 labels={k: style(f"activity--label-{k}", background=True) for k in kinds},
                 gutters={k: style(f"activity--gutter-{k}") for k in (*kinds, "record")},
             )
