@@ -164,7 +164,7 @@ def test_channels_take_web_tickets_from_allowed_sites(cli, world) -> None:
     assert shown["web"] is True and shown["allowed_origins"][0] == "https://www.kunde.example"
     for bad in ("www.kunde.example", "https://www.kunde.example/contact", "ftp://x.example"):
         refused = cli("channel", "set", "Support", "--allowed-origin", bad)
-        assert refused.code == 1 and "not a web site origin" in refused.stderr, bad
+        assert refused.code == 2 and "not a web site origin" in refused.stderr, bad
     off = cli("channel", "set", "Support", "--no-web", "--json")
     assert off.json()["web"] is False
     assert off.json()["allowed_origins"] == ["https://www.kunde.example", "http://localhost:8000"]
@@ -196,6 +196,20 @@ def test_the_webform_snippet(cli, world, tmp_path: Path, monkeypatch) -> None:
     assert "<option>P-400</option>" in html and 'type="file"' in html
     as_json = cli("webform", "snippet", "Support", "--json").json()
     assert as_json["channel"] == "Support" and as_json["html"] == html
+    assert as_json["language"] == "en"  # the default owner speaks no other
+    assert "Your name" in html and "Send" in html and 'name="form_language" value="en"' in html
+
+    german = cli("webform", "snippet", "Support", "--language", "de")
+    assert german.code == 0, german.stderr
+    for label in ("Ihr Name", "E-Mail", "Betreff", "Nachricht", "Senden"):
+        assert f">{label}<" in german.stdout, label
+    assert "Your name" not in german.stdout and 'value="de"' in german.stdout
+    assert cli("user", "set", "bob", "--language", "de").code == 0
+    assert cli("channel", "set", "Support", "--default-owner", "bob").code == 0
+    default = cli("webform", "snippet", "Support", "--json").json()
+    assert default["language"] == "de" and ">Betreff<" in default["html"]
+    wrong = cli("webform", "snippet", "Support", "--language", "fr")
+    assert wrong.code == 2 and "use en or de" in wrong.stderr and wrong.stdout == ""
 
 
 def test_serve_has_help(cli) -> None:

@@ -72,7 +72,8 @@ def test_a_form_post_opens_a_ticket_and_thanks_the_visitor(client, world, web_su
     response = client.post("/form/Support", data=POST, follow_redirects=False)
     assert response.status_code == 303, response.text
     assert response.headers["location"].startswith("/form/Support/thanks?ticket=")
-    number = int(response.headers["location"].rsplit("=", 1)[1])
+    number = int(response.headers["location"].split("ticket=")[1].split("&")[0])
+    assert response.headers["location"].endswith("&lang=en")  # no language asked: English
     page = client.get(response.headers["location"], headers={"Referer": SITE + "/contact"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert f"#{number}" in page.text and f'href="{SITE}/contact"' in page.text
@@ -109,7 +110,7 @@ def test_the_honeypot_pretends_and_stores_nothing(client, world, web_support) ->
     robot = client.post("/form/Support", json=dict(POST, website="http://spam.example"))
     assert robot.status_code == 201 and robot.json() == {"received": True, "number": None}
     form = client.post("/form/Support", data=dict(POST, website="x"), follow_redirects=False)
-    assert form.status_code == 303 and form.headers["location"] == "/form/Support/thanks"
+    assert form.status_code == 303 and form.headers["location"] == "/form/Support/thanks?lang=en"
     assert "received your request" in client.get(form.headers["location"]).text
     assert stored(world) == before
 
@@ -293,11 +294,21 @@ def test_the_snippet_posts_to_this_endpoint(client, world, web_support, live_ser
 
     from tix.web.snippet import snippet
 
-    html = snippet(base_url=live_server, channel="Support", form=forms.check_definition(FORM))
+    html = snippet(
+        base_url=live_server, channel="Support", form=forms.check_definition(FORM), language="en"
+    )
     action = re.search(r'action="([^"]+)"', html)
     assert action is not None and action.group(1) == f"{live_server}/form/Support"
     names = set(re.findall(r'name="([a-z_]+)"', html))
-    assert names == {"name", "email", "subject", "message", "website", *(f["name"] for f in FORM)}
+    assert names == {
+        "name",
+        "email",
+        "subject",
+        "message",
+        "website",
+        "form_language",
+        *(f["name"] for f in FORM),
+    }
     files: dict[str, Any] = {"photo": ("pump.png", PNG, "image/png")}
     response = httpx.post(
         action.group(1), data=dict(POST, website=""), files=files, headers={"Origin": SITE}
@@ -335,3 +346,34 @@ def test_broken_posts_get_a_clear_4xx(client, world, web_support) -> None:
     bad_number = client.get("/form/Support/thanks", params={"ticket": "abc"})
     assert bad_number.status_code == 422 and "text/html" in bad_number.headers["content-type"]
     assert stored(world)["Ticket"] == 0
+
+
+def test_answer_pages_follow_the_browser_and_keep_internal_facts_to_admins(
+    client, world, web_support
+) -> None:
+    german = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
+    # An old snippet without form_language: the browser's language.
+    missing = client.post("/form/Support", data=dict(POST, serial=""), headers=german)
+    assert missing.status_code == 422 and '<html lang="de">' in missing.text
+    assert "Ihre Anfrage wurde nicht gesendet" in missing.text
+    assert "<strong>Serial number</strong>: ist erforderlich" in missing.text
+    assert 'href="/portal/static/portal.css"' in missing.text
+    # The form's own language wins over the browser's.
+    english = client.post(
+        "/form/Support", data=dict(POST, serial="", form_language="en"), headers=german
+    )
+    assert "<strong>Serial number</strong>: is required" in english.text
+    # Which channels exist, or what an admin must set, is not the visitor's business.
+    for path, headers in (
+        ("/form/Sales", german),
+        ("/form/Support", {**german, "Origin": "https://elsewhere.example"}),
+    ):
+        page = client.post(path, data=POST, headers=headers)
+        assert page.status_code in (403, 404) and "text/html" in page.headers["content-type"]
+        assert "Dieses Formular kann gerade keine Anfragen annehmen" in page.text
+        for internal in ("Sales", "Support", "tix channel", "takes tickets", "elsewhere"):
+            assert internal not in page.text, internal
+    # Scripts still get the admin's reason in JSON.
+    assert "takes tickets from the web" in client.post("/form/Sales", json=POST).text
+    thanks = client.get("/form/Support/thanks?ticket=7&lang=de")
+    assert "Wir haben Ihre Anfrage als Ticket #7" in thanks.text and 'lang="de"' in thanks.text

@@ -11,7 +11,11 @@ honeypot: filled in, the post pretends to succeed and stores nothing.
 
 Answers: JSON requests get JSON (201 ``{"received": true, "number": N}``; errors
 ``{"error": {"code", "message", "fields"?}}``); form posts are redirected (303) to a
-thank-you page, or get a small error page.
+thank-you page, or get an error page. Both pages have the portal's look and speak the
+form's language (its hidden ``form_language`` field), else the browser's
+(Accept-Language), else the channel's; they name fields by their labels and tell the
+visitor only what the visitor can act on (not which channels exist or what an admin
+must set).
 
 Cross-origin: browsers send ``Origin`` with every post. A post from a site not in the
 channel's allowed origins (``tix channel set CHANNEL --allowed-origin URL``; tix's own
@@ -35,7 +39,6 @@ import os
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from html import escape
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -49,7 +52,7 @@ from starlette.exceptions import HTTPException
 
 from tix.core import errors
 from tix.core.db import session_scope
-from tix.core.i18n import _, language_code
+from tix.core.i18n import _, normal_language, use_language
 from tix.core.models import Channel, TicketOrigin
 from tix.core.services.forms import FormErrors
 from tix.web.api import ERROR_CODES, read_limited_body, storable, validation_problems
@@ -113,6 +116,7 @@ class Refused(Exception):
         *,
         fields: dict[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -120,6 +124,8 @@ class Refused(Exception):
         self.message = message
         self.fields = fields or {}
         self.headers = dict(headers or {})
+        self.labels = dict(labels or {})
+        """The fields' labels by name, for the page."""
 
 
 def _wants_json(request: Request) -> bool:
@@ -137,13 +143,32 @@ def _cors(request: Request) -> dict[str, str]:
     return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
 
-def _page(title: str, content: str, status: int) -> HTMLResponse:
-    html = (
-        f'<!doctype html>\n<html lang="{escape(language_code())}">\n<head>\n'
-        f'<meta charset="utf-8">\n<meta name="viewport" content="width=device-width">\n'
-        f"<title>{escape(title)}</title>\n</head>\n<body>\n<main>\n"
-        f"<h1>{escape(title)}</h1>\n{content}</main>\n</body>\n</html>\n"
-    )
+SHOWN_TO_VISITORS = {413, 415, 422, 429}
+"""Refusals whose message the visitor can act on (too large, wrong file, a field to
+correct, try later); other messages speak of channels and settings, for admins."""
+
+
+def _browser_language(request: Request) -> str | None:
+    from tix.web.portal import _accepted_language
+
+    return _accepted_language(request.headers.get("accept-language", ""))
+
+
+def _page_language(request: Request) -> str:
+    return getattr(request.state, "page_language", None) or _browser_language(request) or "en"
+
+
+def _page(request: Request, status: int, **values: Any) -> HTMLResponse:
+    """An answer page in the portal's look, in the page's language."""
+    from tix.web.portal import templates
+
+    language = _page_language(request)
+    with use_language(language):
+        html = (
+            templates()
+            .get_template("webform.html")
+            .render(lang=language, root=request.scope.get("root_path", ""), **values)
+        )
     return HTMLResponse(html, status_code=status)
 
 
@@ -156,14 +181,31 @@ def _refusal(request: Request, refusal: Refused) -> Response:
             status_code=refusal.status,
             headers=headers,
         )
-    items = "".join(
-        f"<li><strong>{escape(name)}</strong>: {escape(problem)}</li>\n"
-        for name, problem in refusal.fields.items()
-    )
-    content = f"<p>{escape(refusal.message)}</p>\n" + (f"<ul>\n{items}</ul>\n" if items else "")
-    hint = _("Go back, correct the form and send it again.")
-    content += f"<p>{escape(hint)}</p>\n"
-    response = _page(_("Your request was not sent"), content, refusal.status)
+    with use_language(_page_language(request)):
+        if refusal.status in SHOWN_TO_VISITORS:
+            message = refusal.message
+            hint = _("Go back, correct the form and send it again.")
+        elif refusal.status >= 500:
+            message = _("Your request could not be stored just now: please send it again later.")
+            hint = ""
+        else:
+            message = _(
+                "This form cannot take requests at the moment: please write to us by e-mail."
+            )
+            hint = ""
+        problems = [
+            (refusal.labels.get(name, name), problem) for name, problem in refusal.fields.items()
+        ]
+        response = _page(
+            request,
+            refusal.status,
+            title=_("Your request was not sent"),
+            refused=True,
+            message=message,
+            problems=problems,
+            hint=hint,
+            back="",
+        )
     response.headers.update(headers)
     return response
 
@@ -175,6 +217,10 @@ class WebFormRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
+            with use_language(_page_language(request)):
+                return await answer(request)
+
+        async def answer(request: Request) -> Response:
             try:
                 limit = MAX_BODY
                 if request.headers.get("content-type", "").lower().startswith("multipart/"):
@@ -373,14 +419,14 @@ def _too_many(message: str, window: timedelta) -> Refused:
     return Refused(429, message, headers={"Retry-After": str(int(window.total_seconds()))})
 
 
-def _accept(session: Session, request: Request, name: str, sent: Submission) -> int | None:
+def _accept(session: Session, request: Request, channel: Channel, sent: Submission) -> int | None:
     """Open the ticket; its number (``None`` for a robot caught by the honeypot)."""
     from tix.core import validation
     from tix.core.services import forms, portal
     from tix.core.services.storage import NewFile
+    from tix.web.snippet import standard_labels
 
     settings = settings_of(request)
-    channel = portal.web_channel(session, name)
     _check_origin(request, channel)
     ip_key = f"webform:ip:{client_ip(request)}"
     if portal.too_many(
@@ -421,8 +467,9 @@ def _accept(session: Session, request: Request, name: str, sent: Submission) -> 
         problems.update({k: v for k, v in wrong.errors.items() if k not in problems})
         checked = {}
     if problems:
+        labels = {**standard_labels(), **{f["name"]: f["label"] for f in form}}
         first, problem = next(iter(problems.items()))
-        raise Refused(422, f"{first}: {problem}", fields=problems)
+        raise Refused(422, f"{labels.get(first, first)}: {problem}", fields=problems, labels=labels)
     address_key = f"webform:address:{address}"
     if portal.too_many(
         session,
@@ -458,8 +505,21 @@ def _accept(session: Session, request: Request, name: str, sent: Submission) -> 
 def submit(
     request: Request, channel: ChannelPath, sent: Annotated[Submission, Depends(read_submission)]
 ) -> Response:
+    from tix.core.services import portal
+    from tix.web.snippet import LANGUAGE_FIELD, channel_language
+
+    form_language = sent.values.get(LANGUAGE_FIELD)
     with session_scope(request.app.state.engine, write=True) as session:
-        number = _accept(session, request, channel, sent)
+        found = portal.web_channel(session, channel)
+        language = (
+            (normal_language(form_language) if isinstance(form_language, str) else None)
+            or _browser_language(request)
+            or channel_language(session, found)
+            or "en"
+        )
+        request.state.page_language = language
+        with use_language(language):
+            number = _accept(session, request, found, sent)
     if _wants_json(request):
         return JSONResponse(
             {"received": True, "number": number}, status_code=201, headers=_cors(request)
@@ -467,8 +527,7 @@ def submit(
     thanks = request.scope.get("root_path", "") + str(
         request.app.url_path_for("webform_thanks", channel=channel)
     )
-    if number is not None:
-        thanks += f"?ticket={number}"
+    thanks += (f"?ticket={number}&" if number is not None else "?") + f"lang={language}"
     return RedirectResponse(thanks, status_code=303, headers=_cors(request))
 
 
@@ -500,21 +559,19 @@ def thanks(
     request: Request,
     channel: ChannelPath,
     ticket: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    lang: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    """Where a form post lands: a thank-you page (a link back if the browser says from
-    where)."""
-    content = "<p>{}</p>\n".format(
-        escape(
+    """Where a form post lands: a thank-you page in the form's language (a link back if
+    the browser says from where)."""
+    request.state.page_language = normal_language(lang or "") or _browser_language(request)
+    with use_language(_page_language(request)):
+        message = (
             _("We received your request as ticket #{number} and will answer by e-mail.").format(
                 number=ticket
             )
             if ticket is not None
             else _("We received your request and will answer by e-mail.")
         )
-    )
-    referer = request.headers.get("referer", "")
-    if urlsplit(referer).scheme in ("http", "https"):
-        content += '<p><a href="{}">{}</a></p>\n'.format(
-            escape(referer, quote=True), escape(_("Back"))
-        )
-    return _page(_("Thank you"), content, 200)
+        referer = request.headers.get("referer", "")
+        back = referer if urlsplit(referer).scheme in ("http", "https") else ""
+        return _page(request, 200, title=_("Thank you"), refused=False, message=message, back=back)

@@ -210,11 +210,30 @@ def form_show(
 )
 def webform_snippet(
     channel: Annotated[str, typer.Argument(help=_("The channel."), metavar="CHANNEL")],
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            help=_(
+                "The form's language, en or de (default: the channel's, that of its "
+                "default owner); tix's answer pages speak it too."
+            ),
+            metavar="LANG",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
+    from tix.core.i18n import LANGUAGES, language_code, normal_language
     from tix.core.services import channels
-    from tix.web.snippet import snippet
+    from tix.web.snippet import channel_language, snippet
 
+    if language is not None and normal_language(language) is None:
+        raise typer.BadParameter(
+            _("unknown language {language!r}: use {languages}").format(
+                language=language, languages=" or ".join(LANGUAGES)
+            ),
+            param_hint="--language",
+        )
     with context.session() as session:
         found = channels.get_channel(session, channel)
         if not found.web:
@@ -226,8 +245,18 @@ def webform_snippet(
                     "`tix channel set {channel} --web`"
                 ).format(channel=found.name)
             )
-        html = snippet(base_url=context.settings().portal_url, channel=found.name, form=found.form)
-    emit({"channel": channel, "html": html}, lambda: print(html, end=""))
+        chosen = (
+            normal_language(language)
+            if language is not None
+            else channel_language(session, found) or language_code()
+        ) or "en"
+        html = snippet(
+            base_url=context.settings().portal_url,
+            channel=found.name,
+            form=found.form,
+            language=chosen,
+        )
+    emit({"channel": channel, "language": chosen, "html": html}, lambda: print(html, end=""))
 
 
 @serve_app.command(
