@@ -15,7 +15,6 @@ from tix.cli.output import (
     emit,
     emit_rows,
     say,
-    state,
     table,
     writable,
 )
@@ -308,21 +307,11 @@ def _title(filters: Any) -> str:
 
 def _write_with_progress(target: Path, rows: Any, count: int, title: str, write: Any) -> int:
     """Write, with a progress bar on a terminal (none with --json or when piped)."""
-    import sys
+    from tix.cli.progress import progress
 
-    if state.json or not sys.stderr.isatty() or count < 2000:
-        return int(write(target, rows, title=title))
-    from rich.progress import Progress  # ~60 ms: only when a bar is shown
-
-    from tix.cli.output import console
-
-    with Progress(transient=True, console=console(stderr=True)) as progress:
-        task = progress.add_task(_("Exporting"), total=count)
+    with progress(_("Exporting")) as report:
+        if report is None:
+            return int(write(target, rows, title=title))
         return int(
-            write(
-                target,
-                rows,
-                title=title,
-                progress=lambda done: progress.update(task, completed=done),
-            )
+            write(target, rows, title=title, progress=lambda done: report(done, max(count, done)))
         )
