@@ -123,10 +123,10 @@ def test_contact_set_changes_what_is_given(cli, world) -> None:
         (
             ["user", "add", "Bad Login", "--name", "B", "--email", "b@tix.test"],
             None,
-            1,
+            2,
             "not a valid login",
         ),
-        (["user", "add", "zed", "--name", "Z", "--email", "zed@"], None, 1, "not an e-mail"),
+        (["user", "add", "zed", "--name", "Z", "--email", "zed@"], None, 2, "not an e-mail"),
         (
             ["contact", "add", "kunde@example.com", "--name", "Again"],
             None,
@@ -136,23 +136,23 @@ def test_contact_set_changes_what_is_given(cli, world) -> None:
         (
             ["contact", "add", "new@example.com", "--name", "N", "--kind", "friend"],
             None,
-            1,
+            2,
             "customer or supplier",
         ),
-        (["contact", "set", "kunde@example.com", "--language", "fr"], None, 1, "use en or de"),
+        (["contact", "set", "kunde@example.com", "--language", "fr"], None, 2, "use en or de"),
         (["contact", "set", "nobody@example.com", "--name", "N"], None, 3, "tix contact add"),
         (["contact", "set", "kunde@example.com"], None, 2, "say what to change"),
         (
             ["user", "add", "zed", "--name", "Z", "--email", "z@tix.test", "--language", "fr"],
             None,
-            1,
+            2,
             "use en or de",
         ),
         (["channel", "add", "X", "--group", "Nope"], None, 3, "no group 'Nope'"),
         (
             ["account", "add", "a", "--address", "a@tix.test", "--tls", "maybe"],
             None,
-            1,
+            2,
             "ssl, starttls or none",
         ),
         (

@@ -180,7 +180,7 @@ def test_status_kind_and_priority_are_taken_in_the_users_language(
     assert made.code == 0, made.stderr
     assert (made.json()["kind"], made.json()["priority"]) == ("internal", 1)
     refused = cli("ticket", "set", str(ticket), "--status", "erledigt")
-    assert refused.code == 1
+    assert refused.code == 2
     assert refused.stderr.strip().endswith(
         "unbekannter Status 'erledigt': einen von neu, offen, wartend, gelöst, geschlossen "
         "verwenden"
@@ -249,13 +249,13 @@ def test_list_filters_and_search(cli, ticket: int) -> None:
     ("args", "code", "message"),
     [
         (["ticket", "show", "9999"], 3, "no ticket #9999"),
-        (["ticket", "show", "abc"], 1, "not a ticket number"),
-        (["ticket", "set", "{t}", "--priority", "0"], 1, "priority 0 is out of range"),
-        (["ticket", "set", "{t}", "--priority", "10"], 1, "priority 10 is out of range"),
+        (["ticket", "show", "abc"], 2, "not a ticket number"),
+        (["ticket", "set", "{t}", "--priority", "0"], 2, "priority 0 is out of range"),
+        (["ticket", "set", "{t}", "--priority", "10"], 2, "priority 10 is out of range"),
         (["ticket", "set", "{t}", "--owner", "ghost"], 3, "no user 'ghost'"),
         (["ticket", "set", "{t}", "--channel", "Nowhere"], 3, "no channel 'Nowhere'"),
         (["ticket", "set", "{t}", "--subject", " "], 1, "subject must not be empty"),
-        (["ticket", "set", "{t}", "--status", "done"], 1, "unknown status"),
+        (["ticket", "set", "{t}", "--status", "done"], 2, "unknown status"),
         (
             ["ticket", "set", "{t}", "--priority", "3", "--if-version", "1"],
             5,
@@ -264,7 +264,7 @@ def test_list_filters_and_search(cli, ticket: int) -> None:
         (["ticket", "reply", "{t}"], 2, "--body"),
         (
             ["ticket", "reply", "{t}", "--body", "x", "--cc", "not-an-address"],
-            1,
+            2,
             "not an e-mail address",
         ),
         (

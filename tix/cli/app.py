@@ -216,6 +216,8 @@ def _exit_code(error: BaseException) -> ExitCode:
 
     if isinstance(error, BadSetting):
         return ExitCode.USAGE
+    if isinstance(error, errors.Malformed):
+        return ExitCode.USAGE  # a value that cannot be read is asked wrongly, as in Click
     if isinstance(error, errors.NotFound):
         return ExitCode.NOT_FOUND
     if isinstance(error, errors.Forbidden):

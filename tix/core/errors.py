@@ -27,6 +27,11 @@ class Invalid(TixError):
     code = "invalid"
 
 
+class Malformed(Invalid):
+    """A given value cannot be read as what it names (a number, date, duration,
+    address, choice ...): the caller asked wrongly, so the CLI calls it a usage error."""
+
+
 class NotFound(TixError):
     """A named thing (ticket, user, channel ...) does not exist."""
 

@@ -7,7 +7,7 @@ An unknown value is shown as it is.
 
 from __future__ import annotations
 
-from tix.core.errors import Invalid
+from tix.core.errors import Malformed
 from tix.core.i18n import _
 
 
@@ -154,7 +154,7 @@ def parse_status(value: str) -> str:
     labels = _statuses()
     found = _match(value, labels)
     if found is None:
-        raise Invalid(
+        raise Malformed(
             _("unknown status {value!r}: use one of {statuses}").format(
                 value=value.strip(), statuses=_choices(labels)
             )
@@ -168,7 +168,7 @@ def parse_ticket_kind(value: str) -> str:
     labels = _ticket_kinds()
     found = _match(value, labels)
     if found is None:
-        raise Invalid(
+        raise Malformed(
             _("unknown kind {kind!r}: use one of {kinds}").format(
                 kind=value.strip(), kinds=_choices(labels)
             )
@@ -193,7 +193,7 @@ def parse_priority(value: str | int) -> int:
     named = {name.casefold(): number for number, name in priority_names().items()}
     found = named.get(text, english.get(text))
     if found is None:
-        raise Invalid(
+        raise Malformed(
             _("unknown priority {value!r}: use 1 (low) to 9 (very high), or {names}").format(
                 value=value.strip(), names=", ".join(priority_names().values())
             )

@@ -46,7 +46,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil import tz
 
-from tix.core.errors import Invalid
+from tix.core.errors import Invalid, Malformed
 from tix.core.i18n import _
 
 __all__ = [
@@ -138,7 +138,7 @@ def parse_duration(text: str) -> int:
             raise _not_positive(text)
         if "." in number or "," in number:
             raise _not_a_duration(text)
-        raise Invalid(
+        raise Malformed(
             _("{text!r} has no unit: write {number}m for minutes or {number}h for hours").format(
                 text=text, number=number
             )
@@ -149,7 +149,7 @@ def parse_duration(text: str) -> int:
     if negative or minutes <= 0:
         raise _not_positive(text)
     if minutes > MAX_DURATION_MINUTES:
-        raise Invalid(
+        raise Malformed(
             _(
                 "{text!r} is more than {hours} hours: book at most {hours}h in one entry "
                 "and split longer work into several"
@@ -194,14 +194,16 @@ def _duration_minutes(body: str, tokens: list[_Token] | None) -> int | None:
     return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _not_a_duration(text: str) -> Invalid:
-    return Invalid(
+def _not_a_duration(text: str) -> Malformed:
+    return Malformed(
         _("{text!r} is not a duration: write it like 1h30m, 90m, 1.5h or 1:30").format(text=text)
     )
 
 
-def _not_positive(text: str) -> Invalid:
-    return Invalid(_("{text!r} is not more than zero: a duration is at least 1m").format(text=text))
+def _not_positive(text: str) -> Malformed:
+    return Malformed(
+        _("{text!r} is not more than zero: a duration is at least 1m").format(text=text)
+    )
 
 
 # -- days ---------------------------------------------------------------------------------
@@ -267,15 +269,15 @@ def _calendar_date(cleaned: str, text: str, *, today: date) -> tuple[date | None
     try:
         return date(year, month, day), rest.strip()
     except ValueError:
-        raise Invalid(
+        raise Malformed(
             _("{text!r} is not a valid date: there is no such day, check day and month").format(
                 text=text
             )
         ) from None
 
 
-def _not_a_day(text: str) -> Invalid:
-    return Invalid(
+def _not_a_day(text: str) -> Malformed:
+    return Malformed(
         _(
             "{text!r} is not a day: write it like today, yesterday, 2026-11-27, 27.11.2026, "
             "27.11., mon or -2d"
@@ -283,8 +285,8 @@ def _not_a_day(text: str) -> Invalid:
     )
 
 
-def _out_of_range(text: str) -> Invalid:
-    return Invalid(
+def _out_of_range(text: str) -> Malformed:
+    return Malformed(
         _("{text!r} is too far away: give a date between the years 1 and 9999").format(text=text)
     )
 
@@ -452,8 +454,8 @@ def _to_utc(wall: datetime, zone: tzinfo) -> datetime:
     return local.astimezone(UTC)
 
 
-def _not_a_time(text: str) -> Invalid:
-    return Invalid(
+def _not_a_time(text: str) -> Malformed:
+    return Malformed(
         _(
             "{text!r} is not an alarm time: write it like 2026-03-30 09:00, 30.03. 9:00, "
             "tomorrow 9:00, mon 8:00, 14:00 or +2h"
@@ -461,8 +463,8 @@ def _not_a_time(text: str) -> Invalid:
     )
 
 
-def _no_such_time(text: str) -> Invalid:
-    return Invalid(
+def _no_such_time(text: str) -> Malformed:
+    return Malformed(
         _(
             "{text!r} has no such time of day: hours go from 0 to 23 and minutes from 0 to 59, "
             "like 9:00 or 17:30"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from email.utils import parseaddr
 
-from tix.core.errors import Invalid
+from tix.core.errors import Invalid, Malformed
 from tix.core.i18n import _
 from tix.core.models import PRIORITY_MAX, PRIORITY_MIN
 
@@ -21,7 +21,7 @@ def email_address(value: str) -> str:
     address = address.strip()
     local, at, domain = address.rpartition("@")
     if not at or not _LOCAL.match(local) or not _DOMAIN.match(domain):
-        raise Invalid(
+        raise Malformed(
             _("{value!r} is not an e-mail address: write it like name@example.com").format(
                 value=value
             )
@@ -81,14 +81,14 @@ def language(value: str) -> str:
     """A language code tix speaks, or ``""`` for the default."""
     cleaned = value.strip().lower()
     if cleaned not in ("", "en", "de"):
-        raise Invalid(_("unknown language {language!r}: use en or de").format(language=value))
+        raise Malformed(_("unknown language {language!r}: use en or de").format(language=value))
     return cleaned
 
 
 def login(value: str) -> str:
     value = value.strip()
     if not _LOGIN.match(value):
-        raise Invalid(
+        raise Malformed(
             _(
                 "{value!r} is not a valid login: use lower-case letters, digits, '.', '_' or '-' "
                 "(at most 64)"
@@ -117,7 +117,7 @@ def subject(value: str) -> str:
 
 def priority(value: int) -> int:
     if not PRIORITY_MIN <= value <= PRIORITY_MAX:
-        raise Invalid(
+        raise Malformed(
             _("priority {value} is out of range: use {low} (low) to {high} (very high)").format(
                 value=value, low=PRIORITY_MIN, high=PRIORITY_MAX
             )
@@ -131,7 +131,7 @@ def color(value: str) -> str | None:
     if cleaned in ("", "none"):
         return None
     if cleaned not in COLORS:
-        raise Invalid(
+        raise Malformed(
             _("unknown color {value!r}: use one of {colors}, or none").format(
                 value=value, colors=", ".join(COLORS)
             )
@@ -151,7 +151,7 @@ def ticket_number(value: str | int) -> int:
     """``1042``, ``#1042`` or ``Ticket#1042`` to 1042."""
     if isinstance(value, int):
         if not 0 <= value < 10**12:
-            raise Invalid(
+            raise Malformed(
                 _("{value!r} is not a ticket number: write it like 1042 or #1042").format(
                     value=value
                 )
@@ -161,7 +161,7 @@ def ticket_number(value: str | int) -> int:
     if cleaned.lower().startswith("ticket#"):
         cleaned = cleaned[len("ticket#") :]
     if not cleaned.isdigit() or len(cleaned) > 12:
-        raise Invalid(
+        raise Malformed(
             _("{value!r} is not a ticket number: write it like 1042 or #1042").format(value=value)
         )
     return int(cleaned)

@@ -158,7 +158,7 @@ def set_(
 ) -> None:
     from decimal import Decimal, InvalidOperation
 
-    from tix.core.errors import Invalid
+    from tix.core.errors import Malformed
     from tix.core.services import users
     from tix.core.views import user_json
 
@@ -167,7 +167,7 @@ def set_(
         try:
             rate = Decimal(hourly_rate.replace(",", "."))
         except InvalidOperation:
-            raise Invalid(
+            raise Malformed(
                 _("{value!r} is not an amount: write it like 95 or 92,50").format(value=hourly_rate)
             ) from None
     with context.session(write=True) as session:

@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from tix.core.config import Settings
 from tix.core.db import BUSY_TIMEOUT_MS, is_sqlite, session_scope
-from tix.core.errors import Invalid, NotFound, Unavailable
+from tix.core.errors import Invalid, Malformed, NotFound, Unavailable
 from tix.core.i18n import _
 from tix.core.mail.ingest import already_imported, ingest
 from tix.core.mail.sync import SyncReport, own_addresses
@@ -272,7 +272,7 @@ def import_log(
         try:
             query = query.where(col(MailImport.status) == ImportStatus(status.strip().lower()))
         except ValueError:
-            raise Invalid(
+            raise Malformed(
                 _(
                     "unknown status {status!r}: use imported, duplicate, ignored or unprocessable"
                 ).format(status=status)

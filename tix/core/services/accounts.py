@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tix.core import validation
-from tix.core.errors import Conflict, Invalid, NotFound, Unavailable
+from tix.core.errors import Conflict, Invalid, Malformed, NotFound, Unavailable
 from tix.core.i18n import _
 from tix.core.models import AuthMode, Channel, MailAccount, TlsMode, User
 from tix.core.permissions import require_admin
@@ -47,7 +47,7 @@ def get_account(session: Session, name: str) -> MailAccount:
 
 def _port(value: int | None, *, what: str) -> int | None:
     if value is not None and not 0 < value < 65536:
-        raise Invalid(
+        raise Malformed(
             _("{what} port {value} is out of range: use 1 to 65535").format(what=what, value=value)
         )
     return value
@@ -90,7 +90,7 @@ def add_account(
         try:
             shlex.split(password_cmd)
         except ValueError as error:
-            raise Invalid(
+            raise Malformed(
                 _("the password command cannot be parsed: {error}").format(error=error)
             ) from None
     auth_mode = _auth(auth)
@@ -129,7 +129,7 @@ def _auth(value: str) -> AuthMode:
     try:
         return AuthMode(value.strip().lower())
     except ValueError:
-        raise Invalid(
+        raise Malformed(
             _("unknown sign-in {auth!r}: use password or oauth2").format(auth=value)
         ) from None
 
@@ -141,7 +141,7 @@ def _command(value: str, *, option: str) -> str:
         try:
             shlex.split(value)
         except ValueError as error:
-            raise Invalid(
+            raise Malformed(
                 _("{option}: the command cannot be parsed: {error}").format(
                     option=option, error=error
                 )
@@ -153,7 +153,7 @@ def _tls(value: str) -> TlsMode:
     try:
         return TlsMode(value.strip().lower())
     except ValueError:
-        raise Invalid(
+        raise Malformed(
             _("unknown TLS mode {tls!r}: use ssl, starttls or none").format(tls=value)
         ) from None
 

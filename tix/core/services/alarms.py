@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tix.core import clock
-from tix.core.errors import Invalid
+from tix.core.errors import Invalid, Malformed
 from tix.core.i18n import _, use_language
 from tix.core.models import (
     ActivityKind,
@@ -49,7 +49,7 @@ def set_alarm(
     try:
         method = AlarmVia(via.strip().lower())
     except ValueError:
-        raise Invalid(_("unknown delivery {via!r}: use app or mail").format(via=via)) from None
+        raise Malformed(_("unknown delivery {via!r}: use app or mail").format(via=via)) from None
     if due_at.tzinfo is None:
         raise ValueError("due_at must be timezone-aware")
     if due_at <= clock.now():

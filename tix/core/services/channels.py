@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tix.core import validation
-from tix.core.errors import Conflict, Invalid, NotFound
+from tix.core.errors import Conflict, Invalid, Malformed, NotFound
 from tix.core.i18n import _
 from tix.core.models import Channel, ChannelGroup, Group, User
 from tix.core.permissions import require_admin
@@ -110,7 +110,7 @@ def update_channel(
     if stranger_follow_ups is not None:
         stranger_follow_ups = stranger_follow_ups.strip().lower()
         if stranger_follow_ups not in STRANGER_FOLLOW_UPS:
-            raise Invalid(
+            raise Malformed(
                 _(
                     "unknown choice {value!r} for follow-ups from strangers: use attach or new"
                 ).format(value=stranger_follow_ups)
@@ -147,7 +147,7 @@ def _origin(value: str) -> str:
 
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-        raise Invalid(
+        raise Malformed(
             _("{value!r} is not a web site origin: write it like https://www.example.com").format(
                 value=value
             )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tix.core import validation
-from tix.core.errors import Conflict, Invalid, NotFound
+from tix.core.errors import Conflict, Invalid, Malformed, NotFound
 from tix.core.i18n import _, use_language
 from tix.core.models import Contact, ContactAddress, ContactKind, Organization, User
 
@@ -86,7 +86,7 @@ def _kind(kind: str) -> str:
     try:
         return ContactKind(kind.strip().lower()).value
     except ValueError:
-        raise Invalid(
+        raise Malformed(
             _("unknown contact kind {kind!r}: use customer or supplier").format(kind=kind)
         ) from None
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from tix.core.errors import Invalid, NotFound
+from tix.core.errors import Invalid, Malformed, NotFound
 from tix.core.i18n import _
 from tix.core.models import (
     DOCUMENT_PREFIXES,
@@ -48,7 +48,7 @@ def parse_line(text: str) -> LineInput:
     """``"Description;quantity;unit price[;unit]"``, decimals with . or ,"""
     parts = [part.strip() for part in text.split(";")]
     if len(parts) not in (3, 4) or not parts[0]:
-        raise Invalid(
+        raise Malformed(
             _(
                 '{text!r} is not a document line: write it as "Description;quantity;unit price" '
                 'or "Description;quantity;unit price;unit"'
@@ -58,13 +58,13 @@ def parse_line(text: str) -> LineInput:
         quantity = Decimal(parts[1].replace(",", "."))
         price = Decimal(parts[2].replace(",", "."))
     except InvalidOperation:
-        raise Invalid(
+        raise Malformed(
             _('{text!r}: quantity and unit price must be numbers, e.g. "Seal kit;2;19,90"').format(
                 text=text
             )
         ) from None
     if quantity <= 0 or price < 0:
-        raise Invalid(
+        raise Malformed(
             _("{text!r}: the quantity must be above zero and the price not negative").format(
                 text=text
             )
@@ -76,7 +76,7 @@ def _kind(value: str) -> DocumentKind:
     try:
         return DocumentKind(value.strip().lower())
     except ValueError:
-        raise Invalid(
+        raise Malformed(
             _("unknown document type {value!r}: use quote, order or invoice").format(value=value)
         ) from None
 

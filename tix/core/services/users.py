@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tix.core import validation
-from tix.core.errors import Conflict, Invalid, NotFound
+from tix.core.errors import Conflict, Invalid, Malformed, NotFound
 from tix.core.i18n import _
 from tix.core.models import Group, GroupMember, User
 from tix.core.permissions import require_admin
@@ -90,7 +90,7 @@ def _check_timezone(name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(
+        raise Malformed(
             _("unknown time zone {name!r}: use an IANA name like Europe/Berlin").format(name=name)
         ) from None
 
@@ -218,7 +218,7 @@ def update_user(
         user.language = validation.language(language)
     if hourly_rate is not None:
         if hourly_rate < 0:
-            raise Invalid(_("the hourly rate must not be negative"))
+            raise Malformed(_("the hourly rate must not be negative"))
         user.hourly_rate = hourly_rate
     if notify_by_mail is not None:
         user.notify_by_mail = notify_by_mail
