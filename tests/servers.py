@@ -299,7 +299,7 @@ service imap-login {{
 _DOVECOT_OAUTH2_PASSDB = """\
 passdb {{
   driver = oauth2
-  mechanisms = xoauth2 oauthbearer
+  mechanisms = {mechanisms}
   args = {root}/oauth2.conf.ext
 }}"""
 
@@ -326,18 +326,26 @@ class DovecotServer:
     With `oauth2=` an OAuthServer, clients may also log in with AUTHENTICATE XOAUTH2 or
     OAUTHBEARER and one of its access tokens: Dovecot asks the server (introspection)
     whether the token is live and whose it is, on every login. Password users keep
-    working beside them.
+    working beside them. `oauth2_mechanisms` narrows the two (a server with OAUTHBEARER
+    only, say).
     """
 
     host = HOST
 
-    def __init__(self, *, tls: bool = False, oauth2: OAuthServer | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tls: bool = False,
+        oauth2: OAuthServer | None = None,
+        oauth2_mechanisms: tuple[str, ...] = ("XOAUTH2", "OAUTHBEARER"),
+    ) -> None:
         binary = find_dovecot()
         if binary is None:
             raise ServerError("Dovecot is not installed (dovecot-imapd)")
         self.binary = binary
         self.tls = tls
         self.oauth2 = oauth2
+        self.oauth2_mechanisms = oauth2_mechanisms
         self.port = 0
         self.tls_port = 0
         self.root: Path | None = None
@@ -465,8 +473,9 @@ class DovecotServer:
             ssl = f"ssl = yes\nssl_cert = <{self.cert_path}\nssl_key = <{key_path}"
         mechanisms, oauth2_passdb = "plain login", ""
         if self.oauth2 is not None:
-            mechanisms = "plain login xoauth2 oauthbearer"
-            oauth2_passdb = _DOVECOT_OAUTH2_PASSDB.format(root=root)
+            offered = " ".join(m.lower() for m in self.oauth2_mechanisms)
+            mechanisms = f"plain login {offered}"
+            oauth2_passdb = _DOVECOT_OAUTH2_PASSDB.format(root=root, mechanisms=offered)
             (root / "oauth2.conf.ext").write_text(
                 _DOVECOT_OAUTH2_CONF.format(introspect_url=self.oauth2.introspect_url)
             )
@@ -568,9 +577,10 @@ class SmtpServer:
 
     - `auth=(login, password)`: AUTH PLAIN/LOGIN is offered without TLS, and MAIL FROM
       answers 530 until the client has authenticated; a wrong password gets 535.
-    - `oauth2=` an OAuthServer: AUTH XOAUTH2 and OAUTHBEARER are offered (beside PLAIN
-      and LOGIN when `auth=` is given too) and take a live access token of that server
-      for the user it was issued to; MAIL FROM answers 530 until then. A refused token
+    - `oauth2=` an OAuthServer: AUTH XOAUTH2 and OAUTHBEARER (or just the
+      `oauth2_mechanisms` given) are offered (beside PLAIN and LOGIN when `auth=` is
+      given too) and take a live access token of that server for the user it was
+      issued to; MAIL FROM answers 530 until then. A refused token
       gets what Gmail sends: a 334 challenge with a JSON error, and 535 after the
       client's answer to it.
     - `reject_rcpt` / `tempfail_rcpt`: these recipients get 550 / 451 at RCPT TO.
@@ -588,9 +598,11 @@ class SmtpServer:
         tempfail_rcpt: set[str] | frozenset[str] = frozenset(),
         deliver_to: DovecotServer | None = None,
         oauth2: OAuthServer | None = None,
+        oauth2_mechanisms: tuple[str, ...] = ("XOAUTH2", "OAUTHBEARER"),
     ) -> None:
         self.auth = auth
         self.oauth2 = oauth2
+        self.oauth2_mechanisms = oauth2_mechanisms
         self.reject_rcpt = {a.lower() for a in reject_rcpt}
         self.tempfail_rcpt = {a.lower() for a in tempfail_rcpt}
         self.deliver_to = deliver_to
@@ -610,8 +622,11 @@ class SmtpServer:
             # Not aiosmtpd's auth_required: it warns on every connection without TLS.
             # The handler's MAIL hook answers 530 instead, as a real server does.
             excluded = [] if self.auth is not None else ["PLAIN", "LOGIN"]
-            if self.oauth2 is None:
-                excluded += _OAUTH2_MECHANISMS
+            excluded += [
+                mechanism
+                for mechanism in _OAUTH2_MECHANISMS
+                if self.oauth2 is None or mechanism not in self.oauth2_mechanisms
+            ]
             options = {
                 "authenticator": self._authenticate,
                 "auth_require_tls": False,
