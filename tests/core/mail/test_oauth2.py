@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from tests.core.mail.test_ingest import mail
 from tests.oauth_server import OAuthServer
-from tests.servers import SmtpServer
+from tests.servers import DovecotServer, SmtpServer
 from tix.core.config import Settings
 from tix.core.db import session_scope
 from tix.core.errors import Invalid
@@ -509,3 +509,41 @@ def test_the_worker_marks_a_sign_in_that_cannot_be_refreshed_and_tells_admins_on
         found = session.get(MailAccount, world.account)
         assert found is not None and found.auth_problem is None and found.auth_problem_at is None
         assert len(session.execute(select(Notification)).scalars().all()) == 1
+
+
+def test_oauthbearer_where_the_servers_offer_no_xoauth2(
+    oauth_server: OAuthServer, tmp_path: Path
+) -> None:
+    address = f"bearer-{uuid.uuid4().hex[:10]}@tix.test"
+    _access, refresh = oauth_server.issue(address)
+    write_refresh_token(tmp_path / "support.token", refresh)
+    with (
+        DovecotServer(oauth2=oauth_server, oauth2_mechanisms=("OAUTHBEARER",)) as dovecot,
+        SmtpServer(oauth2=oauth_server, oauth2_mechanisms=("OAUTHBEARER",)) as smtp,
+    ):
+        dovecot.add_user(address)
+        signed = account(
+            oauth_server,
+            address=address,
+            imap_host=dovecot.host,
+            imap_port=dovecot.port,
+            imap_user=address,
+            tls="none",
+            smtp_host=smtp.host,
+            smtp_port=smtp.port,
+            smtp_tls="none",
+            oauth2_refresh_token_file=str(tmp_path / "support.token"),
+        )
+        assert f"logged in as {address} with OAUTHBEARER, INBOX" in imap.check(
+            imap_settings(signed)
+        )
+        assert smtp_check(smtp_settings(signed)).endswith(f"as {address} with OAUTHBEARER")
+        # A refused token is refreshed once, after the server's error challenge.
+        oauth_server.expire_access(oauth2.access_token(signed))
+        with imap.Mailbox(imap_settings(signed)) as box:
+            assert box.mechanism == "OAUTHBEARER"
+        send(
+            smtp_settings(signed), envelope_from=address, recipients=["a@b.example"], message=b"Hi"
+        )
+        assert smtp.wait_for(1)[0].auth_mechanism == "OAUTHBEARER"
+    assert oauth_server.refresh_requests == 2
