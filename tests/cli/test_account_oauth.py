@@ -149,17 +149,17 @@ def test_a_token_command_that_fails_or_prints_nothing_gives_one_line(
 def test_bad_oauth2_settings_are_refused_and_change_nothing(cli, world) -> None:
     unknown = cli("account", "set", "support", "--auth", "kerberos")
     assert (unknown.code, unknown.stderr.strip()) == (
-        1,
+        2,
         "tix: unknown sign-in 'kerberos': use password or oauth2",
     )
     without = cli("account", "set", "support", "--oauth2-token-cmd", "oama access x")
     assert "--oauth2-token-cmd needs --auth oauth2" in without.stderr and without.code == 1
     broken = cli("account", "set", "support", "--auth", "oauth2", "--oauth2-token-cmd", "'oama")
-    assert broken.code == 1
+    assert broken.code == 2
     assert "--oauth2-token-cmd: the command cannot be parsed" in broken.stderr
     provider = cli("account", "oauth", "support", "--provider", "yahoo", "--client-id", "x")
     assert (provider.code, provider.stderr.strip()) == (
-        1,
+        2,
         "tix: unknown OAuth2 provider 'yahoo': use microsoft, google or custom",
     )
     secret = cli("account", "oauth", "support", "--provider", "google", "--client-id", "x")

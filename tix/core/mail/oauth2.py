@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tix.core.errors import Invalid, Unavailable
+from tix.core.errors import Invalid, Malformed, Unavailable
 from tix.core.i18n import _
 from tix.core.models import AuthMode, MailAccount
 
@@ -186,7 +186,7 @@ def endpoints(
         )
     known = PROVIDERS.get(chosen)
     if known is None:
-        raise Invalid(
+        raise Malformed(
             _("unknown OAuth2 provider {provider!r}: use microsoft, google or custom").format(
                 provider=chosen
             )
@@ -201,7 +201,7 @@ def endpoints(
         )
     zone = (tenant if tenant is not None else account.oauth2_tenant).strip() or MICROSOFT_TENANT
     if not re.fullmatch(r"[A-Za-z0-9.\-]+", zone):
-        raise Invalid(
+        raise Malformed(
             _("{tenant!r} is not a tenant: give a domain or a directory id").format(tenant=zone)
         )
     device = (device_url if device_url is not None else account.oauth2_device_url).strip()
@@ -212,7 +212,7 @@ def endpoints(
         if not url:
             raise Invalid(_("the custom provider needs {option} URL").format(option=option))
         if not re.match(r"https?://[^\s/]+", url) or any(c.isspace() for c in url):
-            raise Invalid(
+            raise Malformed(
                 _("{option}: {url!r} is not an http(s) URL").format(option=option, url=url)
             )
     wanted = (
