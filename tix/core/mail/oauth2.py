@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import shlex
@@ -60,6 +61,8 @@ __all__ = [
     "start_device_flow",
     "token_source",
 ]
+
+log = logging.getLogger("tix.mail")
 
 COMMAND_TIMEOUT = 30.0
 """Seconds a token command (or refresh token command) may take before it is stopped."""
@@ -776,8 +779,18 @@ def access_token(
             # The refresh token lives elsewhere (read-only): cache just the access token.
             kept.refresh_token = None
             plain = False
-        with contextlib.suppress(OSError):  # the cache is a convenience; sign-in worked
+        try:
             save_tokens(path, kept, plain=plain)
+        except OSError as error:
+            # The access token works all the same; but a provider that hands out a new
+            # refresh token with each refresh needs the new one kept: say so.
+            if kept.refresh_token not in (None, refresh_token):
+                log.warning(
+                    "%s: cannot keep the new refresh token in %s: %s",
+                    what,
+                    path,
+                    error.strerror or error,
+                )
     with _memory_lock:
         _memory[key] = kept
     return kept.access_token
