@@ -49,7 +49,7 @@ def test_usage_errors_exit_2_without_traceback() -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert "No such option" in result.stderr and "Traceback" not in result.stderr
+    assert "no such option" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_global_option_after_the_command_says_where_it_goes(tmp_path) -> None:

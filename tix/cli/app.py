@@ -12,6 +12,7 @@ import typer
 
 from tix import __version__
 from tix.cli import context
+from tix.cli.helptext import polish, usage_message
 from tix.cli.output import ExitCode, error_line, state
 from tix.core.i18n import _
 
@@ -83,6 +84,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         _("Serve the web API, the web form and the customer portal."),
     ),
 }
+HELP_OPTIONS = ["-h", "--help"]
 #: Root options that take a value (the word after them is not a command).
 _VALUE_OPTIONS = ("--as", "--db")
 
@@ -186,7 +188,7 @@ def build_app(argv: list[str] | None = None, *, everything: bool = False) -> typ
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
-        context_settings={"help_option_names": ["-h", "--help"]},
+        context_settings={"help_option_names": HELP_OPTIONS},
     )
     app.callback()(root)
     wanted, sub_command = _requested(argv if argv is not None else sys.argv[1:])
@@ -204,6 +206,14 @@ def build_app(argv: list[str] | None = None, *, everything: bool = False) -> typ
         else:
             app.command(name, help=help_text)(_placeholder)
     return app
+
+
+def _command_path(argv: list[str]) -> str:
+    """``tix`` and the command words in ``argv``, for a usage error that names no command."""
+    first, second = _requested(argv)
+    if first in GROUPS and second is not None:
+        return f"tix {first} {second}"
+    return f"tix {first}" if first in GROUPS or first in COMMANDS else "tix"
 
 
 def _placeholder() -> None:
@@ -268,16 +278,23 @@ def run(argv: list[str] | None = None) -> int:
     # Shell completion needs every command; a normal run only the requested one.
     app = build_app(argv, everything="_TIX_COMPLETE" in os.environ)
     try:
-        result = app(args=argv, prog_name="tix", standalone_mode=False)
+        root_command = typer.main.get_command(app)
+        if "_TIX_COMPLETE" not in os.environ:  # completion shows no help: skip ~10 ms
+            polish(root_command, HELP_OPTIONS)
+        result = root_command.main(args=argv, prog_name="tix", standalone_mode=False)
     except typer.Exit as done:
         return int(done.exit_code)
     except typer.Abort:
         error_line("aborted", _("aborted"))
         return 130
     except typer.TyperException as error:  # usage errors (typer's own click)
-        format_message = getattr(error, "format_message", None)
-        message = format_message() if format_message else str(error)
-        command = getattr(getattr(error, "ctx", None), "command_path", "tix")
+        if type(error).__name__ == "NoArgsIsHelpError":  # a group without its command
+            sys.stderr.write(str(getattr(error, "message", "")) + "\n")
+            return ExitCode.USAGE
+        message = usage_message(error)
+        command = getattr(getattr(error, "ctx", None), "command_path", None) or _command_path(
+            argv if argv is not None else sys.argv[1:]
+        )
         misplaced = getattr(error, "option_name", None)
         if misplaced in (*_VALUE_OPTIONS, "--debug") and command != "tix":
             error_line(
