@@ -16,7 +16,7 @@ import pytest
 
 from tests.core.mail.test_ingest import mail
 
-TICKETS = 300
+TICKETS = 150
 """Enough demo tickets to take longer than the bar's half-second grace."""
 
 
@@ -63,7 +63,7 @@ def test_demo_shows_a_bar_with_count_and_estimate_only_on_a_terminal(
     assert "Demo helpdesk ready" in err
     if tty:
         assert "Making tickets" in err
-        assert f"/{TICKETS}" in err  # the count, e.g. 120/300
+        assert f"/{TICKETS}" in err  # the count, e.g. 60/150
         assert "-:--:--" in err or "0:00:" in err  # the estimate of the time left
     else:
         assert "Making tickets" not in err and f"/{TICKETS}" not in err
@@ -73,7 +73,7 @@ def test_demo_with_json_or_quiet_shows_no_bar_on_a_terminal(tmp_path: Path) -> N
     code, out, err = _run(
         ["demo", "--tickets", str(TICKETS), "--json"], tmp_path / "json.db", stderr_tty=True
     )
-    assert code == 0 and '"tickets": 300' in out
+    assert code == 0 and f'"tickets": {TICKETS}' in out
     assert "Making tickets" not in err
     code, _out, err = _run(
         ["demo", "--tickets", str(TICKETS), "--quiet"], tmp_path / "quiet.db", stderr_tty=True
@@ -93,11 +93,11 @@ def test_mail_import_shows_a_bar_only_on_a_terminal(tmp_path: Path, tty: bool) -
     code, _out, err = _run(["channel", "add", "Support"], db, stderr_tty=False)
     assert code == 0, err
     files = []
-    for number in range(400):
+    for number in range(150):
         path = tmp_path / f"m{number}.eml"
         path.write_bytes(mail(subject=f"Pumpe {number}", message_id=f"m{number}@example.org"))
         files.append(str(path))
     code, _out, err = _run(["mail", "import", *files], db, stderr_tty=tty)
     assert code == 0, err
-    assert "400 messages: 400 imported" in err
-    assert ("Importing" in err and "/400" in err) is tty
+    assert "150 messages: 150 imported" in err
+    assert ("Importing" in err and "/150" in err) is tty
