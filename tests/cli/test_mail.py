@@ -249,7 +249,7 @@ def test_channel_setting_for_follow_ups_from_strangers(cli, world) -> None:
     listed = {c["name"]: c["stranger_follow_ups"] for c in cli("channel", "list", "--json").json()}
     assert listed == {"Sales": "attach", "Support": "new"}
     wrong = cli("channel", "set", "Support", "--stranger-follow-ups", "drop", "--ack")
-    assert wrong.code == 1
+    assert wrong.code == 2  # a value that cannot be read: a usage error
     said = wrong.stderr.strip().splitlines()
     assert len(said) == 1
     assert said[0].endswith(
