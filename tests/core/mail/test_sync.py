@@ -344,3 +344,36 @@ def test_two_senders_at_once_send_each_mail_once(world) -> None:
         time.sleep(0.2)
         recipients = sorted(r for m in smtp.messages for r in m.rcpt_tos)
     assert recipients == sorted(f"c{i}@kunde.example" for i in range(12))
+
+
+def test_a_message_another_process_imported_meanwhile_is_counted(world, dovecot, mailbox) -> None:
+    """The counts of a sync add up to the messages it fetched, also when another
+    process stored one of them between the fetch and the import."""
+    from imapclient import IMAPClient
+
+    from tix.core.mail.ingest import ingest
+    from tix.core.models import Channel
+
+    raws = [mail(subject=f"Counted {index}") for index in range(3)]
+    for raw in raws:
+        dovecot.deliver(mailbox, raw)
+    with IMAPClient(dovecot.host, port=dovecot.port, ssl=False) as client:
+        client.login(mailbox, "secret")
+        uidvalidity = client.select_folder("INBOX", readonly=True)[b"UIDVALIDITY"]
+        second = sorted(client.search("ALL"))[1]
+    with session_scope(world.engine, write=True) as session:
+        account = session.get(MailAccount, world.account)
+        ingest(
+            session,
+            raws[1],
+            channel=session.get(Channel, account.channel_id),
+            account=account,
+            folder="INBOX",
+            uidvalidity=uidvalidity,
+            uid=second,
+            source="imap",
+        )
+    report = _sync(world)
+    assert (report.fetched, report.imported, report.duplicates) == (3, 2, 1)
+    counted = report.imported + report.duplicates + report.ignored + report.unprocessable
+    assert counted == report.fetched

@@ -284,7 +284,10 @@ def _import_batch(
                 uidvalidity=box.uidvalidity,
                 uid=message.uid,
             ):
-                continue  # another process imported it meanwhile
+                # Another process imported it meanwhile: counted, so that the counts
+                # still add up to the messages fetched.
+                report.count(ImportStatus.DUPLICATE, False)
+                continue
             raw = message.raw if message.raw is not None else b""
             savepoint = session.begin_nested()
             try:
