@@ -275,15 +275,27 @@ def run(argv: list[str] | None = None) -> int:
     from tix.core.errors import TixError
 
     state.reset()
-    # Shell completion needs every command; a normal run only the requested one.
-    app = build_app(argv, everything="_TIX_COMPLETE" in os.environ)
+    # A run builds only the requested command; completion the one being typed.
+    completing = "_TIX_COMPLETE" in os.environ
+    if completing:
+        from tix.cli.complete import completion_words
+
+        app = build_app(completion_words())
+    else:
+        app = build_app(argv)
     try:
         root_command = typer.main.get_command(app)
-        if "_TIX_COMPLETE" not in os.environ:  # completion shows no help: skip ~10 ms
+        if completing:
+            from tix.cli.complete import attach
+
+            attach(root_command)
+        else:
             polish(root_command, HELP_OPTIONS)
         result = root_command.main(args=argv, prog_name="tix", standalone_mode=False)
     except typer.Exit as done:
         return int(done.exit_code)
+    except SystemExit as done:  # shell completion ends with sys.exit()
+        return done.code if isinstance(done.code, int) else ExitCode.ERROR
     except typer.Abort:
         error_line("aborted", _("aborted"))
         return 130
