@@ -635,6 +635,36 @@ def test_a_strangers_follow_up_is_attached_as_a_third_party_and_reopens_nothing(
     assert (last["author"], last["third_party"]) == ("carl", False)
 
 
+def test_the_customer_never_sees_a_strangers_follow_up_in_the_portal(world) -> None:
+    from tix.core.errors import NotFound
+    from tix.core.models import Contact, TicketFile
+    from tix.core.services import portal
+    from tix.core.timeutil import zone
+
+    number = _stranger_world(world)
+    tag = f"Re: [Ticket#{number}] Pump broken"
+    _ingest(
+        world,
+        mail(
+            sender="fremd@elsewhere.example",
+            subject=tag,
+            body="Private words of a stranger",
+            attachments=[("fremd.txt", b"not for the customer", "text/plain")],
+        ),
+    )
+    with session_scope(world.engine) as session:
+        karla = session.execute(select(Contact).where(Contact.name == "Karla Kunde")).scalar_one()
+        ticket = portal.my_ticket(session, karla, number)
+        view = portal.ticket_view(session, karla, ticket, zone("UTC"))
+        assert "Private words" not in str(view) and "fremd.txt" not in str(view)
+        assert [m["body"].strip() for m in view["messages"]] == ["Our pump leaks.", "Which model?"]
+        stranger_file = session.execute(
+            select(TicketFile).where(TicketFile.name == "fremd.txt")
+        ).scalar_one()
+        with pytest.raises(NotFound):
+            portal.my_file(session, karla, number, stranger_file.id)
+
+
 def test_a_channel_can_open_a_new_ticket_for_a_strangers_follow_up(world) -> None:
     number = _stranger_world(world)
     with session_scope(world.engine, write=True) as session:

@@ -52,6 +52,12 @@ VISIBLE_KINDS = (ActivityKind.MESSAGE, ActivityKind.REPLY, ActivityKind.SOLUTION
 """What a customer sees of a ticket: the messages between them and staff."""
 
 
+def _shown_to_customer(activity: Activity) -> bool:
+    """A message of a visible kind, unless a third party wrote it: a stranger's follow-up
+    to the ticket is for staff, never for the ticket's customer."""
+    return not (activity.details or {}).get("third_party")
+
+
 def _hasher() -> Any:
     from argon2 import PasswordHasher  # imported by the commands that hash: ~10 ms
 
@@ -372,6 +378,7 @@ def ticket_view(session: Session, contact: Contact, ticket: Ticket, zone: tzinfo
         .scalars()
         .all()
     )
+    activities = [activity for activity in activities if _shown_to_customer(activity)]
     files: dict[int, list[dict[str, Any]]] = {}
     for ticket_file in session.execute(
         select(TicketFile)
@@ -428,15 +435,16 @@ def my_file(
     from tix.core.models import Blob
 
     ticket = my_ticket(session, contact, number)
-    found = session.execute(
-        select(TicketFile)
+    row = session.execute(
+        select(TicketFile, Activity)
         .join(Activity, col(Activity.id) == TicketFile.activity_id)
         .where(
             col(TicketFile.id) == file_id,
             col(TicketFile.ticket_id) == ticket.id,
             col(Activity.kind).in_(VISIBLE_KINDS),
         )
-    ).scalar_one_or_none()
+    ).one_or_none()
+    found = row[0] if row is not None and _shown_to_customer(row[1]) else None
     if found is None:
         raise NotFound(_("no such file"))
     blob = session.get(Blob, found.sha256)
