@@ -16,11 +16,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from tix.core.config_file import APP_NAME, config_path
+# APP_NAME and config_path lived here before config_file: still importable from here.
+from tix.core.config_file import APP_NAME as APP_NAME
+from tix.core.config_file import config_path as config_path
 from tix.core.errors import Invalid
 from tix.core.i18n import LANGUAGES, _, normal_language
-
-__all__ = ["APP_NAME", "config_path"]  # where they lived before config_file
 
 
 class BadSetting(Invalid):
