@@ -665,6 +665,24 @@ def test_the_customer_never_sees_a_strangers_follow_up_in_the_portal(world) -> N
             portal.my_file(session, karla, number, stranger_file.id)
 
 
+def test_a_tag_of_an_internal_ticket_lets_no_outside_mail_into_it(world) -> None:
+    with session_scope(world.engine, write=True) as session:
+        admin = world.user(session, "admin")
+        internal = tickets.open_internal_ticket(
+            session, admin, owner=world.user(session, "bob"), subject="Salaries 2027"
+        ).number
+    status, attached, _id = _ingest(
+        world,
+        mail(
+            sender="fremd@elsewhere.example",
+            subject=f"Re: [Ticket#{internal}] Salaries 2027",
+            body="Let me in",
+        ),
+    )
+    assert status == ImportStatus.IMPORTED and attached not in (None, internal)
+    assert [a["kind"] for a in _detail(world, internal)["activities"]].count("message") == 0
+
+
 def test_a_channel_can_open_a_new_ticket_for_a_strangers_follow_up(world) -> None:
     number = _stranger_world(world)
     with session_scope(world.engine, write=True) as session:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tix.core.mail.parse import ParsedMail
-from tix.core.models import Activity, OutboxMessage, Ticket
+from tix.core.models import Activity, OutboxMessage, Ticket, TicketKind
 
 TAG = re.compile(r"\[\s*ticket\s*#\s*(\d{1,12})\s*\]", re.IGNORECASE)
 _PREFIX = re.compile(r"^\s*((re|aw|wg|fw|fwd|antw|sv|vs|tr|rif|r)\s*(\[\d+\])?\s*:\s*)+", re.I)
@@ -68,8 +68,12 @@ def find_ticket(session: Session, mail: ParsedMail) -> Ticket | None:
     if ticket is not None:
         return ticket
     for number in ticket_numbers(mail.subject):
+        # An internal ticket is between its creator and its owner: a number in a
+        # subject, which anyone can type, never lets outside mail into it.
         ticket = session.execute(
-            select(Ticket).where(col(Ticket.number) == number)
+            select(Ticket).where(
+                col(Ticket.number) == number, col(Ticket.kind) != TicketKind.INTERNAL
+            )
         ).scalar_one_or_none()
         if ticket is not None:
             return ticket
