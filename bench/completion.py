@@ -27,7 +27,7 @@ CASES: list[tuple[str, str]] = [
     ("tix ticket list --owner ", "agent"),
     ("tix ticket list --channel ", "Support"),
     ("tix ticket list --status ", "waiting"),
-    ("tix time list --ticket 1001", "1001"),
+    ("tix time list --ticket 1001", ""),
     ("tix ticket show ", ""),
     ("tix ticket show 5", ""),
     ("tix ticket show 50123", "50123"),

@@ -288,7 +288,7 @@ def run(argv: list[str] | None = None) -> int:
         if completing:
             from tix.cli.complete import attach
 
-            attach(root_command)
+            attach(root_command, HELP_OPTIONS)
         else:
             polish(root_command, HELP_OPTIONS)
         result = root_command.main(args=argv, prog_name="tix", standalone_mode=False)

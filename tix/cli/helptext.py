@@ -68,7 +68,7 @@ def polish(command: Any, help_option_names: list[str]) -> None:
     """Give ``command`` and its sub-commands tix's help formatter, translated help
     options and plain argument names."""
     command.context_class = Context
-    option = command.get_help_option(_Names(help_option_names))
+    option = command.get_help_option(HelpNames(help_option_names))
     if option is not None:
         option.help = _("Show this message and exit.")
     for param in command.params:
@@ -78,7 +78,7 @@ def polish(command: Any, help_option_names: list[str]) -> None:
         polish(sub, help_option_names)
 
 
-class _Names:
+class HelpNames:
     """What :meth:`get_help_option` reads of a context: the help option's names."""
 
     def __init__(self, names: list[str]) -> None:
