@@ -6,6 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -159,3 +163,24 @@ def test_bad_format_options_are_usage_errors(cli, world, args, message) -> None:
     result = cli("user", "list", *args)
     assert result.code == 2 and message in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_terminal_gets_the_table(cli, world) -> None:
+    """On a terminal the list is drawn as a table, as before."""
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tix", "user", "list"],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            env=dict(os.environ, COLUMNS="100"),
+            check=False,
+            timeout=60,
+        )
+        drawn = os.read(leader, 65536).decode()
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 0, done.stderr
+    assert "┃" in drawn and "Login" in drawn and "anna" in drawn
+    assert "\t" not in drawn
