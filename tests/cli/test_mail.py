@@ -327,3 +327,36 @@ def test_ticket_show_marks_automatic_mail_and_what_was_not_delivered(cli, world,
     ]
     reply = next(a for a in data["activities"] if a.get("message_id") == reply_id)
     assert reply["delivery"]["status"] == "failed"
+
+
+def test_mail_import_stops_with_one_line_when_the_database_stays_locked(
+    cli, world, backend, tmp_path: Path
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL writers wait on rows, not on the whole database")
+    import sqlite3
+
+    for number in (1, 2):
+        (tmp_path / f"{number}.eml").write_bytes(mail(subject=f"Locked {number}"))
+    holder = sqlite3.connect(cli.db_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # held longer than the busy timeout
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tix", "mail", "import", "1.eml", "2.eml"],
+            cwd=tmp_path,
+            env={**os.environ, "TIX_DATABASE_URL": cli.db_url, "TIX_USER": "anna"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        "waiting for another tix process that is writing to the database …",
+        "tix: another tix process kept the database locked, so 1.eml#1 and the messages "
+        "after it were not imported (0 of 2 done): run the same import again when it has "
+        "finished, done messages are skipped",
+    ]
+    assert cli("ticket", "list", "--json").json() == []

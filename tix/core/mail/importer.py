@@ -4,6 +4,7 @@ and the log of everything the mail import has seen."""
 from __future__ import annotations
 
 import mailbox
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -180,13 +181,21 @@ def import_files(
             raise Invalid(_("no file {path}: check the path").format(path=path))
     report = ImportReport(account=found_account.name if found_account else "")
     addresses = own_addresses(engine)
-    total = sum(count_messages(path) for path in paths) if progress is not None else 0
+    total = sum(count_messages(path) for path in paths)
+    told: list[bool] = []
+
+    def waiting_once() -> None:
+        """Say it once per import, not for every message that waits."""
+        if waiting is not None and not told:
+            told.append(True)
+            waiting()
+
     for path in paths:
         folder = f"file:{path.resolve()}"
         for number, raw in messages_in(path):
             source = f"{path.name}#{number}"
             try:
-                wait_for_writers(engine, waiting)
+                wait_for_writers(engine, waiting_once if waiting is not None else None)
                 status, new_ticket, reason = _import_one(
                     engine,
                     raw,
@@ -198,7 +207,7 @@ def import_files(
                     settings=settings,
                     addresses=addresses,
                 )
-            except OperationalError as error:
+            except (OperationalError, sqlite3.OperationalError) as error:
                 if "locked" not in str(error) and "busy" not in str(error):
                     raise
                 raise Unavailable(
@@ -209,14 +218,14 @@ def import_files(
                     ).format(
                         source=source,
                         done=report.fetched,
-                        total=total or _("all"),
+                        total=total,
                     )
                 ) from None
             report.fetched += 1
             report.count(status, new_ticket)
             report.note(source, status, reason)
             if progress is not None:
-                progress(report.fetched, max(total, report.fetched))
+                progress(report.fetched, total)
     return report
 
 
