@@ -62,6 +62,35 @@ def test_only_harmless_style_properties_survive() -> None:
     assert sanitize_html(html) == '<span style="color:red">x</span>'
 
 
+@pytest.mark.parametrize(
+    "style",
+    [
+        "width: expression(alert(1))",
+        "width: EXPRESSION (alert(1))",
+        "width: ex/**/pression(alert(1))",
+        r"width: e\xpression(alert(1))",
+        r"width: \65 xpression(alert(1))",
+        "color: url(javascript:alert(1))",
+        "font-family: url(javascript:alert(1))",
+        r"background-color: u\rl(http://tracker.example/p.gif)",
+        "white-space: javascript:alert(1)",
+        r"white-space: java\script:alert(1)",
+        "color: vbscript:msgbox(1)",
+    ],
+)
+def test_styles_that_run_code_or_load_something_are_removed(style: str) -> None:
+    html = f'<span style="{style}; color: blue">x</span>'
+    assert sanitize_html(html) == '<span style="color:blue">x</span>'
+
+
+def test_styles_keep_colors_and_lengths_computed_by_functions() -> None:
+    html = '<td style="width: calc(100% - 2px); color: rgb(1,2,3); border-color: hsl(0,0%,50%)">'
+    assert sanitize_html(f"<table><tr>{html}x</td></tr></table>") == (
+        '<table><tbody><tr><td style="width:calc(100% - 2px);color:rgb(1, 2, 3);'
+        'border-color:hsl(0, 0%, 50%)">x</td></tr></tbody></table>'
+    )
+
+
 def test_document_parts_and_comments_are_dropped() -> None:
     html = (
         "<!DOCTYPE html><html><head><title>Secret title</title><meta charset=utf-8>"

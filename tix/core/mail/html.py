@@ -77,8 +77,42 @@ _ALLOWED_STYLE_PROPERTIES = frozenset(
 _URL_SCHEMES = frozenset({"http", "https", "mailto", "tel", "cid", "data"})
 
 
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.DOTALL)
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\r\n\f]?|(.))", re.DOTALL)
+_CSS_FUNCTION = re.compile(r"([\w-]*)\s*\(")
+# Functions that only compute a color or a length; any other (expression(), url(),
+# image(), ...) may run code or load something, and its declaration goes.
+_SAFE_CSS_FUNCTIONS = frozenset({"rgb", "rgba", "hsl", "hsla", "calc"})
+_CSS_SCHEME = re.compile(r"(?:javascript|vbscript|data)\s*:", re.IGNORECASE)
+
+
+def _css_unescaped(match: re.Match[str]) -> str:
+    if match.group(1) is None:
+        return match.group(2)
+    code = int(match.group(1), 16)
+    return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+
+
+def _clean_style(value: str) -> str:
+    """``value``'s declarations as a browser reads them (comments and escapes undone),
+    without those that call a function other than a color's or a length's, or name a
+    script scheme."""
+    text = _CSS_ESCAPE.sub(_css_unescaped, _CSS_COMMENT.sub("", value))
+    kept = [
+        declaration.strip()
+        for declaration in text.split(";")
+        if declaration.strip()
+        and not _CSS_SCHEME.search(declaration)
+        and all(name.lower() in _SAFE_CSS_FUNCTIONS for name in _CSS_FUNCTION.findall(declaration))
+    ]
+    return "; ".join(kept)
+
+
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
-    """Allow ``cid:``/``data:image`` sources for images only, and never as link targets."""
+    """Allow ``cid:``/``data:image`` sources for images only, and never as link targets;
+    no style that runs code or loads something."""
+    if attribute == "style":
+        return _clean_style(value)
     if attribute == "src":
         lowered = value.strip().lower()
         if lowered.startswith("cid:"):
