@@ -19,6 +19,11 @@ def _paths() -> list[tuple[str, ...]]:
     return [path for path, _command in _commands(root)]
 
 
+#: Every command, its module imported now, in English: the German test below must not
+#: be the first to import one (its help texts would stay German for later tests).
+PATHS = _paths()
+
+
 def _help(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     capsys.readouterr()
     assert run([*argv, "--help"]) == 0, argv
@@ -32,7 +37,7 @@ def test_mail_import_help_shows_plain_metavars(capsys) -> None:
 
 
 def test_no_help_shows_braces_or_python_types(capsys) -> None:
-    for path in _paths():
+    for path in PATHS:
         text = _help(capsys, *path)
         usage = text.splitlines()[0]
         assert "{" not in usage and "}" not in usage, (path, usage)
@@ -46,7 +51,7 @@ def test_help_in_german_has_no_english_click_words(capsys, german) -> None:
         assert heading in text, heading
     assert "Befehle:" in _help(capsys, "ticket")
     assert "Befehle:" in _help(capsys)
-    for path in _paths():
+    for path in PATHS:
         text = _help(capsys, *path)
         for word in ENGLISH_CLICK:
             assert word not in text, (path, word)
