@@ -390,9 +390,8 @@ def create_ticket(active: SessionDep, who: AgentDep, new: NewTicket) -> Any:
     """The customer (made a contact if new) opens the ticket in the channel, as from the
     web form; the channel's form, if it has one, is checked first."""
     from tix.core import validation
-    from tix.core.mail.ingest import acknowledge
     from tix.core.permissions import channel_ids
-    from tix.core.services import contacts, forms, tickets
+    from tix.core.services import forms, intake
 
     channel = _channel(active, who, new.channel)
     if not who.user.is_admin and channel.id not in channel_ids(active, who.user):
@@ -405,24 +404,23 @@ def create_ticket(active: SessionDep, who: AgentDep, new: NewTicket) -> Any:
     if not new.body.strip():
         raise Invalid(_("the message must not be empty"))
     try:
-        values = forms.check_values(channel.form, new.values)
+        values = intake.check_form(channel, new.values)
     except forms.FormErrors as problem:  # before anything is written
         return json_error(422, problem.code, problem.message, fields=problem.errors)
     address = validation.email_address(new.customer.email)
-    contact = contacts.contact_for_address(active, address, name=new.customer.name)
-    ticket = tickets.open_customer_ticket(
+    ticket = intake.open_ticket(
         active,
-        contact,
+        intake.customer(active, address=address, name=new.customer.name),
         channel=channel,
         subject=subject,
         body=new.body,
         origin=TicketOrigin.API,
+        address=address,
         priority=new.priority,
         categories=new.categories,
         details={"api_key": who.key, "agent": who.user.login},
         form_values=values or None,
     )
-    acknowledge(active, ticket, channel=channel, address=address)
     return _detail(active, who, ticket)
 
 

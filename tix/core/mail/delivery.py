@@ -41,6 +41,7 @@ from tix.core.models import (
     TicketFile,
     TlsMode,
 )
+from tix.core.services import outbox
 from tix.core.services.accounts import DEFAULT_PORTS, account_password
 
 log = logging.getLogger("tix.mail")
@@ -276,26 +277,12 @@ def _sent(
             )
         if deferred:
             # The same message again, later, to just these recipients.
-            session.add(
-                OutboxMessage(
-                    purpose=message.purpose,
-                    ticket_id=message.ticket_id,
-                    activity_id=message.activity_id,
-                    account_id=message.account_id,
-                    mail_from=message.mail_from,
-                    mail_to=list(message.mail_to),
-                    mail_cc=list(message.mail_cc),
-                    mail_bcc=list(message.mail_bcc),
-                    subject=message.subject,
-                    body=message.body,
-                    message_id=message.message_id,
-                    in_reply_to=message.in_reply_to,
-                    references=list(message.references),
-                    envelope_to=list(deferred),
-                    attempts=1,
-                    next_attempt_at=clock.now() + RETRY_DELAYS[0],
-                    last_error="; ".join(f"{a}: {r}" for a, r in deferred.items())[:2000],
-                )
+            outbox.queue_again(
+                session,
+                message,
+                envelope_to=list(deferred),
+                next_attempt_at=clock.now() + RETRY_DELAYS[0],
+                error="; ".join(f"{a}: {r}" for a, r in deferred.items()),
             )
     report.sent += 1
 

@@ -24,11 +24,10 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 from email.utils import getaddresses
 from typing import Any
 
-from sqlalchemy import Text, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -51,22 +50,19 @@ from tix.core.models import (
     MailAccount,
     MailImport,
     OutboxMessage,
-    OutboxPurpose,
     OutboxStatus,
     Ticket,
     TicketOrigin,
     TicketStatus,
     User,
 )
-from tix.core.services import contacts, outbox, tickets
+from tix.core.services import contacts, intake, tickets
 from tix.core.services.storage import DEFAULT_MAX_SIZE, NewFile
 
 log = logging.getLogger("tix.mail")
 
 UNKNOWN_SENDER = "unknown-sender@tix.invalid"
 """The contact of mail whose sender cannot be made out (no or a broken From)."""
-ACK_LIMIT_PER_DAY = 3
-"""Acknowledgements one address gets within 24 hours at most (a loop brake)."""
 _NO_REPLY = re.compile(
     r"^(no-?reply|do-?not-?reply|noreply|mailer-daemon|postmaster|bounce[s]?)([+._-].*)?@",
     re.IGNORECASE,
@@ -426,7 +422,7 @@ def _file_mail(
         return Ingested(ImportStatus.IMPORTED, ticket=ticket, activity=activity)
     contact = author if isinstance(author, Contact) else _contact_of_user(session, author)
     subject = clean_subject(mail.subject) or mail.subject
-    ticket = tickets.open_customer_ticket(
+    ticket = intake.open_ticket(
         session,
         contact,
         channel=channel,
@@ -439,10 +435,10 @@ def _file_mail(
         attachments=files,
         max_file_size=tickets.MAX_UNCHECKED,
         details=details or None,
+        address=address,
+        acknowledge=not automatic and not _NO_REPLY.match(address),
     )
     first = session.get(Activity, ticket.first_activity_id) if ticket.first_activity_id else None
-    if not automatic and not _NO_REPLY.match(address):
-        acknowledge(session, ticket, channel=channel, address=address)
     return Ingested(ImportStatus.IMPORTED, ticket=ticket, activity=first, new_ticket=True)
 
 
@@ -587,79 +583,3 @@ def _mark_bounced(session: Session, mail: ParsedMail, raw: bytes) -> list[str]:
             marked.append(message.message_id)
     session.flush()
     return marked
-
-
-def default_ack_subject() -> str:
-    return _("We have received your request: {subject}")
-
-
-def default_ack_body() -> str:
-    return _(
-        "Hello {name},\n\nthank you for your message. We have opened ticket #{number} for it "
-        "and will answer as soon as we can. Please keep the ticket number in the subject "
-        "when you write to us about it.\n"
-    )
-
-
-def acknowledge(
-    session: Session, ticket: Ticket, *, channel: Channel, address: str
-) -> OutboxMessage | None:
-    """The channel's automatic reply to a new ticket, unless it is off, the address got
-    too many lately, or no account can send it."""
-    if not channel.acknowledge:
-        return None
-    since = clock.now() - timedelta(days=1)
-    recent = session.execute(
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(
-            col(OutboxMessage.purpose) == OutboxPurpose.ACKNOWLEDGEMENT,
-            col(OutboxMessage.created_at) >= since,
-            func.lower(func.cast(col(OutboxMessage.mail_to), Text)).contains(address.lower()),
-        )
-    ).scalar_one()
-    if recent >= ACK_LIMIT_PER_DAY:
-        log.info("no acknowledgement to %s: %s sent in the last 24 hours", address, recent)
-        return None
-    account = session.get(MailAccount, ticket.account_id) if ticket.account_id else None
-    if account is None:
-        return None
-    customer = session.get(Contact, ticket.customer_id) if ticket.customer_id else None
-    values = {
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "name": customer.name if customer else "",
-        "channel": channel.name,
-    }
-    with contacts.speaking(customer):  # the default texts in the customer's language
-        subject = _fill(channel.ack_subject or default_ack_subject(), values)
-        body = _fill(channel.ack_body or default_ack_body(), values)
-    message = OutboxMessage(
-        purpose=OutboxPurpose.ACKNOWLEDGEMENT,
-        ticket_id=ticket.id,
-        account_id=account.id,
-        mail_from=outbox.sender(account),
-        mail_to=[address],
-        subject=outbox.tagged_subject(ticket.number, subject),
-        body=body,
-        message_id=outbox.make_message_id(account.address, ticket.number),
-        in_reply_to=_first_message_id(session, ticket),
-    )
-    session.add(message)
-    session.flush()
-    return message
-
-
-def _fill(template: str, values: dict[str, Any]) -> str:
-    """A template with {number}, {subject}, {name}, {channel}; unknown braces stay."""
-
-    def replace(match: re.Match[str]) -> str:
-        key = match.group(1)
-        return str(values[key]) if key in values else match.group(0)
-
-    return re.sub(r"\{(\w+)\}", replace, template)
-
-
-def _first_message_id(session: Session, ticket: Ticket) -> str | None:
-    first = session.get(Activity, ticket.first_activity_id) if ticket.first_activity_id else None
-    return first.message_id if first else None

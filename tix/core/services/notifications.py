@@ -151,18 +151,15 @@ def queue_notification_mail(
     account = _sending_account(session, ticket)
     if account is None:
         return None
-    message = OutboxMessage(
+    return outbox.queue_mail(
+        session,
         purpose=OutboxPurpose.NOTIFICATION,
-        ticket_id=ticket.id if ticket else None,
-        account_id=account.id,
-        mail_from=outbox.sender(account),
-        mail_to=[user.email],
+        account=account,
+        ticket=ticket,
+        to=[user.email],
         subject=text[:900],
         body=(text + "\n\n" + body).strip(),
-        message_id=outbox.make_message_id(account.address),
     )
-    session.add(message)
-    return message
 
 
 def notify_user(

@@ -6,6 +6,8 @@ Delivery (``tix mail send``) reads the queue; nothing here talks to a server.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,37 +58,74 @@ def sender(account: MailAccount) -> str:
     return account.address
 
 
-def queue_ticket_mail(
+def queue_mail(
     session: Session,
     *,
     purpose: str,
-    ticket: Ticket,
-    activity: Activity,
     account: MailAccount,
-    to: list[str],
-    cc: list[str],
-    bcc: list[str],
+    to: Sequence[str],
     subject: str,
     body: str,
-    message_id: str,
-    in_reply_to: str | None,
-    references: list[str],
+    cc: Sequence[str] = (),
+    bcc: Sequence[str] = (),
+    ticket: Ticket | None = None,
+    activity: Activity | None = None,
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
 ) -> OutboxMessage:
+    """Queue one outgoing mail from ``account`` (every mail tix sends is queued here).
+
+    ``message_id`` defaults to a new one on the account's domain; the sender is the
+    account's address with its display name."""
     message = OutboxMessage(
         purpose=purpose,
-        ticket_id=ticket.id,
-        activity_id=activity.id,
+        ticket_id=ticket.id if ticket is not None else None,
+        activity_id=activity.id if activity is not None else None,
         account_id=account.id,
         mail_from=sender(account),
-        mail_to=to,
-        mail_cc=cc,
-        mail_bcc=bcc,
+        mail_to=list(to),
+        mail_cc=list(cc),
+        mail_bcc=list(bcc),
         subject=subject,
         body=body,
-        message_id=message_id,
+        message_id=message_id or make_message_id(account.address),
         in_reply_to=in_reply_to,
-        references=references,
+        references=list(references),
     )
     session.add(message)
     session.flush()
     return message
+
+
+def queue_again(
+    session: Session,
+    message: OutboxMessage,
+    *,
+    envelope_to: Sequence[str],
+    next_attempt_at: datetime,
+    error: str,
+) -> OutboxMessage:
+    """The same ``message`` (same Message-ID and headers) once more, to just
+    ``envelope_to``, not before ``next_attempt_at``: for recipients a server deferred."""
+    again = OutboxMessage(
+        purpose=message.purpose,
+        ticket_id=message.ticket_id,
+        activity_id=message.activity_id,
+        account_id=message.account_id,
+        mail_from=message.mail_from,
+        mail_to=list(message.mail_to),
+        mail_cc=list(message.mail_cc),
+        mail_bcc=list(message.mail_bcc),
+        subject=message.subject,
+        body=message.body,
+        message_id=message.message_id,
+        in_reply_to=message.in_reply_to,
+        references=list(message.references),
+        envelope_to=list(envelope_to),
+        attempts=1,
+        next_attempt_at=next_attempt_at,
+        last_error=error[:2000],
+    )
+    session.add(again)
+    return again

@@ -27,7 +27,6 @@ from tix.core.models import (
     Channel,
     Contact,
     ContactAddress,
-    OutboxMessage,
     OutboxPurpose,
     PortalSession,
     PortalToken,
@@ -39,7 +38,7 @@ from tix.core.models import (
     User,
 )
 from tix.core.permissions import require_admin
-from tix.core.services import contacts, outbox
+from tix.core.services import contacts, intake, outbox
 from tix.core.services import tickets as ticket_service
 from tix.core.services.storage import DEFAULT_MAX_SIZE, NewFile
 from tix.core.timeutil import iso
@@ -137,18 +136,14 @@ def _mail_link(session: Session, contact: Contact, *, subject: str, body: str) -
                 "(`tix account add`), or set a password with --password-stdin"
             )
         )
-    session.add(
-        OutboxMessage(
-            purpose=OutboxPurpose.NOTIFICATION,
-            account_id=account.id,
-            mail_from=outbox.sender(account),
-            mail_to=[contacts.primary_address(session, contact)],
-            subject=subject,
-            body=body,
-            message_id=outbox.make_message_id(account.address),
-        )
+    outbox.queue_mail(
+        session,
+        purpose=OutboxPurpose.NOTIFICATION,
+        account=account,
+        to=[contacts.primary_address(session, contact)],
+        subject=subject,
+        body=body,
     )
-    session.flush()
 
 
 def invite(session: Session, actor: User, *, contact: Contact, base_url: str) -> str:
@@ -275,6 +270,12 @@ def current_session(session: Session, token: str) -> tuple[PortalSession, Contac
 
 def end_session(session: Session, token: str) -> None:
     session.execute(delete(PortalSession).where(col(PortalSession.token_hash) == _digest(token)))
+
+
+def address_limit_key(scope: str, address: str) -> str:
+    """The rate limit key of ``address`` in ``scope``: every spelling of one address
+    (``x1 <a@b.org>``, ``A@B.org``) counts as the same."""
+    return f"{scope}:{validation.address_key(address)}"
 
 
 def too_many(session: Session, key: str, *, limit: int, window: timedelta) -> bool:
@@ -491,7 +492,7 @@ def open_ticket(
         raise Invalid(_("the subject must not be empty"))
     if not body.strip():
         raise Invalid(_("the message must not be empty"))
-    ticket = ticket_service.open_customer_ticket(
+    return intake.open_ticket(
         session,
         contact,
         channel=channel,
@@ -502,12 +503,6 @@ def open_ticket(
         max_file_size=max_file_size,
         form_values=values or None,
     )
-    from tix.core.mail.ingest import acknowledge
-
-    acknowledge(
-        session, ticket, channel=channel, address=contacts.primary_address(session, contact)
-    )
-    return ticket
 
 
 def reply(
@@ -536,8 +531,7 @@ def reply(
 
 def contact_for_web(session: Session, *, address: str, name: str) -> Contact:
     """The sender of a web form: an existing contact, or a new one."""
-    address = validation.email_address(address)
-    return contacts.contact_for_address(session, address, name=name)
+    return intake.customer(session, address=address, name=name)
 
 
 def address_of(session: Session, contact: Contact) -> str:

@@ -649,7 +649,7 @@ def _send(
         mail_bcc=recipients.bcc,
         attachments=attachments,
     )
-    outbox.queue_ticket_mail(
+    outbox.queue_mail(
         session,
         purpose=purpose,
         ticket=ticket,
