@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tix.core.errors import Invalid
-from tix.core.validation import email_address, split_addresses, split_names
+from tix.core.validation import (
+    address_key,
+    email_address,
+    name,
+    split_addresses,
+    split_names,
+    subject,
+)
 
 
 def test_addresses_split_outside_quotes_and_brackets() -> None:
@@ -41,3 +50,53 @@ def test_names_are_split_at_commas_each_once() -> None:
         "Ersatz teil",
     ]
     assert split_names(" , ") == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a@example.com\r\nBcc: evil@example.com",
+        "a@example.com\nBcc: evil@example.com",
+        "a@example.com, b@example.com",
+        "a@example.com; b@example.com",
+        "a@example.com b@example.com",
+        "Kunde <a@example.com> <b@example.com>",
+        "a@example.com\x9b",
+        "Kunde\x00 <a@example.com>",
+    ],
+)
+def test_anything_after_the_one_address_is_refused_not_cut_off(value: str) -> None:
+    with pytest.raises(Invalid, match="is not one e-mail address: give a single address"):
+        email_address(value)
+
+
+def test_one_address_may_come_with_a_name() -> None:
+    assert email_address(" Kunde <a@Example.COM> ") == "a@example.com"
+    assert email_address('"Roth, Maria" <Maria@Example.com>') == "Maria@example.com"
+    assert email_address("a@example.com (Kunde)") == "a@example.com"
+    with pytest.raises(Invalid, match="is not an e-mail address"):
+        email_address("<a@example.com> trailing words")
+
+
+def test_every_spelling_of_an_address_has_one_rate_limit_key() -> None:
+    spellings = [
+        "victim@example.org",
+        "x1 <victim@example.org>",
+        "x2 <Victim@EXAMPLE.org>",
+        " VICTIM@example.org ",
+    ]
+    assert {address_key(spelling) for spelling in spellings} == {"victim@example.org"}
+    assert address_key(" Not  An Address ") == "not an address"
+
+
+@pytest.mark.parametrize("control", ["\x07", "\x1b", "\x1f", "\x7f", "\x85", "\x9b", "\x00"])
+def test_names_and_subjects_with_control_characters_are_refused(control: str) -> None:
+    code = re.escape(f"U+{ord(control):04X}")
+    with pytest.raises(Invalid, match=f"the subject contains the control character {code}"):
+        subject(f"Pump{control}[2J leaks")
+    with pytest.raises(Invalid, match=f"the name contains the control character {code}"):
+        name(f"Anna{control}", what="the name")
+
+
+def test_line_breaks_and_tabs_in_names_become_spaces() -> None:
+    assert subject("Pump\r\n\tleaks ") == "Pump leaks"

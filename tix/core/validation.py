@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from email.utils import parseaddr
 
 from tix.core.errors import Invalid, Malformed
 from tix.core.i18n import _
@@ -12,13 +11,38 @@ from tix.core.models import PRIORITY_MAX, PRIORITY_MIN
 _LOCAL = re.compile(r"^[^\s@<>()\[\],;:\"]+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([^\W_]([\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}$", re.UNICODE)
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_ANGLED = re.compile(r"(?P<name>[^<>]*)<(?P<address>[^<>]*)>")
+_BARE = re.compile(r"(?P<address>[^\s<>()]+)(?:\s*\([^()<>]*\))?")  # an old "(Name)" may follow
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+"""C0 and C1 control characters (and DEL): none may reach a terminal."""
 COLORS = ("red", "orange", "yellow", "green", "blue", "purple", "gray")
 
 
 def email_address(value: str) -> str:
-    """A bare address, lower-cased domain; ``Name <a@b.c>`` is accepted too."""
-    _name, address = parseaddr(value.strip())
-    address = address.strip()
+    """One bare address, lower-cased domain; ``Name <a@b.c>`` is accepted too.
+
+    Anything besides the one address (a second address, text after ``>``, a line
+    break with a header behind it) is refused, never cut off."""
+    text = value.strip()
+    angled = _ANGLED.fullmatch(text)
+    bare = _BARE.fullmatch(text)
+    if (
+        CONTROL.search(text)
+        or separator_positions(text)
+        or (angled is None and bare is None and text.count("@") > 1)
+    ):
+        # readable, but breaks the rule of one address: refused, not a usage error
+        raise Invalid(
+            _(
+                "{value!r} is not one e-mail address: give a single address like "
+                "name@example.com, with nothing after it"
+            ).format(value=value)
+        )
+    address = ""
+    if angled is not None and not _unbalanced_quotes(angled["name"]):
+        address = angled["address"].strip()
+    elif bare is not None:
+        address = bare["address"]
     local, at, domain = address.rpartition("@")
     if not at or not _LOCAL.match(local) or not _DOMAIN.match(domain):
         raise Malformed(
@@ -27,6 +51,20 @@ def email_address(value: str) -> str:
             )
         )
     return f"{local}@{domain.lower()}"
+
+
+def _unbalanced_quotes(text: str) -> bool:
+    return text.replace("\\\\", "").replace('\\"', "").count('"') % 2 == 1
+
+
+def address_key(address: str) -> str:
+    """The one spelling of ``address`` that rate limits count: the bare address,
+    ignoring case (``X <Same@EXAMPLE.org>`` and ``same@example.org`` are one); text
+    that is no address counts as itself, ignoring case and outer space."""
+    try:
+        return email_address(address).casefold()
+    except Invalid:
+        return " ".join(address.split()).casefold()
 
 
 def separator_positions(text: str) -> list[int]:
@@ -98,7 +136,15 @@ def login(value: str) -> str:
 
 
 def name(value: str, *, what: str, max_length: int = 200) -> str:
-    """A non-empty single-line name of at most ``max_length`` characters."""
+    """A non-empty single-line name of at most ``max_length`` characters; line breaks
+    and tabs become spaces, other control characters (C0 and C1 alike) are refused."""
+    control = CONTROL.search(value.replace("\t", " ").replace("\r", " ").replace("\n", " "))
+    if control is not None:
+        raise Invalid(
+            _("{what} contains the control character U+{code:04X}: remove it").format(
+                what=what, code=ord(control.group())
+            )
+        )
     cleaned = " ".join(value.split())
     if not cleaned:
         raise Invalid(_("{what} must not be empty").format(what=what))
