@@ -3,12 +3,16 @@
 It speaks what tix and Dovecot need, over real HTTP on 127.0.0.1:
 
 - `POST /device`: device authorization (RFC 8628 §3.1);
-- `POST /token`: the device-code grant (RFC 8628 §3.4, §3.5) and the refresh-token grant
+- `GET /authorize`: the authorization-code grant for native apps (RFC 6749 §4.1, RFC 8252)
+  with PKCE (RFC 7636, S256 only) and a loopback `redirect_uri`;
+- `POST /token`: the device-code grant (RFC 8628 §3.4, §3.5), the authorization-code grant
+  (checking code, client, redirect_uri and the PKCE verifier) and the refresh-token grant
   (RFC 6749 §6), with error answers shaped as in RFC 6749 §5.2;
 - `POST /introspect`: token introspection (RFC 7662), which Dovecot's oauth2 passdb calls;
 - `GET /verify`, `GET /authorize`: tiny HTML pages where a person would sign in.
 
-Nobody signs in here: a test plays the person with `approve()` or `deny()`, and can hand
+Nobody signs in here: a test plays the person with `approve()` or `deny()` (device flow),
+`approve_next_authorization()` or `deny_next_authorization()` (browser), and can hand
 out tokens directly with `issue()`. Every control method is thread-safe, so a test can
 approve from its own thread while the code under test polls.
 
@@ -23,6 +27,7 @@ import base64
 import binascii
 import collections
 import contextlib
+import hashlib
 import html
 import json
 import secrets
@@ -72,6 +77,20 @@ class DeviceFlow:
 
 
 @dataclass
+class AuthorizationCode:
+    """A code `GET /authorize` handed out, until `POST /token` redeems it (once)."""
+
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    scope: str
+    username: str
+    expires_at: float
+    """`time.monotonic()` after which the code is no longer accepted."""
+    used: bool = False
+
+
+@dataclass
 class AccessToken:
     username: str
     scope: str
@@ -104,7 +123,7 @@ class OAuthServer:
 
     Counters: `device_requests`, `token_requests` (every `POST /token`, polls included),
     `refresh_requests` (refresh grants), `introspections`. `requests` records each
-    POST as (path, form fields).
+    POST as (path, form fields), `authorizations` the parameters of each `GET /authorize`.
     """
 
     host = HOST
@@ -136,9 +155,12 @@ class OAuthServer:
         self.refresh_requests = 0
         self.introspections = 0
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.authorizations: list[dict[str, str]] = []
         self._lock = threading.Condition()
         self._flows: dict[str, DeviceFlow] = {}  # by device code
         self._unclaimed: collections.deque[str] = collections.deque()  # user codes
+        self._decisions: collections.deque[str | None] = collections.deque()  # username or deny
+        self._codes: dict[str, AuthorizationCode] = {}
         self._access: dict[str, AccessToken] = {}
         self._refresh: dict[str, RefreshToken] = {}
         self._httpd: ThreadingHTTPServer | None = None
@@ -211,9 +233,12 @@ class OAuthServer:
                 setattr(self, name, value)
             self._flows.clear()
             self._unclaimed.clear()
+            self._decisions.clear()
+            self._codes.clear()
             self.device_requests = self.token_requests = 0
             self.refresh_requests = self.introspections = 0
             self.requests = []
+            self.authorizations = []
 
     def __enter__(self) -> Self:
         return self.start()
@@ -267,6 +292,17 @@ class OAuthServer:
             if not self._lock.wait_for(lambda: bool(self._unclaimed), timeout):
                 raise TimeoutError(f"no device authorization request within {timeout} s")
             return self._unclaimed.popleft()
+
+    def approve_next_authorization(self, username: str) -> None:
+        """The next `GET /authorize` signs in as `username`, allows access and redirects
+        with a code (as the person at the browser would); until then it shows a page."""
+        with self._lock:
+            self._decisions.append(username)
+
+    def deny_next_authorization(self) -> None:
+        """The next `GET /authorize` redirects with `error=access_denied`."""
+        with self._lock:
+            self._decisions.append(None)
 
     def issue(self, username: str, *, lifetime: float = 3600, scope: str = "") -> tuple[str, str]:
         """An access token (living `lifetime` seconds) and a refresh token for `username`."""
@@ -330,12 +366,59 @@ class OAuthServer:
             grant_type = _required(form, "grant_type")
             if grant_type == DEVICE_CODE_GRANT:
                 return self._device_code_grant(form, client_id)
+            if grant_type == "authorization_code":
+                return self._authorization_code_grant(form, client_id)
             if grant_type == "refresh_token":
                 self.refresh_requests += 1
                 return self._refresh_grant(form, client_id)
             raise OAuthError(
                 "unsupported_grant_type", f"grant_type {grant_type!r} is not supported here"
             )
+
+    def handle_authorize(self, query: dict[str, str]) -> str | None:
+        """The address to redirect the browser to, or None to show the sign-in page.
+
+        Raises OAuthError for a request that must not be redirected (RFC 6749 §4.1.2.1: an
+        unknown client or a redirect_uri that is not a loopback address).
+        """
+        client_id = _required(query, "client_id")
+        redirect_uri = _required(query, "redirect_uri")
+        target = urllib.parse.urlsplit(redirect_uri)
+        if target.scheme != "http" or target.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise OAuthError("invalid_request", "redirect_uri must be a loopback http address")
+        with self._lock:
+            self.authorizations.append(dict(query))
+            state = query.get("state")
+            problem = None
+            if query.get("response_type") != "code":
+                problem = ("unsupported_response_type", "response_type must be code")
+            elif query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
+                problem = ("invalid_request", "PKCE with code_challenge_method S256 is required")
+            if problem is None and not self._decisions:
+                return None  # the person has not decided yet: the page stays
+            if problem is None:
+                username = self._decisions.popleft()
+                if username is None:
+                    problem = ("access_denied", "the user declined the request")
+            params: dict[str, str]
+            if problem is not None:
+                params = {"error": problem[0], "error_description": problem[1]}
+            else:
+                assert username is not None
+                code = "ac-" + secrets.token_urlsafe(24)
+                self._codes[code] = AuthorizationCode(
+                    client_id=client_id,
+                    redirect_uri=redirect_uri,
+                    code_challenge=query["code_challenge"],
+                    scope=query.get("scope", ""),
+                    username=username,
+                    expires_at=time.monotonic() + 600,
+                )
+                params = {"code": code}
+            if state is not None:
+                params["state"] = state
+            separator = "&" if target.query else "?"
+            return redirect_uri + separator + urllib.parse.urlencode(params)
 
     def handle_introspect(self, form: dict[str, str]) -> dict[str, Any]:
         token = _required(form, "token")
@@ -407,6 +490,22 @@ class OAuthServer:
         assert flow.username is not None  # approved
         flow.state = "used"
         return self._token_answer(flow.username, flow.scope, client_id, new_refresh=True)
+
+    def _authorization_code_grant(self, form: dict[str, str], client_id: str) -> dict[str, Any]:
+        code = self._codes.get(_required(form, "code"))
+        if code is None or code.used or time.monotonic() >= code.expires_at:
+            raise OAuthError("invalid_grant", "the code is unknown, used or expired")
+        code.used = True  # once, also when this attempt fails (RFC 6749 §4.1.2)
+        if code.client_id != client_id:
+            raise OAuthError("invalid_grant", "the code was issued to another client")
+        if form.get("redirect_uri") != code.redirect_uri:
+            raise OAuthError("invalid_grant", "redirect_uri differs from the authorization's")
+        verifier = form.get("code_verifier", "")
+        digest = hashlib.sha256(verifier.encode()).digest()
+        challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        if not verifier or not secrets.compare_digest(challenge, code.code_challenge):
+            raise OAuthError("invalid_grant", "the PKCE code_verifier does not match")
+        return self._token_answer(code.username, code.scope, client_id, new_refresh=True)
 
     def _refresh_grant(self, form: dict[str, str], client_id: str) -> dict[str, Any]:
         refresh_token = _required(form, "refresh_token")
@@ -512,6 +611,18 @@ class _Handler(BaseHTTPRequestHandler):
             text = f"Code: <b id=user-code>{code}</b>" if code else "Enter the code shown."
             self._send_html(_PAGE.format(title="Sign in to your device", text=text))
         elif url.path == "/authorize":
+            try:
+                location = self.oauth.handle_authorize(query)
+            except OAuthError as error:
+                text = html.escape(f"{error.error}: {error.description}")
+                self._send_html(_PAGE.format(title="Sign-in error", text=text), error.status)
+                return
+            if location is not None:
+                self.send_response(HTTPStatus.FOUND)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             client = html.escape(query.get("client_id", ""))
             self._send_html(_PAGE.format(title="Sign in", text=f"Client: {client}"))
         else:
@@ -586,9 +697,9 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(ConnectionError):
             self.wfile.write(data)
 
-    def _send_html(self, page: str) -> None:
+    def _send_html(self, page: str, status: int = HTTPStatus.OK) -> None:
         data = page.encode()
-        self.send_response(HTTPStatus.OK)
+        self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

@@ -7,6 +7,7 @@ lifecycle tests start their own to check that a failing test still stops everyth
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import smtplib
@@ -674,6 +675,111 @@ def test_oauth_verify_page(oauth_server: OAuthServer) -> None:
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.headers.get_content_type() == "text/html"
         assert "ABCD-EFGH" in response.read().decode()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # a browser whose redirect target is elsewhere: keep the Location
+
+
+def authorize(server: OAuthServer, **params: str) -> tuple[int, str]:
+    """GET /authorize as a browser would, not following the redirect: (status, Location)."""
+    fields = {
+        "client_id": "tix",
+        "redirect_uri": "http://127.0.0.1:9/",
+        "response_type": "code",
+        "scope": "mail offline",
+        "state": "st-1",
+        "code_challenge": pkce_challenge("v" * 43),
+        "code_challenge_method": "S256",
+        **params,
+    }
+    url = f"{server.authorize_url}?{urllib.parse.urlencode(fields)}"
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(url, timeout=10) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.headers.get("Location", "")
+
+
+def pkce_challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def redirect_query(location: str) -> dict[str, str]:
+    assert location.startswith("http://127.0.0.1:9/?"), location
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+
+
+def redeem(server: OAuthServer, code: str, **fields: str) -> tuple[int, dict[str, object]]:
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": "http://127.0.0.1:9/",
+        "client_id": "tix",
+        "code_verifier": "v" * 43,
+        **fields,
+    }
+    return oauth_post(server.token_url, **form)
+
+
+def test_oauth_authorize_shows_a_page_until_the_person_decides(oauth_server: OAuthServer) -> None:
+    assert authorize(oauth_server) == (200, "")
+    oauth_server.approve_next_authorization("user@tix.test")
+    status, location = authorize(oauth_server, login_hint="user@tix.test")
+    assert status == 302
+    query = redirect_query(location)
+    assert query["state"] == "st-1" and query["code"].startswith("ac-")
+    assert oauth_server.authorizations[-1]["login_hint"] == "user@tix.test"
+    status, answer = redeem(oauth_server, query["code"])
+    assert status == 200, answer
+    assert oauth_server.is_valid(str(answer["access_token"])) == "user@tix.test"
+    assert str(answer["refresh_token"]).startswith("rt-")
+    # A code is good once.
+    assert redeem(oauth_server, query["code"])[1]["error"] == "invalid_grant"
+
+
+def test_oauth_authorize_denied_redirects_with_access_denied(oauth_server: OAuthServer) -> None:
+    oauth_server.deny_next_authorization()
+    status, location = authorize(oauth_server)
+    assert status == 302
+    query = redirect_query(location)
+    assert (query["error"], query["state"]) == ("access_denied", "st-1")
+    assert "code" not in query
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        {"code_verifier": "w" * 43},
+        {"code_verifier": ""},
+        {"redirect_uri": "http://127.0.0.1:10/"},
+        {"client_id": "other"},
+    ],
+    ids=["verifier", "no-verifier", "redirect_uri", "client"],
+)
+def test_oauth_code_needs_its_verifier_redirect_and_client(
+    oauth_server: OAuthServer, wrong: dict[str, str]
+) -> None:
+    oauth_server.approve_next_authorization("user@tix.test")
+    code = redirect_query(authorize(oauth_server)[1])["code"]
+    status, answer = redeem(oauth_server, code, **wrong)
+    assert (status, answer["error"]) == (400, "invalid_grant")
+
+
+def test_oauth_authorize_refuses_requests_without_pkce_or_loopback(
+    oauth_server: OAuthServer,
+) -> None:
+    oauth_server.approve_next_authorization("user@tix.test")
+    status, location = authorize(oauth_server, code_challenge_method="plain")
+    assert (status, redirect_query(location)["error"]) == (302, "invalid_request")
+    # Nothing is redirected to an address that is not this machine's.
+    assert authorize(oauth_server, redirect_uri="https://evil.example/") == (400, "")
+    # The approval waits for a proper request.
+    assert "code" in redirect_query(authorize(oauth_server)[1])
 
 
 # --------------------------------------------------------------------------- lifecycle
