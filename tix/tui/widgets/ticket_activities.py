@@ -1,0 +1,252 @@
+"""The ticket view's Activities tab (Vorgänge): the first message and the activity log,
+and the work done from there: reply, note, solve, status, channel, owner, a document,
+a project.
+
+Writes run in workers and post the fresh ticket (:class:`TicketPane.Written`);
+picking a status, channel or owner posts a :class:`TicketPane.ChangeRequested`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tix.core.errors import TixError
+from tix.core.i18n import _
+from tix.core.models.ticket import TicketStatus
+from tix.tui.backend import Choices
+from tix.tui.screens.dialogs import Composed, ComposeDialog, FormDialog, FormField, PickDialog
+from tix.tui.widgets.activity import ActivityLog, first_message_text
+from tix.tui.widgets.ticket_pane import TicketPane
+
+
+class TicketActivities(TicketPane):
+    """The Activities tab."""
+
+    def __init__(self, *, number: int) -> None:
+        super().__init__(_("Activities"), number=number, id="activities")
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="first-message-box"):
+            yield Static("", id="first-message")
+        yield ActivityLog(id="activity-log")
+
+    def on_mount(self) -> None:
+        self.query_one("#first-message-box").display = False
+
+    def show(self, detail: dict[str, Any], *, scroll_end: bool = False) -> None:
+        super().show(detail)
+        log = self.query_one("#activity-log", ActivityLog)
+        first = detail.get("first_message")
+        box = self.query_one("#first-message-box")
+        box.display = first is not None
+        self.query_one("#first-message", Static).update(
+            first_message_text(first, detail.get("subject") or "", log.styles_for_text)
+        )
+        log.show(
+            detail.get("activities") or [],
+            zone=self.backend.zone,
+            subject=detail.get("subject") or "",
+            pinned_id=first.get("id") if first else None,
+            scroll_end=scroll_end,
+        )
+
+    # --- writing ----------------------------------------------------------------------
+
+    def compose_text(
+        self,
+        action: str,
+        *,
+        text: str = "",
+        cc: Iterable[str] = (),
+        attachments: Iterable[str] = (),
+    ) -> None:
+        """Open the dialog for ``action`` (reply, note or solve) and write what it gives."""
+        detail = self.detail
+        if detail is None:
+            return
+        external = detail.get("kind") != "internal"
+        customer = (detail.get("customer") or {}).get("address") or ""
+        titles = {
+            "reply": _("Reply on #{number}"),
+            "note": _("Internal note on #{number}"),
+            "solve": _("Solution for #{number}"),
+        }
+        buttons = {"reply": _("Send"), "note": _("Add note"), "solve": _("Solve")}
+        if action == "note":
+            hint = _("Internal: never sent to the customer.")
+        elif external and customer:
+            hint = _("Goes by e-mail to {address}.").format(address=customer)
+        else:
+            hint = _("Goes to the ticket's owner and creator.")
+        if action == "solve":
+            hint += " " + _("The status becomes solved.")
+        dialog = ComposeDialog(
+            titles[action].format(number=self.number),
+            send_label=buttons[action],
+            hint=hint,
+            with_cc=external and action != "note",
+            text=text,
+            cc=", ".join(cc),
+            attachments=" ".join(_quoted(path) for path in attachments),
+        )
+
+        def composed(result: Composed | None) -> None:
+            if result is not None:
+                self._write(action, result)
+
+        self.app.push_screen(dialog, composed)
+
+    def _write(self, action: str, composed: Composed) -> None:
+        number, backend = self.number, self.backend
+
+        def failed(_error: TixError) -> None:
+            # Nothing was written: give the text back rather than lose it.
+            self.compose_text(
+                action, text=composed.body, cc=composed.cc, attachments=composed.attachments
+            )
+
+        self.run_job(
+            lambda: backend.write(
+                number, action, composed.body, cc=composed.cc, attachments=composed.attachments
+            ),
+            self.written,
+            failed,
+        )
+
+    # --- picking ----------------------------------------------------------------------
+
+    def _pick(
+        self, title: str, options: list[tuple[str, str]], current: str | None, field: str
+    ) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        version = detail["version"]
+
+        def picked(value: str | None) -> None:
+            if value and value != current:
+                self.post_message(self.ChangeRequested(version, {field: value}))
+
+        self.app.push_screen(PickDialog(title, options, current=current), picked)
+
+    def pick_status(self) -> None:
+        if self.detail is not None:
+            self._pick(
+                _("Status of #{number}").format(number=self.number),
+                [(status.value, status.value) for status in TicketStatus],
+                self.detail.get("status"),
+                "status",
+            )
+
+    def pick_channel(self) -> None:
+        if self.detail is None or self.choices is None:
+            return
+        if self.detail.get("kind") == "internal":
+            self.notify(_("Internal tickets have no channel."), severity="warning")
+            return
+        self._pick(
+            _("Channel of #{number}").format(number=self.number),
+            [(name, name) for name in self.choices.channels],
+            self.detail.get("channel"),
+            "channel",
+        )
+
+    def pick_owner(self) -> None:
+        if self.detail is None or self.choices is None:
+            return
+        self._pick(
+            _("Owner of #{number}").format(number=self.number),
+            [(f"{login} – {name}", login) for login, name in self.choices.users],
+            self.detail.get("owner"),
+            "owner",
+        )
+
+    # --- documents and projects -------------------------------------------------------
+
+    def new_document(self) -> None:
+        number, backend = self.number, self.backend
+        dialog = FormDialog(
+            _("New document from #{number}").format(number=number),
+            [
+                FormField(
+                    "kind",
+                    _("Type"),
+                    value="quote",
+                    kind="select",
+                    options=[
+                        (_("Quote"), "quote"),
+                        (_("Order confirmation"), "order"),
+                        (_("Invoice"), "invoice"),
+                    ],
+                    required=True,
+                ),
+                FormField(
+                    "from_times",
+                    _("Lines from the unbilled billable times."),
+                    value=True,
+                    kind="check",
+                ),
+                FormField(
+                    "lines",
+                    _("More lines, one a line"),
+                    kind="lines",
+                    placeholder=_("Description;quantity;unit price"),
+                ),
+            ],
+            submit_label=_("Make"),
+        )
+
+        def filled(values: dict[str, Any] | None) -> None:
+            if not values:
+                return
+
+            def job() -> tuple[str, dict[str, Any]]:
+                made = backend.new_document(
+                    number, values["kind"], from_times=values["from_times"], lines=values["lines"]
+                )
+                return made, backend.ticket(number)
+
+            def done(result: tuple[str, dict[str, Any]]) -> None:
+                notice = _("Made {number}.").format(number=result[0])
+                self.post_message(self.Written(result[1], notice=notice))
+
+            self.run_job(job, done)
+
+        self.app.push_screen(dialog, filled)
+
+    def new_project(self) -> None:
+        number, backend = self.number, self.backend
+        dialog = FormDialog(
+            _("New project from #{number}").format(number=number),
+            [FormField("name", _("Name"), required=True)],
+            hint=_("The ticket is linked to the new project."),
+            submit_label=_("Make"),
+        )
+
+        def filled(values: dict[str, Any] | None) -> None:
+            if not values:
+                return
+
+            def job() -> tuple[str, dict[str, Any], Choices]:
+                name = backend.new_project(values["name"], from_ticket=number)
+                return name, backend.ticket(number), backend.choices()
+
+            def done(result: tuple[str, dict[str, Any], Choices]) -> None:
+                name, detail, choices = result
+                notice = _("Made project {name}.").format(name=name)
+                self.post_message(self.Written(detail, notice=notice, choices=choices))
+
+            self.run_job(job, done)
+
+        self.app.push_screen(dialog, filled)
+
+
+def _quoted(path: str) -> str:
+    import shlex
+
+    return shlex.quote(path)

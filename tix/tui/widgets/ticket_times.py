@@ -1,0 +1,155 @@
+"""The ticket view's Times tab (Zeiten): the booked times, filtered by user and billable,
+with their total; booking time and exporting them to Excel start here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Checkbox, DataTable, Select, Static
+
+from tix.core import clock
+from tix.core.i18n import _
+from tix.tui.screens.dialogs import FormDialog, FormField
+from tix.tui.widgets.activity import format_minutes
+from tix.tui.widgets.ticket_pane import TicketPane, refill, set_options
+
+
+class TicketTimes(TicketPane):
+    """The Times tab."""
+
+    def __init__(self, *, number: int) -> None:
+        super().__init__(_("Times"), number=number, id="times")
+        self._options: dict[str, list[tuple[str, str]]] = {}
+        """The user filter's options (the users who booked), by widget id."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="times-filter"):
+            yield Checkbox(_("Billable only"), id="times-billable", compact=True)
+            yield Select[str]([], prompt=_("All users"), id="times-user", compact=True)
+        yield DataTable(id="times-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="times-total")
+
+    def on_mount(self) -> None:
+        self.query_one("#times-table", DataTable).add_columns(
+            _("Date"), _("User"), _("Hours"), _("Billable"), _("Billed"), _("Note")
+        )
+
+    def show(self, detail: dict[str, Any]) -> None:
+        super().show(detail)
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.detail is None:
+            return
+        times = self.detail.get("times") or []
+        users = sorted({entry["user"] for entry in times})
+        select: Select[str] = self.query_one("#times-user", Select)
+        chosen = None if select.value is Select.NULL else str(select.value)
+        if self._options.get("times-user") != [(login, login) for login in users]:
+            set_options(select, [(login, login) for login in users], self._options)
+            if chosen not in users:
+                chosen = None
+        billable_only = self.query_one("#times-billable", Checkbox).value
+        shown = [
+            entry
+            for entry in times
+            if (not billable_only or entry.get("billable"))
+            and (chosen is None or entry.get("user") == chosen)
+        ]
+        table = self.query_one("#times-table", DataTable)
+        refill(
+            table,
+            (
+                (
+                    str(entry["id"]),
+                    entry.get("date", ""),
+                    entry.get("user", ""),
+                    Text(format_minutes(int(entry.get("minutes") or 0)), justify="right"),
+                    "✓" if entry.get("billable") else "",
+                    entry.get("billed") or "",
+                    entry.get("note") or "",
+                )
+                for entry in shown
+            ),
+        )
+        total = sum(int(entry.get("minutes") or 0) for entry in shown)
+        billable = sum(int(entry.get("minutes") or 0) for entry in shown if entry.get("billable"))
+        line = _("Total: {hours} h in {count} entries").format(
+            hours=format_minutes(total), count=len(shown)
+        )
+        if billable != total:
+            line += "  ·  " + _("billable {hours} h").format(hours=format_minutes(billable))
+        self.query_one("#times-total", Static).update(line)
+
+    @on(Checkbox.Changed, "#times-billable")
+    @on(Select.Changed, "#times-user")
+    def _filtered(self) -> None:
+        self._draw()
+
+    def toggle_billable_only(self) -> None:
+        box = self.query_one("#times-billable", Checkbox)
+        box.value = not box.value
+
+    def _today(self) -> str:
+        return clock.now().astimezone(self.backend.zone).date().isoformat()
+
+    def book(self) -> None:
+        """Ask for a duration, day and note and book them on the ticket."""
+        number, backend = self.number, self.backend
+        dialog = FormDialog(
+            _("Book time on #{number}").format(number=number),
+            [
+                FormField(
+                    "duration", _("Duration"), placeholder=_("e.g. 1h30m, 90m, 1.5h"), required=True
+                ),
+                FormField("day", _("Day"), value=self._today()),
+                FormField("note", _("Note")),
+                FormField("billable", _("Billable"), value=True, kind="check"),
+            ],
+            submit_label=_("Book"),
+        )
+
+        def filled(values: dict[str, Any] | None) -> None:
+            if values:
+                self.run_job(
+                    lambda: backend.book_time(
+                        number,
+                        values["duration"],
+                        day=values["day"],
+                        note=values["note"],
+                        billable=values["billable"],
+                    ),
+                    self.written,
+                )
+
+        self.app.push_screen(dialog, filled)
+
+    def export(self) -> None:
+        """Ask for a file name and write the ticket's times there as an Excel sheet."""
+        number, backend = self.number, self.backend
+        dialog = FormDialog(
+            _("Export the times of #{number}").format(number=number),
+            [FormField("path", _("Excel file"), value=f"~/tix-{number}-times.xlsx", required=True)],
+            submit_label=_("Export"),
+        )
+
+        def filled(values: dict[str, Any] | None) -> None:
+            if not values:
+                return
+            path = values["path"]
+
+            def done(rows: int) -> None:
+                self.notify(
+                    _("Wrote {count} entries to {file}.").format(
+                        count=rows, file=Path(path).expanduser()
+                    )
+                )
+
+            self.run_job(lambda: backend.export_times(path, number=number), done)
+
+        self.app.push_screen(dialog, filled)
