@@ -344,17 +344,6 @@ def support_form(world: World) -> None:
         ({"subject": "   "}, 422, "subject must not be empty"),
         ({"body": " \n "}, 422, "message must not be empty"),
         ({"customer": {"email": "not an address"}}, 422, "not an e-mail address"),
-        (
-            {"customer": {"email": "a@example.com\r\nBcc: evil@example.com"}},
-            422,
-            "not one e-mail address",
-        ),
-        ({"customer": {"email": "a@example.com, b@example.com"}}, 422, "not one e-mail address"),
-        (
-            {"values": {"order": "A-1", "colour": "red"}},
-            422,
-            "colour: is not a field of this form",
-        ),
         ({"customer": {}}, 422, "customer.email"),
         ({"channel": "Nowhere"}, 404, "no channel 'Nowhere'"),
         ({"values": {"machine": "P-400"}}, 422, "order: is required"),

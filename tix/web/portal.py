@@ -371,7 +371,7 @@ def _start(request: Request, db: Session, contact: Contact, target: str) -> Resp
 
 def _uploads(form: FormData, names: list[str], max_size: int, problems: Problems) -> list[Upload]:
     """The files posted under ``names``, checked for type and size (problems by field)."""
-    from tix.core.mail.parse import sanitize_filename
+    from tix.core.files import sanitize_filename
 
     found: list[Upload] = []
     total = 0

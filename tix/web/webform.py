@@ -376,7 +376,7 @@ def _form_values(values: Mapping[str, Any], problems: dict[str, str]) -> dict[st
 
 def _check_file(sent: Upload, max_size: int) -> Upload:
     """The upload with a safe name and the type its extension and content agree on."""
-    from tix.core.mail.parse import sanitize_filename
+    from tix.core.files import sanitize_filename
     from tix.core.services.storage import human_size
 
     upload = Upload(sanitize_filename(sent.name), sent.data, sent.content_type)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from tix.core.errors import Invalid
+from tix.core.files import content_type_for, sanitize_filename
 from tix.core.i18n import _
 from tix.core.models import Activity, Blob, Ticket, TicketFile, User
 
@@ -61,9 +62,6 @@ def store_files(
     max_size: int = DEFAULT_MAX_SIZE,
 ) -> list[TicketFile]:
     """Put ``files`` on ``ticket`` (as attachments of ``activity`` when given)."""
-    # The mail parser's module costs ~16 ms to import; only writers of files pay it.
-    from tix.core.mail.parse import content_type_for, sanitize_filename
-
     check_sizes(files, max_size)
     stored = []
     for new in files:
