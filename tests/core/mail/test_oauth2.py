@@ -3,15 +3,21 @@ the device flow, refreshing, the private token file and token commands."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import json
 import logging
 import os
+import re
 import shutil
 import stat
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,6 +168,216 @@ def test_a_code_nobody_enters_runs_out(oauth_server: OAuthServer) -> None:
     device = oauth2.start_device_flow(point)
     with pytest.raises(OAuth2Error, match="the code expired before it was entered"):
         oauth2.poll_device_flow(point, device)
+
+
+# ---------------------------------------------------------------------------- browser flow
+
+
+def browser_account(server: OAuthServer, **changes: Any) -> MailAccount:
+    """The account set up for the browser sign-in (no device URL: none is needed)."""
+    return account(
+        server, oauth2_device_url="", oauth2_authorize_url=server.authorize_url, **changes
+    )
+
+
+def open_in_browser(url: str) -> tuple[threading.Thread, list[str]]:
+    """Play the browser: follow ``url`` and its redirect (to tix's loopback listener) and
+    keep the page it ends on."""
+    pages: list[str] = []
+
+    def browse() -> None:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            pages.append(response.read().decode())
+
+    thread = threading.Thread(target=browse, daemon=True)
+    thread.start()
+    return thread, pages
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def address_after_sign_in(url: str) -> str:
+    """What the browser's address bar shows after signing in, when the redirect to
+    127.0.0.1 goes nowhere (tix runs on another machine, over SSH)."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        opener.open(url, timeout=10)
+    assert caught.value.code == 302
+    return str(caught.value.headers["Location"])
+
+
+def test_browser_flow_approved_keeps_the_refresh_token_privately_and_uses_pkce(
+    oauth_server: OAuthServer, config_folder: Path
+) -> None:
+    signed = browser_account(oauth_server)
+    point = oauth2.endpoints(signed, flow="browser")
+    oauth_server.approve_next_authorization(USER)
+    with oauth2.start_browser_flow(point, login_hint=USER) as flow:
+        assert flow.url.startswith(oauth_server.authorize_url + "?")
+        browser, pages = open_in_browser(flow.url)
+        tokens = oauth2.wait_for_browser(point, flow, timeout=30)
+        browser.join(timeout=30)
+    assert pages and "tix is signed in, you may close this tab." in pages[0]
+    path = oauth2.store_signed_in(signed, tokens)
+    assert path == config_folder / "oauth2" / "support.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    kept = json.loads(path.read_text())
+    assert oauth_server.is_valid(kept["access_token"]) == USER
+    assert oauth2.access_token(signed) == kept["access_token"]
+    [asked] = oauth_server.authorizations
+    assert asked["redirect_uri"] == flow.redirect_uri
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", flow.redirect_uri)
+    assert {key: asked[key] for key in ("client_id", "response_type", "scope", "login_hint")} == {
+        "client_id": "tix-test",
+        "response_type": "code",
+        "scope": "mail offline_access",
+        "login_hint": USER,
+    }
+    assert asked["code_challenge_method"] == "S256" and "access_type" not in asked
+    [(where, form)] = oauth_server.requests
+    assert where == "/token" and form["grant_type"] == "authorization_code"
+    digest = hashlib.sha256(form["code_verifier"].encode()).digest()
+    assert base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == asked["code_challenge"]
+    assert asked["state"] == flow.state and flow.verifier not in flow.url
+
+
+def test_google_browser_flow_asks_for_offline_access_and_sends_the_secret(
+    oauth_server: OAuthServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oauth_server.client_secret = "google-secret"
+    monkeypatch.setenv("GOOGLE_CLIENT_SECRET", "google-secret")
+    signed = browser_account(
+        oauth_server,
+        oauth2_provider="google",
+        oauth2_scopes="",
+        oauth2_client_secret_env="GOOGLE_CLIENT_SECRET",
+    )
+    point = oauth2.endpoints(signed, flow="browser")
+    oauth_server.approve_next_authorization(USER)
+    with oauth2.start_browser_flow(point) as flow:
+        browser, _pages = open_in_browser(flow.url)
+        tokens = oauth2.wait_for_browser(point, flow, timeout=30)
+        browser.join(timeout=30)
+    assert tokens.refresh_token is not None
+    [asked] = oauth_server.authorizations
+    assert (asked["access_type"], asked["prompt"]) == ("offline", "consent")
+    assert asked["scope"] == "https://mail.google.com/"
+    assert oauth_server.requests[0][1]["client_secret"] == "google-secret"
+
+
+def test_browser_flow_denied(oauth_server: OAuthServer, config_folder: Path) -> None:
+    point = oauth2.endpoints(browser_account(oauth_server), flow="browser")
+    oauth_server.deny_next_authorization()
+    with oauth2.start_browser_flow(point) as flow:
+        browser, pages = open_in_browser(flow.url)
+        with pytest.raises(OAuth2Error) as caught:
+            oauth2.wait_for_browser(point, flow, timeout=30)
+        browser.join(timeout=30)
+    assert caught.value.message == (
+        "sign-in: access was denied at the provider: nothing was changed"
+    )
+    assert "tix could not sign in: sign-in: access was denied" in pages[0]
+    assert oauth_server.token_requests == 0
+    assert not (config_folder / "oauth2").exists()
+
+
+def test_browser_flow_refuses_an_answer_with_another_state(oauth_server: OAuthServer) -> None:
+    point = oauth2.endpoints(browser_account(oauth_server), flow="browser")
+    with oauth2.start_browser_flow(point) as flow:
+        forged = f"{flow.redirect_uri}?code=ac-forged&state=not-{flow.state}"
+        browser, pages = open_in_browser(forged)
+        with pytest.raises(OAuth2Error) as caught:
+            oauth2.wait_for_browser(point, flow, timeout=30)
+        browser.join(timeout=30)
+    assert caught.value.message == (
+        "sign-in: the answer does not belong to this sign-in (its state differs): "
+        "run the command again"
+    )
+    assert "tix could not sign in" in pages[0]
+    assert oauth_server.token_requests == 0
+
+
+def test_browser_flow_code_without_the_right_verifier_fails_at_the_server(
+    oauth_server: OAuthServer,
+) -> None:
+    point = oauth2.endpoints(browser_account(oauth_server), flow="browser")
+    oauth_server.approve_next_authorization(USER)
+    with oauth2.start_browser_flow(point) as flow:
+        flow.verifier = "x" * 86  # not the one whose hash the authorization carried
+        browser, _pages = open_in_browser(flow.url)
+        with pytest.raises(OAuth2Error) as caught:
+            oauth2.wait_for_browser(point, flow, timeout=30)
+        browser.join(timeout=30)
+    assert caught.value.message == (
+        "sign-in: the provider refused the code "
+        "(invalid_grant: the PKCE code_verifier does not match)"
+    )
+    assert oauth_server.requests[0][1]["code_verifier"] == "x" * 86
+
+
+def test_browser_flow_takes_the_address_pasted_on_stdin(
+    oauth_server: OAuthServer, config_folder: Path
+) -> None:
+    signed = browser_account(oauth_server)
+    point = oauth2.endpoints(signed, flow="browser")
+    oauth_server.approve_next_authorization(USER)
+    reading, writing = os.pipe()
+    with oauth2.start_browser_flow(point) as flow, os.fdopen(reading) as stdin:
+        pasted = address_after_sign_in(flow.url)
+        assert pasted.startswith(flow.redirect_uri + "?")
+
+        def paste() -> None:
+            time.sleep(0.3)  # tix is waiting by now
+            os.write(writing, b"\n  " + pasted.encode() + b"  \n")
+
+        typist = threading.Thread(target=paste, daemon=True)
+        typist.start()
+        tokens = oauth2.wait_for_browser(point, flow, paste=stdin, timeout=30)
+        typist.join()
+        os.close(writing)
+    assert oauth_server.is_valid(tokens.access_token) == USER
+    assert tokens.refresh_token is not None
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    ["http://127.0.0.1:4711/?state=abc", "I signed in", "http://127.0.0.1:4711/"],
+)
+def test_a_pasted_address_without_a_code_is_refused(oauth_server: OAuthServer, pasted: str) -> None:
+    point = oauth2.endpoints(browser_account(oauth_server), flow="browser")
+    with oauth2.start_browser_flow(point) as flow, pytest.raises(OAuth2Error) as caught:
+        oauth2.wait_for_browser(point, flow, paste=io.StringIO(pasted + "\n"), timeout=30)
+    assert caught.value.message == (
+        "sign-in: the pasted address holds no code: copy the whole address from the "
+        "browser's address bar after signing in (it contains code=)"
+    )
+    assert oauth_server.token_requests == 0
+
+
+def test_a_browser_sign_in_nobody_finishes_runs_out(oauth_server: OAuthServer) -> None:
+    point = oauth2.endpoints(browser_account(oauth_server), flow="browser")
+    started = time.monotonic()
+    with oauth2.start_browser_flow(point) as flow, pytest.raises(OAuth2Error) as caught:
+        # stdin ends at once (nothing piped in): the listener still waits.
+        oauth2.wait_for_browser(point, flow, paste=io.StringIO(""), timeout=0.5)
+    assert time.monotonic() - started >= 0.5
+    assert caught.value.message == (
+        "sign-in: the browser brought no answer within 0.5 s: run the command again"
+    )
+    with pytest.raises(OSError):  # the listener is closed
+        urllib.request.urlopen(flow.redirect_uri + "?code=late&state=x", timeout=5)
+
+
+def test_the_browser_flow_needs_an_authorize_url_for_a_custom_provider(
+    oauth_server: OAuthServer,
+) -> None:
+    with pytest.raises(Invalid, match="the custom provider needs --authorize-url URL"):
+        oauth2.endpoints(account(oauth_server), flow="browser")
+    # A refresh needs only the token URL: an account signed in in the browser refreshes.
+    assert oauth2.endpoints(browser_account(oauth_server)).token_url == oauth_server.token_url
 
 
 def write_refresh_token(path: Path, token: str, *, mode: int = 0o600, plain: bool = False) -> None:

@@ -7,7 +7,9 @@ An account gets its access tokens one of two ways:
   ``mutt_oauth2.py``). tix runs it with a time limit, checks that it printed one token,
   and never shows what it printed.
 - The built-in client: ``tix account oauth NAME`` runs the device authorization grant
-  (RFC 8628) against the account's provider and keeps the refresh token, never in the
+  (RFC 8628) or, in a browser, the authorization-code grant for native apps (RFC 8252)
+  with PKCE (RFC 7636) and a loopback redirect, against the account's provider (Google
+  grants the mail scope only to the latter) and keeps the refresh token, never in the
   database: in a file only its owner may read (by default ``tix/oauth2/NAME.json`` in
   the user's config folder, or the file the admin names) or, read-only, in what a
   command the admin names prints. Access tokens are refreshed shortly before they
@@ -17,27 +19,32 @@ An account gets its access tokens one of two ways:
 :func:`access_token` is the one entry point; :func:`token_source` wraps it for the IMAP
 and SMTP code, which never sees the database.
 
-The HTTP client is ``urllib.request``: a device-flow and refresh client is about 150
+The HTTP client is ``urllib.request`` and the loopback listener ``http.server``: a
+device-flow, browser-flow and refresh client is about 300
 lines, and no library (authlib, oauthlib, requests-oauthlib) ships one that is shorter
 to use; so tix needs no extra dependency for it.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
 import logging
 import os
+import queue
 import re
+import secrets
 import shlex
 import stat
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from tix.core.errors import Invalid, Malformed, Unavailable
 from tix.core.i18n import _
@@ -45,6 +52,7 @@ from tix.core.models import AuthMode, MailAccount
 
 __all__ = [
     "PROVIDERS",
+    "BrowserFlow",
     "DeviceCode",
     "Endpoints",
     "OAuth2Error",
@@ -58,9 +66,14 @@ __all__ = [
     "refresh",
     "run_token_command",
     "save_tokens",
+    "start_browser_flow",
     "start_device_flow",
     "token_source",
+    "wait_for_browser",
 ]
+
+if TYPE_CHECKING:
+    from http.server import HTTPServer
 
 log = logging.getLogger("tix.mail")
 
@@ -75,6 +88,9 @@ DEFAULT_LIFETIME = 3600.0
 SLOW_DOWN_STEP = 5.0
 """Seconds added to the polling interval on each ``slow_down`` (RFC 8628 section 3.5)."""
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+BROWSER_TIMEOUT = 600.0
+"""Seconds a browser sign-in may take before tix gives up waiting for it."""
+FLOWS = ("device", "browser")
 
 # RFC 6750 b64token: what a bearer token may consist of.
 _TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
@@ -137,6 +153,7 @@ class Endpoints:
     device_url: str
     token_url: str
     scopes: str
+    authorize_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -172,9 +189,13 @@ def endpoints(
     device_url: str | None = None,
     token_url: str | None = None,
     scopes: str | None = None,
+    authorize_url: str | None = None,
+    flow: str | None = None,
 ) -> Endpoints:
     """The account's endpoints, with any of its settings overridden by the arguments.
 
+    ``flow``: the sign-in about to run (``device`` or ``browser``), whose URL must then be
+    known too; ``None``: just refreshing, which needs only the token URL.
     Raises Invalid naming the missing or wrong setting and the option that fixes it.
     """
     name = account.name
@@ -211,9 +232,19 @@ def endpoints(
     token = (token_url if token_url is not None else account.oauth2_token_url).strip()
     device = device or known.device_url.format(tenant=zone)
     token = token or known.token_url.format(tenant=zone)
-    for option, url in (("--device-url", device), ("--token-url", token)):
+    authorize = (
+        authorize_url if authorize_url is not None else account.oauth2_authorize_url
+    ).strip() or known.authorize_url.format(tenant=zone)
+    flow_url = {"device": "--device-url", "browser": "--authorize-url"}.get(flow or "")
+    for option, url in (
+        ("--device-url", device),
+        ("--authorize-url", authorize),
+        ("--token-url", token),
+    ):
         if not url:
-            raise Invalid(_("the custom provider needs {option} URL").format(option=option))
+            if option in ("--token-url", flow_url):
+                raise Invalid(_("the custom provider needs {option} URL").format(option=option))
+            continue
         if not re.match(r"https?://[^\s/]+", url) or any(c.isspace() for c in url):
             raise Malformed(
                 _("{option}: {url!r} is not an http(s) URL").format(option=option, url=url)
@@ -250,6 +281,7 @@ def endpoints(
         device_url=device,
         token_url=token,
         scopes=wanted,
+        authorize_url=authorize,
     )
 
 
@@ -435,6 +467,307 @@ def poll_device_flow(
                     what=what
                 )
             )
+
+
+# ---------------------------------------------------------------------------- browser flow
+
+
+@dataclass
+class _Reply:
+    """What the browser that brought the redirect is told, once tix knows."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A redirect's parameters, from the loopback listener or pasted by the user."""
+
+    query: Mapping[str, str]
+    reply: _Reply | None = None
+
+
+@dataclass
+class BrowserFlow:
+    """A browser sign-in (RFC 8252 with PKCE) waiting for its redirect: open ``url``.
+
+    Close it (or use it as a context manager) to stop the loopback listener.
+    """
+
+    url: str
+    """The authorization address the user opens in a browser."""
+    redirect_uri: str
+    state: str
+    verifier: str
+    """The PKCE code verifier (RFC 7636 section 4.1); only its hash leaves tix before the
+    code is exchanged."""
+    answers: queue.Queue[_Answer]
+    server: HTTPServer
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> BrowserFlow:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _page(text: str) -> bytes:
+    import html
+
+    title = html.escape(_("tix sign-in"))
+    return (
+        f'<!doctype html>\n<html><head><meta charset="utf-8"><title>{title}</title></head>\n'
+        f"<body><p>{html.escape(text)}</p></body></html>\n"
+    ).encode()
+
+
+def _listener(answers: queue.Queue[_Answer]) -> HTTPServer:
+    """An HTTP server on 127.0.0.1 (a free port) that hands each redirect to ``answers``
+    and answers the browser once the sign-in has finished."""
+    # http.server (socketserver, http.client, email) costs ~15 ms: only sign-ins pay.
+    import urllib.parse
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "tix"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the address holds the code: it goes into no log
+
+        def do_GET(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            query = dict(urllib.parse.parse_qsl(url.query))
+            if url.path != "/" or not ({"code", "error"} & query.keys()):
+                self._send(404, _("This is not a tix sign-in address."))
+                return
+            reply = _Reply()
+            answers.put(_Answer(query=query, reply=reply))
+            reply.done.wait(HTTP_TIMEOUT + 10)
+            self._send(200, reply.text or _("tix is still busy: see its terminal."))
+
+        def _send(self, status: int, text: str) -> None:
+            page = _page(text)
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                self.wfile.write(page)
+
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    except OSError as error:
+        raise OAuth2Error(
+            _("sign-in: cannot listen on 127.0.0.1: {reason}").format(
+                reason=error.strerror or error
+            )
+        ) from None
+    server.daemon_threads = True
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+    ).start()
+    return server
+
+
+def _challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def start_browser_flow(point: Endpoints, *, login_hint: str = "") -> BrowserFlow:
+    """Listen on a loopback port and build the authorization address for the browser
+    (RFC 8252 section 7.3, PKCE with S256)."""
+    import urllib.parse
+
+    answers: queue.Queue[_Answer] = queue.Queue()
+    server = _listener(answers)
+    redirect_uri = f"http://127.0.0.1:{server.server_address[1]}/"
+    state = secrets.token_urlsafe(24)
+    verifier = secrets.token_urlsafe(64)  # 86 characters: RFC 7636 wants 43 to 128
+    params = {
+        "client_id": point.client_id,
+        "redirect_uri": redirect_uri,
+        "response_type": "code",
+        "scope": point.scopes,
+        "state": state,
+        "code_challenge": _challenge(verifier),
+        "code_challenge_method": "S256",
+    }
+    if point.provider == "google":
+        # Without these Google gives no refresh token (or none on a second sign-in).
+        params.update(access_type="offline", prompt="consent")
+    if login_hint:
+        params["login_hint"] = login_hint
+    separator = "&" if "?" in point.authorize_url else "?"
+    url = point.authorize_url + separator + urllib.parse.urlencode(params)
+    return BrowserFlow(
+        url=url,
+        redirect_uri=redirect_uri,
+        state=state,
+        verifier=verifier,
+        answers=answers,
+        server=server,
+    )
+
+
+def _read_pasted(stream: IO[str], answers: queue.Queue[_Answer], stop: threading.Event) -> None:
+    """Hand every line typed or pasted on ``stream`` to ``answers`` until ``stop`` is set
+    or the stream ends."""
+    import select
+
+    def hand_over(line: str) -> None:
+        line = line.strip()
+        if line:
+            answers.put(_Answer(query=_pasted_query(line)))
+
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError):
+        descriptor = -1
+    if descriptor < 0:  # not a file (a test's StringIO): it never blocks
+        with contextlib.suppress(OSError, ValueError):
+            for line in stream:
+                if stop.is_set():
+                    return
+                hand_over(line)
+        return
+    pending = b""
+    while not stop.is_set():
+        try:
+            ready, _w, _x = select.select([descriptor], [], [], 0.2)
+            if not ready:
+                continue
+            chunk = os.read(descriptor, 65536)
+        except (OSError, ValueError):
+            return
+        if not chunk:
+            hand_over(pending.decode("utf-8", "replace"))
+            return
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for raw in lines:
+            hand_over(raw.decode("utf-8", "replace"))
+
+
+def _pasted_query(line: str) -> dict[str, str]:
+    """The parameters of a pasted address (or of just its query part)."""
+    import urllib.parse
+
+    text = line.strip().strip("<>\"'")
+    query = urllib.parse.urlsplit(text).query if "?" in text else text
+    try:
+        return dict(urllib.parse.parse_qsl(query.split("#")[0]))
+    except ValueError:
+        return {}
+
+
+def wait_for_browser(
+    point: Endpoints,
+    flow: BrowserFlow,
+    *,
+    paste: IO[str] | None = None,
+    timeout: float = BROWSER_TIMEOUT,
+) -> Tokens:
+    """Wait for the redirect (at the listener, or an address pasted on ``paste``: whichever
+    comes first), check it and exchange its code (with the PKCE verifier) for tokens."""
+    what = _("sign-in")
+    stop = threading.Event()
+    if paste is not None:
+        threading.Thread(target=_read_pasted, args=(paste, flow.answers, stop), daemon=True).start()
+    reply: _Reply | None = None
+    try:
+        try:
+            answer = flow.answers.get(timeout=max(timeout, 0.0))
+        except queue.Empty:
+            raise OAuth2Error(
+                _(
+                    "{what}: the browser brought no answer within {seconds:g} s: run the "
+                    "command again"
+                ).format(what=what, seconds=round(timeout, 1))
+            ) from None
+        reply = answer.reply
+        try:
+            tokens = _redeem(point, flow, answer.query, what=what)
+        except OAuth2Error as error:
+            if reply is not None:
+                reply.text = _("tix could not sign in: {reason}").format(reason=error.message)
+            raise
+        if reply is not None:
+            reply.text = _("tix is signed in, you may close this tab.")
+        return tokens
+    finally:
+        stop.set()
+        if reply is not None:
+            reply.done.set()
+        # Any other browser still waiting hears that this sign-in is over.
+        while True:
+            try:
+                other = flow.answers.get_nowait().reply
+            except queue.Empty:
+                break
+            if other is not None:
+                other.text = _("This sign-in is over: see tix's terminal.")
+                other.done.set()
+
+
+def _redeem(point: Endpoints, flow: BrowserFlow, query: Mapping[str, str], *, what: str) -> Tokens:
+    if "code" not in query and "error" not in query:
+        raise OAuth2Error(
+            _(
+                "{what}: the pasted address holds no code: copy the whole address from the "
+                "browser's address bar after signing in (it contains code=)"
+            ).format(what=what)
+        )
+    if not secrets.compare_digest(query.get("state", "").encode(), flow.state.encode()):
+        raise OAuth2Error(
+            _(
+                "{what}: the answer does not belong to this sign-in (its state differs): "
+                "run the command again"
+            ).format(what=what)
+        )
+    error = query.get("error")
+    if error == "access_denied":
+        raise OAuth2Error(
+            _("{what}: access was denied at the provider: nothing was changed").format(what=what)
+        )
+    if error or not query.get("code"):
+        raise OAuth2Error(
+            _("{what}: the provider refused ({error})").format(what=what, error=_error_text(query))
+        )
+    now = time.time()
+    status, answer = _post(
+        point.token_url,
+        _form(
+            point,
+            grant_type="authorization_code",
+            code=query["code"],
+            redirect_uri=flow.redirect_uri,
+            code_verifier=flow.verifier,
+        ),
+        what=what,
+    )
+    if status != 200 or "error" in answer:
+        raise OAuth2Error(
+            _("{what}: the provider refused the code ({error})").format(
+                what=what, error=_error_text(answer)
+            )
+        )
+    tokens = _tokens(answer, what=what, now=now)
+    if tokens.refresh_token is None:
+        raise OAuth2Error(
+            _(
+                "{what}: the provider gave no refresh token: add the scope "
+                "offline_access (--scopes)"
+            ).format(what=what)
+        )
+    return tokens
 
 
 def refresh(point: Endpoints, refresh_token: str, *, account: str) -> Tokens:
