@@ -768,3 +768,43 @@ def test_the_templates_carry_no_inline_script_or_style() -> None:
         assert "<script" not in text and "<style" not in text, template.name
         assert not re.search(r"\s(style|on[a-z]+)\s*=", text), template.name
         assert "|safe" not in text.replace(" ", ""), template.name
+
+
+def test_every_spelling_of_an_address_counts_toward_its_login_limit(
+    make_web_app: Callable[..., Any], helpdesk: Helpdesk
+) -> None:
+    from fastapi.testclient import TestClient
+
+    app = make_web_app()
+    spellings = [f"x{n} <{KARLA}>" for n in range(5)] + [
+        KARLA.upper(),
+        f"Kunde <{KARLA.capitalize()}>",
+        f" {KARLA} ",
+        f'"Karla" <{KARLA.upper()}>',
+        KARLA,
+    ]
+    for network, spelling in enumerate(spellings):  # each from another network
+        with TestClient(app, client=(f"10.0.0.{network + 1}", 50000)) as client:
+            assert login(client, spelling, "a guess").status_code == 401
+    with TestClient(app, client=("10.0.1.1", 50000)) as client:
+        refused = login(client)
+        assert refused.status_code == 429 and "Too many failed logins" in refused.text
+    with TestClient(app, client=("10.0.1.2", 50000)) as client:
+        assert login(client, OTTO).status_code == 303  # others still get in
+
+
+@pytest.mark.parametrize(
+    "address", [f"{KARLA}, {OTTO}", f"{KARLA}\r\nBcc: evil@example.com", f"<{KARLA}> x"]
+)
+def test_a_login_or_reset_with_more_than_one_address_is_refused(
+    client: Any, helpdesk: Helpdesk, address: str
+) -> None:
+    answer = login(client, address)
+    assert answer.status_code == 401
+    assert "tix_session=" not in str(answer.headers.get_list("set-cookie"))
+    csrf = csrf_of(client.get("/portal/reset"))
+    reset = client.post("/portal/reset", data={"csrf": csrf, "email": address})
+    assert reset.status_code == 200 and "If the address has an account" in reset.text
+    with session_scope(helpdesk.engine) as session:
+        resets = select(OutboxMessage).where(col(OutboxMessage.subject).startswith("Reset"))
+        assert session.scalars(resets).all() == []

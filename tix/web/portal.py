@@ -466,7 +466,7 @@ def login(
         next_url = _safe_next(form.get("next"))
         keys = (
             f"portal-login-ip:{client_ip(request)}",
-            f"portal-login-address:{address.lower()}",
+            portal_service.address_limit_key("portal-login-address", address),
         )
         if any(
             portal_service.too_many(db, key, limit=LOGIN_LIMIT, window=LOGIN_WINDOW) for key in keys
@@ -543,7 +543,10 @@ def reset(
         if address:
             keys = (
                 (f"portal-reset-ip:{client_ip(request)}", RESET_LIMIT_IP),
-                (f"portal-reset-address:{address.lower()}", RESET_LIMIT_ADDRESS),
+                (
+                    portal_service.address_limit_key("portal-reset-address", address),
+                    RESET_LIMIT_ADDRESS,
+                ),
             )
             limited = any(
                 portal_service.too_many(db, key, limit=limit, window=RESET_WINDOW)
