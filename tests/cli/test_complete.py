@@ -54,6 +54,7 @@ def test_values_come_from_the_database(tab, world, ticket) -> None:
     assert tab("tix contact list --kind ") == []  # contact list has no --kind
     assert tab("tix contact add a@b.example --kind ") == ["customer", "supplier"]
     assert tab("tix ti") == ["ticket", "time"]
+    assert tab("tix user list --format ") == ["table", "tsv", "csv", "json", "jsonl"]
 
 
 def test_categories_and_projects(cli, tab, ticket) -> None:

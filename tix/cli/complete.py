@@ -94,6 +94,10 @@ def _values_for(path: tuple[str, ...], param: Any) -> Values | None:
         if path == ("mail", "log"):
             return _fixed(IMPORT_STATUSES)
         return _fixed((*TICKET_STATUSES, "all") if path[-1:] == ("list",) else TICKET_STATUSES)
+    if "--format" in options:
+        from tix.cli.output import FORMATS
+
+        return _fixed(FORMATS)
     if "--kind" in options:
         if noun == "contact":
             return _fixed(("customer", "supplier"))
