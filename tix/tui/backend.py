@@ -265,26 +265,17 @@ class Backend:
     def change(self, number: int, *, version: int | None, **fields: Any) -> dict[str, Any]:
         """Change fields (status, channel, owner, priority, subject, color, project,
         add_categories, remove_categories); a stale ``version`` is a Conflict."""
-        from tix.core.services import channels, projects, tickets, users
+        from tix.core.services import tickets
 
+        changes = tickets.TicketChanges(**{k: v for k, v in fields.items() if v is not None})
         with session_scope(self.engine, write=True) as session:
             user = self._user(session)
-            ticket = tickets.get_ticket(session, user, number)
-            if fields.get("channel"):
-                fields["channel"] = channels.get_channel(session, fields["channel"])
-            if fields.get("owner"):
-                fields["owner"] = users.get_user(session, fields["owner"])
-            if "project" in fields and fields["project"] is not None:
-                name = fields["project"]
-                fields["project"] = (
-                    tickets.CLEAR if not name else projects.get_project(session, name)
-                )
             tickets.change_ticket(
                 session,
                 user,
-                ticket=ticket,
+                ticket=tickets.get_ticket(session, user, number),
+                changes=changes,
                 expected_version=version,
-                **{k: v for k, v in fields.items() if v is not None},
             )
         return self.ticket(number)
 

@@ -551,30 +551,26 @@ class TicketChange(BaseModel):
 def change_ticket(
     active: SessionDep, who: AgentDep, number: NumberPath, change: TicketChange
 ) -> dict[str, Any]:
-    from tix.core.services import projects, tickets, users
+    from tix.core.services import tickets
 
     ticket = _ticket(active, who, number)
-    project: Any = None
-    if change.project is not None:
-        project = (
-            tickets.CLEAR
-            if change.project.strip().lower() in ("", "none")
-            else projects.get_project(active, change.project)
-        )
     tickets.change_ticket(
         active,
         who.user,
         ticket=ticket,
         expected_version=change.version,
-        status=change.status,
-        channel=_channel(active, who, change.channel) if change.channel else None,
-        owner=users.get_user(active, change.owner) if change.owner else None,
-        priority=change.priority,
-        subject=change.subject,
-        color=change.color,
-        project=project,
-        add_categories=change.add_categories,
-        remove_categories=change.remove_categories,
+        changes=tickets.TicketChanges(
+            status=change.status,
+            # the key may be kept to some channels: checked here, where keys are known
+            channel=_channel(active, who, change.channel) if change.channel else None,
+            owner=change.owner,
+            priority=change.priority,
+            subject=change.subject,
+            color=change.color,
+            project=change.project,
+            add_categories=change.add_categories,
+            remove_categories=change.remove_categories,
+        ),
     )
     return _detail(active, who, ticket)
 

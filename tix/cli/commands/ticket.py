@@ -674,32 +674,27 @@ def set_(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    from tix.core.services import channels, projects, tickets, users
+    from tix.core.services import tickets
 
     with context.session(write=True) as session:
         actor = context.acting(session)
         ticket = tickets.get_ticket(session, actor, number)
-        found_project: Any = None
-        if project is not None:
-            found_project = (
-                tickets.CLEAR
-                if project.strip().lower() in ("", "none")
-                else projects.get_project(session, project)
-            )
         changes = tickets.change_ticket(
             session,
             actor,
             ticket=ticket,
             expected_version=if_version,
-            status=status,
-            channel=channels.get_channel(session, channel) if channel else None,
-            owner=users.get_user(session, owner) if owner else None,
-            priority=parse_priority(priority) if priority is not None else None,
-            subject=subject,
-            color=color,
-            project=found_project,
-            add_categories=add_categories or [],
-            remove_categories=remove_categories or [],
+            changes=tickets.TicketChanges(
+                status=status,
+                channel=channel,
+                owner=owner,
+                priority=priority,
+                subject=subject,
+                color=color,
+                project=project,
+                add_categories=add_categories or (),
+                remove_categories=remove_categories or (),
+            ),
         )
         data = _detail(session, actor, ticket)
     count = len([change for change in changes if change.kind == "change"])

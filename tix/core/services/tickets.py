@@ -19,7 +19,7 @@ from sqlmodel import col
 from tix.core import search, validation
 from tix.core.errors import Conflict, Invalid, NotFound
 from tix.core.i18n import _
-from tix.core.labels import parse_status
+from tix.core.labels import parse_priority, parse_status
 from tix.core.models import (
     MESSAGE_KINDS,
     PRIORITY_DEFAULT,
@@ -840,40 +840,126 @@ def _status(value: str) -> str:
     return parse_status(value)
 
 
+@dataclass(frozen=True)
+class TicketChanges:
+    """What to change on a ticket, as a front end has it: names as the user gave them
+    (models do as well), resolved and checked by :func:`change_ticket`.
+
+    ``None`` leaves a field alone, and so does an empty channel or owner. :data:`CLEAR`
+    empties the color or the project; the words a user types for that (empty or
+    ``none``) do the same. A priority is its number or its name (``high``, ``hoch``).
+    """
+
+    status: str | None = None
+    channel: str | Channel | None = None
+    owner: str | User | None = None
+    priority: int | str | None = None
+    subject: str | None = None
+    color: str | Clear | None = None
+    project: str | Project | Clear | None = None
+    add_categories: Sequence[str] = ()
+    remove_categories: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    status: str | None
+    channel: Channel | None
+    owner: User | None
+    priority: int | None
+    subject: str | None
+    color: str | None
+    clear_color: bool
+    project: Project | Clear | None
+    add_categories: list[str]
+    remove_categories: list[str]
+
+
+def _cleared(value: str | Clear) -> bool:
+    return isinstance(value, Clear) or value.strip().lower() in ("", "none")
+
+
+def _resolve(session: Session, changes: TicketChanges) -> _Resolved:
+    """Names to models, the words for clearing to :data:`CLEAR`, every value checked;
+    nothing is written."""
+    # services.projects imports this module: imported here, where it is needed.
+    from tix.core.services import channels, projects, users
+
+    project = changes.project
+    if isinstance(project, (str, Clear)):
+        project = CLEAR if _cleared(project) else projects.get_project(session, str(project))
+    channel = changes.channel
+    if isinstance(channel, str):
+        channel = channels.get_channel(session, channel) if channel else None
+    owner = changes.owner
+    if isinstance(owner, str):
+        owner = users.get_user(session, owner) if owner else None
+    priority = parse_priority(changes.priority) if changes.priority is not None else None
+    color = changes.color
+    return _Resolved(
+        status=_status(changes.status) if changes.status is not None else None,
+        channel=channel,
+        owner=owner,
+        priority=validation.priority(priority) if priority is not None else None,
+        subject=validation.subject(changes.subject) if changes.subject is not None else None,
+        color=None if color is None or isinstance(color, Clear) else validation.color(color),
+        clear_color=color is not None and _cleared(color),
+        project=project,
+        add_categories=[
+            validation.name(name, what=_("a category"), max_length=100)
+            for name in changes.add_categories
+        ],
+        remove_categories=[
+            validation.name(name, what=_("a category"), max_length=100)
+            for name in changes.remove_categories
+        ],
+    )
+
+
 def change_ticket(
     session: Session,
     actor: User,
     *,
     ticket: Ticket,
+    changes: TicketChanges | None = None,
     expected_version: int | None = None,
     status: str | None = None,
-    channel: Channel | None = None,
-    owner: User | None = None,
-    priority: int | None = None,
+    channel: str | Channel | None = None,
+    owner: str | User | None = None,
+    priority: int | str | None = None,
     subject: str | None = None,
-    color: str | None = None,
-    project: Project | Clear | None = None,
+    color: str | Clear | None = None,
+    project: str | Project | Clear | None = None,
     add_categories: Sequence[str] = (),
     remove_categories: Sequence[str] = (),
 ) -> list[Activity]:
-    """Change the given fields (``None``: leave alone) and record each change.
+    """Make ``changes`` (see :class:`TicketChanges`) and record each change.
 
+    The field keywords are a shorthand for ``changes=TicketChanges(...)`` (not both).
     ``expected_version`` is the version the caller showed its user; if someone else
     changed the ticket since, nothing is written and :class:`Conflict` is raised.
-    ``color="none"`` removes the color mark, ``project=CLEAR`` unlinks the project.
     """
+    fields = TicketChanges(
+        status=status,
+        channel=channel,
+        owner=owner,
+        priority=priority,
+        subject=subject,
+        color=color,
+        project=project,
+        add_categories=tuple(add_categories),
+        remove_categories=tuple(remove_categories),
+    )
+    if changes is None:
+        changes = fields
+    elif fields != TicketChanges():
+        raise TypeError("change_ticket: give changes or field keywords, not both")
     require_see(session, actor, ticket)
-    # Validate everything before the first write.
-    new_status = _status(status) if status is not None else None
-    new_priority = validation.priority(priority) if priority is not None else None
-    new_subject = validation.subject(subject) if subject is not None else None
-    new_color = validation.color(color) if color is not None else None
-    adding = [
-        validation.name(name, what=_("a category"), max_length=100) for name in add_categories
-    ]
-    removing = [
-        validation.name(name, what=_("a category"), max_length=100) for name in remove_categories
-    ]
+    # Resolve and validate everything before the first write.
+    wanted = _resolve(session, changes)
+    new_status, channel, owner = wanted.status, wanted.channel, wanted.owner
+    new_priority, new_subject, new_color = wanted.priority, wanted.subject, wanted.color
+    project, adding, removing = wanted.project, wanted.add_categories, wanted.remove_categories
     if channel is not None and ticket.kind == TicketKind.INTERNAL:
         raise Invalid(
             _(
@@ -924,7 +1010,7 @@ def change_ticket(
         old_subject = ticket.subject
         _set_subject(session, ticket, new_subject)
         _record_change(session, ticket, actor, "subject", old_subject, new_subject)
-    if color is not None and new_color != ticket.color:
+    if (new_color is not None or wanted.clear_color) and new_color != ticket.color:
         old_color = ticket.color
         ticket.color = new_color
         _record_change(session, ticket, actor, "color", old_color, new_color)
