@@ -138,6 +138,36 @@ def test_posts_are_limited_per_address_and_per_network(
     assert stored(world)["Ticket"] == 10
 
 
+def test_the_address_limit_counts_every_spelling_of_an_address(client, world, web_support) -> None:
+    spellings = [
+        "Maria@Roth.example",
+        "MARIA@ROTH.EXAMPLE",
+        "maria@roth.example",
+        "Maria Roth <maria@ROTH.example>",
+        "mAria@roth.example",
+    ]
+    for spelling in spellings:
+        assert client.post("/form/Support", json=dict(POST, email=spelling)).status_code == 201
+    sixth = client.post("/form/Support", json=dict(POST, email="MARIA@roth.example"))
+    assert sixth.status_code == 429 and sixth.headers["retry-after"] == "3600"
+    assert stored(world)["Ticket"] == 5
+
+
+@pytest.mark.parametrize(
+    "address", ["maria@roth.example, evil@example.com", "maria@roth.example\r\nBcc: evil@x.example"]
+)
+def test_more_than_one_address_is_refused_not_cut_off(
+    client, world, web_support, address: str
+) -> None:
+    before = stored(world)
+    answer = client.post("/form/Support", json=dict(POST, email=address))
+    assert answer.status_code == 422
+    assert "is not one e-mail address" in answer.json()["error"]["fields"]["email"]
+    page = client.post("/form/Support", data=dict(POST, email=address))
+    assert page.status_code == 422 and "is not one e-mail address" in page.text
+    assert stored(world) == before
+
+
 def test_the_limits_come_from_the_environment(client, world, web_support, monkeypatch) -> None:
     monkeypatch.setenv("TIX_WEBFORM_PER_IP", "2")
     monkeypatch.setenv("TIX_WEBFORM_PER_ADDRESS", "not a number")  # ignored: the default

@@ -470,7 +470,7 @@ def _accept(session: Session, request: Request, channel: Channel, sent: Submissi
         labels = {**standard_labels(), **{f["name"]: f["label"] for f in form}}
         first, problem = next(iter(problems.items()))
         raise Refused(422, f"{labels.get(first, first)}: {problem}", fields=problems, labels=labels)
-    address_key = f"webform:address:{address}"
+    address_key = portal.address_limit_key("webform:address", address)
     if portal.too_many(
         session,
         address_key,
