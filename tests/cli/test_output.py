@@ -184,3 +184,23 @@ def test_a_terminal_gets_the_table(cli, world) -> None:
     assert done.returncode == 0, done.stderr
     assert "┃" in drawn and "Login" in drawn and "anna" in drawn
     assert "\t" not in drawn
+
+
+def test_a_tab_or_line_break_inside_a_value_keeps_the_line_whole(capsys) -> None:
+    from tix.cli.output import emit_rows, state
+
+    rows = [{"id": 1, "note": "two\tcolumns\nand two lines", "tags": ["a", "b"], "ok": True}]
+    state.reset()
+    state.format = "tsv"
+    try:
+        emit_rows(rows, lambda: None, fields=("id", "note", "tags", "ok"), default=("id", "note"))
+        state.fields = ["note", "tags", "ok"]
+        emit_rows(rows, lambda: None, fields=("id", "note", "tags", "ok"), default=("id", "note"))
+    finally:
+        state.reset()
+    assert capsys.readouterr().out == (
+        "id\tnote\n"
+        "1\ttwo columns and two lines\n"
+        "note\ttags\tok\n"
+        "two columns and two lines\ta,b\ttrue\n"
+    )
