@@ -5,15 +5,20 @@ aiosmtpd and a real OAuth2 server (tests.oauth_server)."""
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import CliResult
 from tests.core.mail.test_ingest import mail
 from tests.oauth_server import OAuthServer
 from tests.servers import SmtpServer
@@ -303,3 +308,279 @@ def test_a_revoked_sign_in_shows_on_account_list_and_a_new_one_clears_it(
     assert again.code == 0, again.stderr
     assert cli("account", "list", "--json").json()[0]["auth_problem"] is None
     assert cli("mail", "sync").code == 0
+
+
+# ---------------------------------------------------------------------------- browser flow
+
+
+class SigningIn:
+    """``tix account oauth ...`` running in its own process, as an admin starts it in a
+    terminal: the test reads the address it prints and plays the browser, or types."""
+
+    def __init__(self, *args: str) -> None:
+        env = {**os.environ}
+        env.pop("TIX_LANG", None)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tix", "account", "oauth", *args],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.said = ""
+
+    def address(self, server: OAuthServer) -> str:
+        """The authorization address tix printed (read from its stderr)."""
+        assert self.process.stderr is not None
+        while True:
+            line = self.process.stderr.readline()
+            assert line, f"tix printed no address: {self.said}"
+            self.said += line
+            if line.startswith(server.authorize_url + "?"):
+                return line.strip()
+
+    def type(self, text: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(text)
+        self.process.stdin.flush()
+
+    def finish(self) -> CliResult:
+        assert self.process.stdin and self.process.stdout and self.process.stderr
+        self.process.stdin.close()
+        # Not communicate(): it would lose what the stderr reader above has buffered.
+        err = self.process.stderr.read()
+        out = self.process.stdout.read()
+        return CliResult(self.process.wait(timeout=60), out, self.said + err)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def browse(url: str) -> str:
+    """A browser following ``url`` and its redirect to tix's listener: the page shown."""
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return str(response.read().decode())
+
+
+def address_bar_after_sign_in(url: str) -> str:
+    """Where the browser ends when 127.0.0.1 is another machine (tix runs over SSH)."""
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.build_opener(_NoRedirect).open(url, timeout=10)
+    assert caught.value.code == 302
+    return str(caught.value.headers["Location"])
+
+
+def oauth_mailbox_account(cli: Any, dovecot_oauth: Any) -> str:
+    address = mailbox(dovecot_oauth)
+    assert (
+        cli(
+            "account",
+            "set",
+            "support",
+            "--address",
+            address,
+            "--imap-host",
+            dovecot_oauth.host,
+            "--imap-port",
+            str(dovecot_oauth.port),
+            "--tls",
+            "none",
+        ).code
+        == 0
+    )
+    return address
+
+
+def google_at(server: OAuthServer) -> list[str]:
+    """--provider google, with Google's addresses swapped for the test server's."""
+    return [
+        "--provider",
+        "google",
+        "--client-id",
+        "tix-desktop.apps.googleusercontent.com",
+        "--client-secret-env",
+        "GOOGLE_CLIENT_SECRET",
+        "--authorize-url",
+        server.authorize_url,
+        "--token-url",
+        server.token_url,
+    ]
+
+
+def test_google_signs_in_in_the_browser_and_the_account_then_syncs(
+    cli,
+    world,
+    dovecot_oauth,
+    oauth_server: OAuthServer,
+    config_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    oauth_server.client_secret = "google-secret"
+    monkeypatch.setenv("GOOGLE_CLIENT_SECRET", "google-secret")
+    address = oauth_mailbox_account(cli, dovecot_oauth)
+    dovecot_oauth.deliver(address, mail(subject="Signed in at Google", to=address))
+    oauth_server.approve_next_authorization(address)
+    signing = SigningIn("support", *google_at(oauth_server), "--json")
+    page = browse(signing.address(oauth_server))
+    signed = signing.finish()
+    assert signed.code == 0, signed.stderr
+    assert "tix is signed in, you may close this tab." in page
+    assert f"open this address in a browser and sign in as {address}:" in signed.stderr
+    [asked] = oauth_server.authorizations
+    assert (asked["access_type"], asked["prompt"], asked["login_hint"]) == (
+        "offline",
+        "consent",
+        address,
+    )
+    assert asked["scope"] == "https://mail.google.com/"
+    assert oauth_server.device_requests == 0
+    path = config_folder / "oauth2" / "support.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    kept = json.loads(path.read_text())
+    for secret in (kept["refresh_token"], kept["access_token"], "google-secret"):
+        assert secret not in signed.stdout + signed.stderr
+    assert signed.json()["oauth2"]["provider"] == "google"
+    tested = cli("account", "test", "support")
+    assert tested.code == 0, tested.stderr
+    assert f"logged in as {address} with XOAUTH2" in " ".join(tested.stderr.split())
+    synced = cli("mail", "sync", "--json")
+    assert synced.code == 0, synced.stderr
+    assert synced.json()[0]["imported"] == 1
+    # A new sign-in needs no options: google's browser flow again.
+    oauth_server.approve_next_authorization(address)
+    again = SigningIn("support")
+    browse(again.address(oauth_server))
+    assert again.finish().code == 0
+
+
+def test_the_address_pasted_over_ssh_signs_in(
+    cli, world, dovecot_oauth, oauth_server: OAuthServer, config_folder: Path
+) -> None:
+    address = oauth_mailbox_account(cli, dovecot_oauth)
+    oauth_server.approve_next_authorization(address)
+    signing = SigningIn(
+        "support",
+        *custom_provider(oauth_server),
+        "--flow",
+        "browser",
+        "--authorize-url",
+        oauth_server.authorize_url,
+    )
+    pasted = address_bar_after_sign_in(signing.address(oauth_server))
+    assert pasted.startswith("http://127.0.0.1:")
+    signing.type(pasted + "\n")
+    signed = signing.finish()
+    assert signed.code == 0, signed.stderr
+    assert "paste the address your browser shows after signing in" in " ".join(
+        signed.stderr.split()
+    )
+    assert (config_folder / "oauth2" / "support.json").exists()
+    assert cli("account", "test", "support").code == 0
+
+
+def test_a_denied_browser_sign_in_changes_nothing(
+    cli, world, dovecot_oauth, oauth_server: OAuthServer, config_folder: Path
+) -> None:
+    address = oauth_mailbox_account(cli, dovecot_oauth)
+    oauth_server.deny_next_authorization()
+    signing = SigningIn(
+        "support",
+        *custom_provider(oauth_server),
+        "--authorize-url",
+        oauth_server.authorize_url,
+        "--flow",
+        "browser",
+    )
+    page = browse(signing.address(oauth_server))
+    denied = signing.finish()
+    assert denied.code == 1
+    assert denied.stderr.splitlines()[-1] == (
+        "tix: sign-in: access was denied at the provider: nothing was changed"
+    )
+    assert "tix could not sign in" in page
+    assert cli("account", "list", "--json").json()[0]["auth"] == "password"
+    assert not (config_folder / "oauth2").exists()
+    assert address  # the mailbox exists; only the sign-in was refused
+
+
+def test_the_token_endpoints_refusal_is_one_line(
+    cli, world, oauth_server: OAuthServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oauth_server.client_secret = "the-right-one"
+    monkeypatch.setenv("GOOGLE_CLIENT_SECRET", "a-wrong-one")
+    oauth_server.approve_next_authorization("support@tix.test")
+    signing = SigningIn("support", *google_at(oauth_server))
+    browse(signing.address(oauth_server))
+    refused = signing.finish()
+    assert refused.code == 1
+    assert refused.stderr.splitlines()[-1] == (
+        "tix: sign-in: the provider refused the code (invalid_client: client_secret is wrong)"
+    )
+    assert "a-wrong-one" not in refused.stderr
+    assert cli("account", "list", "--json").json()[0]["auth"] == "password"
+
+
+def test_browser_sign_in_failures_give_one_line_and_change_nothing(
+    cli, world, oauth_server: OAuthServer, config_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    browser = [*custom_provider(oauth_server), "--authorize-url", oauth_server.authorize_url]
+    no_code = cli(
+        "account",
+        "oauth",
+        "support",
+        *browser,
+        "--flow",
+        "browser",
+        stdin="http://127.0.0.1:4711/?state=abc&scope=mail\n",
+    )
+    assert no_code.code == 1
+    assert no_code.stderr.splitlines()[-1] == (
+        "tix: sign-in: the pasted address holds no code: copy the whole address from the "
+        "browser's address bar after signing in (it contains code=)"
+    )
+    forged = cli(
+        "account",
+        "oauth",
+        "support",
+        *browser,
+        "--flow",
+        "browser",
+        stdin="http://127.0.0.1:4711/?code=ac-stolen&state=forged\n",
+    )
+    assert forged.code == 1
+    assert forged.stderr.splitlines()[-1] == (
+        "tix: sign-in: the answer does not belong to this sign-in (its state differs): "
+        "run the command again"
+    )
+    monkeypatch.setattr(oauth2, "BROWSER_TIMEOUT", 0.5)
+    nobody = cli("account", "oauth", "support", *browser, "--flow", "browser", stdin="")
+    assert (nobody.code, nobody.stderr.splitlines()[-1]) == (
+        1,
+        "tix: sign-in: the browser brought no answer within 0.5 s: run the command again",
+    )
+    flow = cli("account", "oauth", "support", *browser, "--flow", "sideways")
+    assert (flow.code, flow.stderr.strip()) == (
+        2,
+        "tix: --flow: 'sideways' is not a sign-in flow: use device or browser",
+    )
+    monkeypatch.setenv("GOOGLE_CLIENT_SECRET", "x")
+    google = cli("account", "oauth", "support", *google_at(oauth_server), "--flow", "device")
+    assert (google.code, google.stderr.strip()) == (
+        1,
+        "tix: Google's device flow does not grant the mail scope: use --flow browser "
+        "(google's default)",
+    )
+    unknown = cli(
+        "account", "oauth", "support", *custom_provider(oauth_server), "--flow", "browser"
+    )
+    assert (unknown.code, unknown.stderr.strip()) == (
+        1,
+        "tix: the custom provider needs --authorize-url URL",
+    )
+    assert oauth_server.token_requests == 0
+    account = cli("account", "list", "--json").json()[0]
+    assert (account["auth"], account["oauth2"]) == ("password", None)
+    assert not (config_folder / "oauth2" / "support.json").exists()

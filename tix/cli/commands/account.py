@@ -11,6 +11,7 @@ from tix.cli.output import FieldsOption, FormatOption, JsonOption, emit, emit_ro
 from tix.core.i18n import _
 
 if TYPE_CHECKING:
+    from tix.core.mail.oauth2 import Endpoints, Tokens
     from tix.core.models import MailAccount
 
 app = typer.Typer(no_args_is_help=True)
@@ -318,16 +319,21 @@ def set_(
 @app.command(
     "oauth",
     help=_(
-        "Sign a mail account in with OAuth2 (admins only): prints a code and an address to "
-        "enter it at, waits for the sign-in there, then keeps the refresh token in a file "
-        "only you can read (never in the database). Run it again when the sign-in stops "
-        "working. Options not given keep the account's earlier values.\n\n\b\nExamples:\n"
+        "Sign a mail account in with OAuth2 (admins only), then keep the refresh token in a "
+        "file only you can read (never in the database). The device flow (default for "
+        "microsoft) prints a code and an address to enter it at. The browser flow (google's, "
+        "and --flow browser) prints an address to sign in at and waits for the browser to "
+        "come back to this machine; over SSH, paste the address the browser ends on. Run it "
+        "again when the sign-in stops working. Options not given keep the account's earlier "
+        "values.\n\n\b\nExamples:\n"
         "  tix account oauth support --provider microsoft --client-id APP-ID "
         "--tenant example.com\n"
         "  tix account oauth support --provider google --client-id ID "
-        "--client-secret-env GOOGLE_SECRET\n"
+        "--client-secret-env GOOGLE_CLIENT_SECRET\n"
         "  tix account oauth support --provider custom --client-id ID --device-url URL "
-        "--token-url URL --scopes 'mail offline_access'"
+        "--token-url URL --scopes 'mail offline_access'\n"
+        "  tix account oauth support --provider custom --flow browser --client-id ID "
+        "--authorize-url URL --token-url URL --scopes 'mail offline_access'"
     ),
 )
 def oauth(
@@ -335,6 +341,17 @@ def oauth(
     provider: Annotated[
         str | None,
         typer.Option("--provider", help=_("microsoft, google or custom."), metavar="PROVIDER"),
+    ] = None,
+    flow: Annotated[
+        str | None,
+        typer.Option(
+            "--flow",
+            help=_(
+                "device or browser (default: browser for google, else device unless only "
+                "--authorize-url is known)."
+            ),
+            metavar="FLOW",
+        ),
     ] = None,
     client_id: Annotated[
         str | None,
@@ -358,7 +375,11 @@ def oauth(
     ] = None,
     authorize_url: Annotated[
         str | None,
-        typer.Option("--authorize-url", help=_("custom: the authorization URL."), metavar="URL"),
+        typer.Option(
+            "--authorize-url",
+            help=_("custom: the authorization URL (for the browser flow)."),
+            metavar="URL",
+        ),
     ] = None,
     token_url: Annotated[
         str | None, typer.Option("--token-url", help=_("custom: the token URL."), metavar="URL")
@@ -393,7 +414,6 @@ def oauth(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    import sys
     from pathlib import Path
 
     from tix.core.errors import Invalid
@@ -442,7 +462,9 @@ def oauth(
     elif refresh_token_cmd is not None and refresh_token_cmd.strip():
         chosen["oauth2_refresh_token_file"] = ""
     candidate = _with(account, chosen)
-    point = oauth2.endpoints(candidate)  # refuses an unknown provider, missing ids or URLs
+    how = _sign_in_flow(flow, candidate)
+    # Refuses an unknown provider, missing ids or URLs.
+    point = oauth2.endpoints(candidate, flow=None if chosen["oauth2_refresh_token_cmd"] else how)
     if chosen["oauth2_refresh_token_cmd"]:
         # The admin keeps the refresh token elsewhere: prove it works, no sign-in.
         oauth2.access_token(candidate, force_refresh=True)
@@ -451,20 +473,10 @@ def oauth(
         path = oauth2.token_path(candidate)
         what = _("mail account {name}").format(name=name)
         oauth2.check_writable(path, what=what)
-        device = oauth2.start_device_flow(point)
-        sys.stderr.write(
-            _(
-                "To sign in mail account {name}, open {url} and enter the code {code}\n"
-                "(as the mailbox's user; the code is valid for {minutes} minutes). Waiting...\n"
-            ).format(
-                name=name,
-                url=device.verification_uri,
-                code=device.user_code,
-                minutes=max(int(device.expires_in // 60), 1),
-            )
-        )
-        sys.stderr.flush()
-        tokens = oauth2.poll_device_flow(point, device)
+        if how == "browser":
+            tokens = _sign_in_in_browser(point, candidate)
+        else:
+            tokens = _sign_in_with_device_code(point, name)
         oauth2.store_signed_in(candidate, tokens, path=path)
         where = str(path)
     from tix.core.models import Channel
@@ -483,6 +495,79 @@ def oauth(
             )
         ),
     )
+
+
+def _sign_in_flow(flow: str | None, account: MailAccount) -> str:
+    """The sign-in to run: the one asked for, else the provider's (see --flow's help)."""
+    from tix.core.errors import Invalid, Malformed
+    from tix.core.mail import oauth2
+
+    provider = account.oauth2_provider
+    if flow is not None:
+        how = flow.strip().lower()
+        if how not in oauth2.FLOWS:
+            raise Malformed(
+                _("--flow: {flow!r} is not a sign-in flow: use device or browser").format(flow=flow)
+            )
+        if provider == "google" and how == "device":
+            raise Invalid(
+                _(
+                    "Google's device flow does not grant the mail scope: use --flow browser "
+                    "(google's default)"
+                )
+            )
+        return how
+    if provider == "google":
+        return "browser"
+    if provider == "custom" and account.oauth2_authorize_url and not account.oauth2_device_url:
+        return "browser"
+    return "device"
+
+
+def _sign_in_with_device_code(point: Endpoints, name: str) -> Tokens:
+    import sys
+
+    from tix.core.mail import oauth2
+
+    device = oauth2.start_device_flow(point)
+    sys.stderr.write(
+        _(
+            "To sign in mail account {name}, open {url} and enter the code {code}\n"
+            "(as the mailbox's user; the code is valid for {minutes} minutes). Waiting...\n"
+        ).format(
+            name=name,
+            url=device.verification_uri,
+            code=device.user_code,
+            minutes=max(int(device.expires_in // 60), 1),
+        )
+    )
+    sys.stderr.flush()
+    return oauth2.poll_device_flow(point, device)
+
+
+def _sign_in_in_browser(point: Endpoints, account: MailAccount) -> Tokens:
+    import sys
+
+    from tix.core.mail import oauth2
+
+    with oauth2.start_browser_flow(point, login_hint=account.address) as flow:
+        # The address goes on a line of its own, so that it copies whole.
+        sys.stderr.write(
+            _(
+                "To sign in mail account {name}, open this address in a browser and sign in "
+                "as {address}:\n\n{url}\n\n"
+                "Waiting up to {minutes} minutes for the browser to come back here. Over SSH "
+                "it cannot: then paste the address your browser shows after signing in, and "
+                "press Enter.\n"
+            ).format(
+                name=account.name,
+                address=account.address,
+                url=flow.url,
+                minutes=max(int(oauth2.BROWSER_TIMEOUT // 60), 1),
+            )
+        )
+        sys.stderr.flush()
+        return oauth2.wait_for_browser(point, flow, paste=sys.stdin)
 
 
 def _with(account: MailAccount, changes: dict[str, str]) -> MailAccount:

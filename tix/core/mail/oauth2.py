@@ -673,11 +673,15 @@ def wait_for_browser(
     flow: BrowserFlow,
     *,
     paste: IO[str] | None = None,
-    timeout: float = BROWSER_TIMEOUT,
+    timeout: float | None = None,
 ) -> Tokens:
     """Wait for the redirect (at the listener, or an address pasted on ``paste``: whichever
-    comes first), check it and exchange its code (with the PKCE verifier) for tokens."""
+    comes first), check it and exchange its code (with the PKCE verifier) for tokens.
+
+    ``timeout``: seconds to wait (default :data:`BROWSER_TIMEOUT`)."""
     what = _("sign-in")
+    if timeout is None:
+        timeout = BROWSER_TIMEOUT
     stop = threading.Event()
     if paste is not None:
         threading.Thread(target=_read_pasted, args=(paste, flow.answers, stop), daemon=True).start()
