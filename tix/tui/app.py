@@ -47,6 +47,35 @@ class TixApp(App[None]):
         self.push_screen(TicketListScreen())
         self.call_after_refresh(self._freeze_startup_objects)
 
+    # Screens open each other through these methods, never through each other's
+    # modules: no screen module imports another, and each is imported when first
+    # opened (a screen's widgets and styles cost start-up time).
+
+    def open_ticket(self, number: int, *, tab: str = "activities") -> None:
+        """Show ticket ``number`` in the ticket view (fetched first: see
+        :func:`~tix.tui.screens.ticket_view.open_ticket_view`)."""
+        try:
+            from tix.tui.screens.ticket_view import open_ticket_view
+        except ImportError:
+            self.notify(_("The ticket view is not available."), severity="warning")
+            return
+        open_ticket_view(self, number, tab=tab)
+
+    def open_new_ticket(self, created: Callable[[int | None], None] | None = None) -> None:
+        """Show the form for a new ticket; ``created`` gets its number (``None``: cancelled)."""
+        try:
+            from tix.tui.screens.new_ticket import NewTicketScreen
+        except ImportError:
+            self.notify(_("The new-ticket form is not available."), severity="warning")
+            return
+        self.push_screen(NewTicketScreen(), created)
+
+    def open_notifications(self) -> None:
+        """Show the user's notifications."""
+        from tix.tui.screens.notifications import NotificationsScreen
+
+        self.push_screen(NotificationsScreen())
+
     @staticmethod
     def _freeze_startup_objects() -> None:
         """Keep the garbage collector off what start-up made (modules, classes, styles:

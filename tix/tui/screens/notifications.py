@@ -105,12 +105,7 @@ class NotificationsScreen(Screen[None]):
             self.tix.background(lambda: self.tix.backend.mark_read([item["id"]]))
         if item["ticket"] is None:
             return
-        try:
-            from tix.tui.screens.ticket_view import open_ticket_view
-        except ImportError:
-            self.notify(_("The ticket view is not available."), severity="warning")
-            return
-        open_ticket_view(self.tix, int(item["ticket"]))
+        self.tix.open_ticket(int(item["ticket"]))
 
     def action_mark_read(self) -> None:
         item = self._selected()

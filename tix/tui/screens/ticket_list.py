@@ -724,30 +724,17 @@ class TicketListScreen(Screen[None]):
         self.open_ticket(message.row.number)
 
     def open_ticket(self, number: int) -> None:
-        try:
-            from tix.tui.screens.ticket_view import open_ticket_view
-        except ImportError:
-            self.notify(_("The ticket view is not available."), severity="warning")
-            return
-        open_ticket_view(self.tix, number)
+        self.tix.open_ticket(number)
 
     def action_new_ticket(self) -> None:
-        try:
-            from tix.tui.screens.new_ticket import NewTicketScreen
-        except ImportError:
-            self.notify(_("The new-ticket form is not available."), severity="warning")
-            return
-
         def created(number: int | None) -> None:
             if number is not None:
                 self.refresh_rows(select_number=number)
 
-        self.app.push_screen(NewTicketScreen(), created)
+        self.tix.open_new_ticket(created)
 
     def action_notifications(self) -> None:
-        from tix.tui.screens.notifications import NotificationsScreen
-
-        self.app.push_screen(NotificationsScreen())
+        self.tix.open_notifications()
 
     def action_quit(self) -> None:
         self.app.exit()
