@@ -63,6 +63,40 @@ def test_requests_without_a_valid_key_are_refused(client, world, api_key) -> Non
     assert counts(world)[0] == 0
 
 
+def test_the_api_opens_a_ticket_as_a_mail_does(client, world, auth) -> None:
+    """The same request by mail and by the API: one contact, the same ticket and the
+    same acknowledgement (the API goes through the one intake)."""
+    from tests.core.mail.test_ingest import mail
+    from tests.core.services.test_intake import _opened
+    from tix.core.mail.ingest import ingest
+    from tix.core.models import MailAccount
+
+    with session_scope(world.engine, write=True) as session:
+        support = channels.get_channel(session, "Support")
+        anna = users.get_user(session, "anna")
+        channels.update_channel(session, anna, channel=support, acknowledge=True)
+        _record, by_mail = ingest(
+            session,
+            mail(
+                subject=NEW["subject"],
+                body=NEW["body"],
+                sender="Maria Roth <maria.roth@kunde.example>",
+            ),
+            channel=support,
+            account=session.get(MailAccount, world.account),
+            source="test",
+        )
+        assert by_mail.ticket is not None
+        from_mail = by_mail.ticket.number
+    same = {**NEW, "customer": {"email": "maria.roth@kunde.example", "name": "M. Roth"}}
+    posted = client.post("/api/v1/tickets", headers=auth, json={**same, "priority": 5})
+    assert posted.status_code == 201, posted.text
+    with session_scope(world.engine) as session:
+        by_api = _opened(session, posted.json()["number"])
+        assert by_api == _opened(session, from_mail)
+        assert by_api["ack"][2] == ["maria.roth@kunde.example"]
+
+
 def test_a_ticket_from_creation_to_a_stale_change(client, world, auth) -> None:
     created = client.post("/api/v1/tickets", headers=auth, json=NEW)
     assert created.status_code == 201, created.text
@@ -344,6 +378,17 @@ def support_form(world: World) -> None:
         ({"subject": "   "}, 422, "subject must not be empty"),
         ({"body": " \n "}, 422, "message must not be empty"),
         ({"customer": {"email": "not an address"}}, 422, "not an e-mail address"),
+        (
+            {"customer": {"email": "a@example.com\r\nBcc: evil@example.com"}},
+            422,
+            "not one e-mail address",
+        ),
+        ({"customer": {"email": "a@example.com, b@example.com"}}, 422, "not one e-mail address"),
+        (
+            {"values": {"order": "A-1", "colour": "red"}},
+            422,
+            "colour: is not a field of this form",
+        ),
         ({"customer": {}}, 422, "customer.email"),
         ({"channel": "Nowhere"}, 404, "no channel 'Nowhere'"),
         ({"values": {"machine": "P-400"}}, 422, "order: is required"),

@@ -267,6 +267,106 @@ def test_changes_are_recorded_with_old_and_new_values(world) -> None:
     assert data["color"] is None and data["project"] is None
 
 
+def test_changes_given_by_name_are_resolved_by_the_service(world) -> None:
+    with session_scope(world.engine, write=True) as session:
+        admin = world.user(session, "admin")
+        projects.add_project(session, admin, name="Hall 3")
+        ticket = tickets.open_request_ticket(
+            session,
+            admin,
+            channel=world.channel(session, "support"),
+            customer=contacts.find_contact(session, "kunde@example.com"),
+            subject="Call",
+            body="Called",
+            categories=["Phone"],
+        )
+        number = ticket.number
+        made = tickets.change_ticket(
+            session,
+            admin,
+            ticket=ticket,
+            changes=tickets.TicketChanges(
+                status="waiting",
+                channel="Sales",
+                owner="carl",
+                priority="very high",
+                subject="Call back",
+                color="red",
+                project="hall 3",
+                add_categories=["Urgent"],
+                remove_categories=["phone"],
+            ),
+        )
+    assert len(made) == 9
+    data = _detail(world, number)
+    assert (data["status"], data["channel"], data["owner"]) == ("waiting", "Sales", "carl")
+    assert (data["priority"], data["subject"], data["color"]) == (9, "Call back", "red")
+    assert data["project"] == "Hall 3" and data["categories"] == ["Urgent"]
+    for clear in ("none", "", " None ", tickets.CLEAR):
+        with session_scope(world.engine, write=True) as session:
+            admin = world.user(session, "admin")
+            ticket = tickets.get_ticket(session, admin, number)
+            ticket.color, ticket.project_id = "red", projects.get_project(session, "Hall 3").id
+            tickets.change_ticket(
+                session,
+                admin,
+                ticket=ticket,
+                changes=tickets.TicketChanges(color=clear, project=clear, channel="", owner=""),
+            )
+        data = _detail(world, number)
+        assert (data["color"], data["project"]) == (None, None), clear
+        assert (data["channel"], data["owner"]) == ("Sales", "carl")  # empty: left alone
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"channel": "Nowhere"}, NotFound, "no channel 'Nowhere'"),
+        ({"owner": "nobody"}, NotFound, "no user 'nobody'"),
+        ({"project": "Nothing"}, NotFound, "no project 'Nothing'"),
+        ({"priority": "urgentish"}, Invalid, "unknown priority"),
+    ],
+)
+def test_a_name_that_finds_nothing_changes_nothing(
+    world, changes: dict, error: type, message: str
+) -> None:
+    with session_scope(world.engine, write=True) as session:
+        admin = world.user(session, "admin")
+        opened = tickets.open_request_ticket(
+            session,
+            admin,
+            channel=world.channel(session, "support"),
+            customer=contacts.find_contact(session, "kunde@example.com"),
+            subject="Keep me",
+            body="Called",
+        )
+        number, version = opened.number, opened.version
+    with pytest.raises(error, match=message), session_scope(world.engine, write=True) as session:
+        admin = world.user(session, "admin")
+        tickets.change_ticket(
+            session,
+            admin,
+            ticket=tickets.get_ticket(session, admin, number),
+            changes=tickets.TicketChanges(status="waiting", color="red", **changes),
+        )
+    data = _detail(world, number)
+    assert (data["status"], data["color"], data["version"]) == ("open", None, version)
+    assert [a for a in data["activities"] if a["kind"] == "change"] == []
+
+
+def test_changes_come_as_one_value_or_as_keywords_not_both(world, ticket) -> None:
+    with session_scope(world.engine, write=True) as session:
+        admin = world.user(session, "admin")
+        with pytest.raises(TypeError):
+            tickets.change_ticket(
+                session,
+                admin,
+                ticket=tickets.get_ticket(session, admin, ticket),
+                changes=tickets.TicketChanges(status="waiting"),
+                priority=9,
+            )
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
