@@ -5,16 +5,25 @@ SQLite's single writer otherwise), so several workers never send one twice; the
 SMTP conversation runs outside any database transaction. A temporary failure is
 retried with growing pauses for two days; a permanent one marks the message failed
 and puts a delivery activity on its ticket, which tells the watchers.
+
+Delivery is at least once: a sender that dies after the server accepted a message
+but before it was marked sent leaves it claimed, and it is sent again, with the
+same Message-ID (mail programs that drop duplicates show it once). Each claim
+records the claiming host and process (in an ``attempts`` row keyed by the
+message); a claim whose process no longer runs on this host is taken over at once
+instead of after :data:`LEASE`.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, and_, delete, or_, select, update
 from sqlmodel import col
 
 from tix.core import clock
@@ -32,6 +41,7 @@ from tix.core.mail.smtp import (
 )
 from tix.core.models import (
     ActivityKind,
+    Attempt,
     Blob,
     MailAccount,
     OutboxMessage,
@@ -107,8 +117,72 @@ def smtp_settings(account: MailAccount, *, cafile: str | None = None) -> SmtpSet
     )
 
 
+_CLAIM = "outbox-claim:"
+"""Key prefix of the :class:`Attempt` row that names a claim's host and process."""
+
+
+def _claim_key(message_id: int) -> str:
+    return f"{_CLAIM}{message_id}"
+
+
+def _claimant() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _gone(claimant: dict[str, Any] | None) -> bool:
+    """Whether ``claimant`` is a process on this host that no longer runs."""
+    if not claimant or claimant.get("host") != socket.gethostname():
+        return False
+    pid = claimant.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it runs, as another user
+    return False
+
+
+def _abandoned(session: Any, now: datetime) -> list[Any]:
+    """Conditions matching the live claims whose sender died on this host; each names
+    the claim's end too, so a claim taken over meanwhile no longer matches."""
+    claimed = dict(
+        session.execute(
+            select(col(OutboxMessage.id), col(OutboxMessage.claimed_until)).where(
+                col(OutboxMessage.status) == OutboxStatus.SENDING,
+                col(OutboxMessage.claimed_until) >= now,
+            )
+        ).all()
+    )
+    if not claimed:
+        return []
+    owners = session.execute(
+        select(col(Attempt.key), col(Attempt.details)).where(
+            col(Attempt.key).in_([_claim_key(i) for i in claimed])
+        )
+    ).all()
+    found = []
+    for key, claimant in owners:
+        message_id = int(key.removeprefix(_CLAIM))
+        if _gone(claimant):
+            found.append(
+                and_(
+                    col(OutboxMessage.id) == message_id,
+                    col(OutboxMessage.claimed_until) == claimed[message_id],
+                )
+            )
+    return found
+
+
+def _release(session: Any, message_id: int) -> None:
+    session.execute(delete(Attempt).where(col(Attempt.key) == _claim_key(message_id)))
+
+
 def claim(engine: Engine, *, limit: int = 50, now: datetime | None = None) -> list[int]:
-    """Take up to ``limit`` due messages for this sender."""
+    """Take up to ``limit`` due messages for this sender: pending ones, and claimed ones
+    whose lease ran out or whose sender no longer runs on this host."""
     now = now or clock.now()
     with session_scope(engine, write=True) as session:
         due = or_(
@@ -116,6 +190,7 @@ def claim(engine: Engine, *, limit: int = 50, now: datetime | None = None) -> li
             & (col(OutboxMessage.next_attempt_at) <= now),
             (col(OutboxMessage.status) == OutboxStatus.SENDING)
             & (col(OutboxMessage.claimed_until) < now),
+            *_abandoned(session, now),
         )
         ids = list(
             session.execute(
@@ -134,6 +209,9 @@ def claim(engine: Engine, *, limit: int = 50, now: datetime | None = None) -> li
                 .where(col(OutboxMessage.id).in_(ids))
                 .values(status=OutboxStatus.SENDING, claimed_until=now + LEASE)
             )
+            keys = [_claim_key(i) for i in ids if i is not None]
+            session.execute(delete(Attempt).where(col(Attempt.key).in_(keys)))
+            session.add_all(Attempt(key=key, details=_claimant()) for key in keys)
     return [i for i in ids if i is not None]
 
 
@@ -265,6 +343,7 @@ def _sent(
         message.status = OutboxStatus.SENT
         message.sent_at = clock.now()
         message.claimed_until = None
+        _release(session, message_id)
         message.attempts += 1
         message.sha256 = store_raw(session, raw)
         if refused:
@@ -295,6 +374,7 @@ def _retry(engine: Engine, message_id: int, reason: str, report: DeliveryReport)
         message.attempts += 1
         message.last_error = reason[:2000]
         message.claimed_until = None
+        _release(session, message_id)
         if now - message.created_at > GIVE_UP_AFTER:
             message.status = OutboxStatus.FAILED
             _tell_ticket(
@@ -322,6 +402,7 @@ def _fail(engine: Engine, message_id: int, reason: str, report: DeliveryReport) 
         message.status = OutboxStatus.FAILED
         message.last_error = reason[:2000]
         message.claimed_until = None
+        _release(session, message_id)
         _tell_ticket(session, message, _("Could not be delivered: {reason}").format(reason=reason))
     log.error("outbox %s: failed: %s", message_id, reason)
     report.failed += 1
