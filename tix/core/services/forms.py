@@ -124,11 +124,15 @@ def check_values(
 ) -> dict[str, Any]:
     """The values a customer sent, typed and checked against ``form``.
 
-    ``files`` maps file fields to the names of files sent with them. Unknown keys are
-    ignored; every problem is reported, by field, in one :class:`FormErrors`.
+    ``files`` maps file fields to the names of files sent with them. A key the form
+    does not have is refused like a wrong value; every problem is reported, by field,
+    in one :class:`FormErrors`.
     """
     result: dict[str, Any] = {}
-    errors: dict[str, str] = {}
+    known = {field["name"] for field in form or []}
+    errors: dict[str, str] = {
+        str(key): _("is not a field of this form") for key in values if key not in known
+    }
     for field in form or []:
         name, kind = field["name"], field["type"]
         given = values.get(name)
