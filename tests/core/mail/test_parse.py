@@ -509,6 +509,18 @@ def test_subject_whitespace_and_encoded_words() -> None:
     assert decode_header("=?utf-8?B?ww==?= =?utf-8?B?pA==?=") == "ä"
 
 
+def test_control_characters_c0_and_c1_alike_never_leave_the_parser() -> None:
+    words = base64.b64encode("Pump \x1b[2J\x9b31m\x07leaks\x1fnow\x85!".encode()).decode()
+    body = "Hello \x1b]0;owned\x07\xc2\x9b2J\ttabbed\x0cpage two\x00\r\nbye\xc2\x85end"
+    mail = parse_mail(
+        f"From: a@example.com\r\nSubject: =?utf-8?B?{words}?=\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n".encode()
+        + body.encode("latin-1")
+    )
+    assert mail.subject == "Pump [2J31mleaks now !"
+    assert mail.text == "Hello ]0;owned2J\ttabbed\npage two\nbye\nend"
+
+
 def test_headers_mapping() -> None:
     mail = parse_mail(
         _mail("From: a@example.com\nX-Tix-Ticket: 1042\nX-Loop: tix\nPrecedence: Bulk")

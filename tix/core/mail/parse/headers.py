@@ -17,6 +17,7 @@ from tix.core.mail.parse.charsets import decode_bytes
 from tix.core.mail.parse.transfer import decode_base64
 
 __all__ = [
+    "BODY_CONTROLS",
     "ENCODED_WORD_TEXT",
     "HEADER_LINE",
     "LINE_BREAKS",
@@ -37,6 +38,17 @@ _ENCODED_WORD = re.compile(rb"=\?([^?\s]*)\?([QqBb])\?([^?]*)\?=")
 ENCODED_WORD_TEXT = re.compile(r"=\?[^?\s]*\?[QqBb]\?[^?]*\?=")
 LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 _SPACE_RUN = re.compile(r"\s*[\t\r\n\f\v]\s*|\s{2,}")
+# C0 and C1 control characters alike: those that separate become a space, the others
+# (an escape sequence's ESC or CSI, a bell) go, so none reaches a terminal.
+_HEADER_CONTROLS = {
+    code: " " if chr(code).isspace() else None for code in (*range(0x20), *range(0x7F, 0xA0))
+}
+BODY_CONTROLS = {
+    code: "\n" if chr(code) in "\v\f\x1c\x1d\x1e\x85" else None
+    for code in (*range(0x20), *range(0x7F, 0xA0))
+    if chr(code) not in "\t\n"
+}
+"""What a text body keeps of control characters: tabs and line breaks."""
 
 
 def raw_bytes(value: str) -> bytes:
@@ -49,10 +61,9 @@ def unfold(value: str) -> str:
 
 
 def normalise_space(text: str) -> str:
-    """Control whitespace and runs of whitespace become one space; NULs go."""
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    return _SPACE_RUN.sub(" ", text).strip()
+    """Control whitespace and runs of whitespace become one space; other control
+    characters (C0 and C1) go."""
+    return _SPACE_RUN.sub(" ", text.translate(_HEADER_CONTROLS)).strip()
 
 
 def decode_words(raw: bytes, charset: str | None) -> str:

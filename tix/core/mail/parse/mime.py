@@ -19,6 +19,7 @@ from tix.core.files import content_type_for, extension_for, sanitize_filename
 from tix.core.mail.html import html_to_text, sanitize_html, text_to_html
 from tix.core.mail.parse.charsets import decode_bytes
 from tix.core.mail.parse.headers import (
+    BODY_CONTROLS,
     HEADER_LINE,
     LINE_BREAKS,
     Params,
@@ -98,10 +99,8 @@ def _extract_uuencoded(text: str) -> tuple[str, list[tuple[str, bytes]]]:
 
 
 def _clean_text(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    return text
+    """Line breaks as ``\\n``; no control characters but tabs and line breaks."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(BODY_CONTROLS)
 
 
 def trim_body(text: str) -> str:
