@@ -168,6 +168,15 @@ def test_more_than_one_address_is_refused_not_cut_off(
     assert stored(world) == before
 
 
+def test_a_subject_with_control_characters_is_refused(client, world, web_support) -> None:
+    before = stored(world)
+    for control in ("\x1b[2J", "\x9b2J"):
+        answer = client.post("/form/Support", json=dict(POST, subject=f"Pump{control} leaks"))
+        assert answer.status_code == 422, answer.text
+        assert "control character" in answer.json()["error"]["message"]
+    assert stored(world) == before
+
+
 def test_the_limits_come_from_the_environment(client, world, web_support, monkeypatch) -> None:
     monkeypatch.setenv("TIX_WEBFORM_PER_IP", "2")
     monkeypatch.setenv("TIX_WEBFORM_PER_ADDRESS", "not a number")  # ignored: the default
