@@ -256,6 +256,12 @@ def test_line_breaks_in_header_values_cannot_inject_headers() -> None:
     assert "Bcc" not in message and "X-Evil" not in message
 
 
+def test_c1_control_characters_leave_header_values_like_c0_ones() -> None:
+    data = compose(outgoing(subject="Pump\x9b2J leaks\x85now\x1b[0m"))
+    message, parsed = both(data)
+    assert message["Subject"] == parsed.subject == "Pump 2J leaks now [0m"
+
+
 def test_international_domains_are_punycode_by_idna_2008() -> None:
     # IDNA 2003 (Python's "idna" codec) would turn straße.de into strasse.de: another domain.
     assert envelope_address("kunde@straße.de") == "kunde@xn--strae-oqa.de"

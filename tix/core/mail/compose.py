@@ -306,7 +306,7 @@ def _references(ids: Iterable[str]) -> list[str]:
     return valid
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")  # C0 and C1 alike
 
 
 def _one_line(value: str) -> str:
