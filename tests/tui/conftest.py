@@ -44,8 +44,8 @@ def fixed_clock() -> Iterator[datetime]:
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo helpdesk (60 tickets, fixed seed and clock) on SQLite, built once."""
-    from tix.core.demo import build_demo
     from tix.core.migrate import upgrade
+    from tix.demo import build_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     engine = make_engine(f"sqlite:///{path}")

@@ -10,7 +10,7 @@ body), appended to with each activity and rebuilt when the subject changes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -116,6 +116,45 @@ def index_subject(session: Session, *, ticket_id: int, subject: str, old: str | 
         ),
         {"ticket_id": ticket_id, "subject": subject, "limit": MAX_INDEXED_CHARS},
     )
+
+
+def index_many(
+    session: Session,
+    *,
+    subjects: Sequence[tuple[int, str]],
+    bodies: Sequence[tuple[int, int, str]],
+) -> None:
+    """Make new tickets findable at once: their subjects and their activities' bodies
+    (``(ticket_id, seq, body)``), as :func:`index_subject` and :func:`index_activity`
+    would one by one. The tickets must not be indexed yet (a bulk load)."""
+    kept = [
+        (ticket_id, seq, body[:MAX_INDEXED_CHARS])
+        for ticket_id, seq, body in bodies
+        if body[:MAX_INDEXED_CHARS].strip()
+    ]
+    if _is_sqlite(session):
+        rows = [{"rowid": _rowid(ticket_id, 0), "body": subject} for ticket_id, subject in subjects]
+        rows += [{"rowid": _rowid(ticket_id, seq), "body": body} for ticket_id, seq, body in kept]
+        if rows:
+            session.execute(
+                text("INSERT INTO search_index (rowid, text) VALUES (:rowid, :body)"), rows
+            )
+        return
+    texts: dict[int, list[str]] = {ticket_id: [] for ticket_id, _subject in subjects}
+    for ticket_id, _seq, body in sorted(kept, key=lambda row: (row[0], row[1])):
+        texts.setdefault(ticket_id, []).append(body)
+    documents = [
+        {"ticket_id": ticket_id, "subject": subject, "bodies": " ".join(texts.pop(ticket_id, []))}
+        for ticket_id, subject in subjects
+    ]
+    if documents:
+        session.execute(
+            text(
+                "INSERT INTO ticket_search (ticket_id, document) VALUES (:ticket_id, "
+                "to_tsvector('simple', :subject) || to_tsvector('simple', :bodies))"
+            ),
+            documents,
+        )
 
 
 def matching_ticket_ids(

@@ -40,8 +40,8 @@ def demo(
 ) -> None:
     from tix.cli.progress import progress
     from tix.core.db import session_scope
-    from tix.core.demo import build_demo
     from tix.core.migrate import upgrade
+    from tix.demo import build_demo
 
     engine = context.engine(check=False)
     upgrade(engine)

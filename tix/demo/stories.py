@@ -1,8 +1,9 @@
-"""Demo data: a small machine-building company's helpdesk, made through the services.
+"""The demo company and the stories of its tickets.
 
-Six agents in two groups, three channels, about fifty contacts in a dozen
-organisations, and two hundred tickets of every kind with replies, notes and
-solutions spread over the last eight weeks. Deterministic for a given seed.
+Each story tells one ticket through a :class:`Desk`: the ticket services themselves
+(:class:`tix.demo.build.ServiceDesk`) or the bulk loader
+(:class:`tix.demo.build.BulkDesk`), which keep the same rules. A story draws from the
+random generator the same way whichever desk tells it, so a seed gives the same data.
 """
 
 from __future__ import annotations
@@ -10,46 +11,18 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-from sqlmodel import col
-
-from tix.core import clock
-from tix.core.errors import Conflict, Invalid
-from tix.core.i18n import _
-from tix.core.models import (
-    Channel,
-    Contact,
-    MailAccount,
-    OutboxMessage,
-    OutboxStatus,
-    Project,
-    Ticket,
-    TicketOrigin,
-    TicketStatus,
-    User,
-)
-from tix.core.services import (
-    accounts,
-    alarms,
-    channels,
-    contacts,
-    documents,
-    files,
-    projects,
-    tickets,
-    times,
-    users,
-)
+from tix.core.models import Channel, Contact, MailAccount, Project, TicketStatus, User
 from tix.core.services.outbox import make_message_id
 from tix.core.services.storage import NewFile
+from tix.core.services.tickets import MailFacts
 
 DOMAIN = "muster-maschinenbau.de"
 BERLIN = ZoneInfo("Europe/Berlin")
+
 
 AGENTS = [
     # login, name, groups, admin
@@ -305,20 +278,7 @@ SUPPLIER_MAILS = [
 ]
 
 
-@dataclass
-class DemoSummary:
-    users: int
-    groups: int
-    channels: int
-    contacts: int
-    tickets: int
-    activities: int
-    operator: str
-    portal_address: str = ""
-    portal_password: str = ""
-
-
-class _Clock:
+class Clock:
     """A clock that moves forward as the story is told."""
 
     def __init__(self, start: datetime, end: datetime) -> None:
@@ -334,214 +294,104 @@ class _Clock:
         self.current = min(self.current + step, self.end)
 
 
-def build_demo(
-    session: Session,
-    *,
-    operator_login: str | None,
-    seed: int = 7,
-    ticket_count: int = 200,
-    progress: Callable[[int, int], None] | None = None,
-) -> DemoSummary:
-    """Fill an empty database with the demo company. ``operator_login`` (the person
-    running the demo) becomes an admin agent in both groups. ``progress`` is told the
-    tickets made so far and how many there will be."""
-    if session.execute(select(col(Ticket.id)).limit(1)).first() is not None:
-        raise Conflict(
-            _(
-                "this database holds tickets already; the demo needs an empty one: "
-                "run `tix --db sqlite:///PATH/demo.db demo`"
-            )
-        )
-    rng = random.Random(seed)
-    now = clock.now().replace(microsecond=0)
-    story = _Clock(now - timedelta(days=56), now - timedelta(minutes=5))
-    with clock.use_clock(story):
-        agents, groups = _people(session, operator_login)
-        admin = agents[0]
-        channel_list = _channels(session, admin, agents, groups)
-        customers, suppliers = _contacts(session, admin, rng)
-        project_list = [projects.add_project(session, admin, name=name) for name in PROJECTS]
-        activity_count = 0
-        plans = list(_ticket_plans(rng, ticket_count))
-        step = (now - story.current - timedelta(hours=2)) / max(len(plans), 1)
-        start = story.current
-        for index, plan in enumerate(plans):
-            story.current = start + step * index
-            activity_count += plan(
-                session, rng, story, agents, channel_list, customers, suppliers, project_list
-            )
-            if progress is not None:
-                progress(index + 1, len(plans))
-        session.execute(update(OutboxMessage).values(status=OutboxStatus.SENT, sent_at=now))
-        portal_address = _web(session, admin, channel_list["Support"], customers[0])
-    session.flush()
-    operator = operator_login or admin.login
-    return DemoSummary(
-        users=len(agents),
-        groups=len(groups),
-        channels=len(channel_list),
-        contacts=len(customers) + len(suppliers),
-        tickets=len(plans),
-        activities=activity_count,
-        operator=operator,
-        portal_address=portal_address,
-        portal_password=PORTAL_PASSWORD,
-    )
+class Desk(Protocol):
+    """What a story does to a ticket; ``ticket`` is what the desk's open_* returned
+    (with ``number``, ``status``, ``subject``, ``owner_id`` and ``customer_id``)."""
+
+    def primary_address(self, contact: Contact) -> str: ...
+    def channel_account(self, channel: Channel) -> MailAccount: ...
+    def user(self, user_id: int) -> User: ...
+    def open_customer_ticket(
+        self,
+        contact: Contact,
+        *,
+        channel: Channel,
+        subject: str,
+        body: str,
+        mail: MailFacts,
+        priority: int,
+        categories: list[str],
+    ) -> Any: ...
+    def open_request_ticket(
+        self,
+        actor: User,
+        *,
+        channel: Channel,
+        customer: Contact,
+        subject: str,
+        body: str,
+        priority: int,
+        categories: list[str],
+        project: Project | None,
+        color: str | None,
+    ) -> Any: ...
+    def open_internal_ticket(
+        self,
+        actor: User,
+        *,
+        owner: User,
+        subject: str,
+        body: str,
+        priority: int,
+        project: Project | None,
+        color: str | None,
+    ) -> Any: ...
+    def open_mail_ticket(
+        self,
+        actor: User,
+        *,
+        account: MailAccount,
+        channel: Channel,
+        to: list[str],
+        subject: str,
+        body: str,
+        priority: int,
+        categories: list[str],
+        project: Project | None,
+        color: str | None,
+    ) -> Any: ...
+    def reply_to_ticket(self, actor: User, *, ticket: Any, body: str) -> None: ...
+    def add_note(self, actor: User, *, ticket: Any, body: str) -> None: ...
+    def add_solution(self, actor: User, *, ticket: Any, body: str) -> None: ...
+    def add_customer_message(
+        self, contact: Contact, *, ticket: Any, body: str, subject: str, mail: MailFacts
+    ) -> None: ...
+    def change_ticket(
+        self,
+        actor: User,
+        *,
+        ticket: Any,
+        status: str | None = None,
+        owner: User | None = None,
+        color: str | None = None,
+        project: Project | None = None,
+    ) -> int: ...
+    def book_time(
+        self,
+        actor: User,
+        *,
+        ticket: Any,
+        minutes: int,
+        work_date: date,
+        note: str,
+        billable: bool,
+    ) -> None: ...
+    def add_files(self, actor: User, *, ticket: Any, files: list[NewFile]) -> None: ...
+    def set_alarm(self, actor: User, *, ticket: Any, due_at: datetime, note: str) -> None: ...
+    def create_invoice(self, actor: User, *, ticket: Any, issued: date) -> bool:
+        """An invoice of the ticket's billable times; False if it has none."""
+        ...
 
 
-PORTAL_PASSWORD = "demo-portal-2026"
-"""The demo customer's portal password (a demo, not a secret)."""
+@dataclass
+class Cast:
+    """Who and what the stories are about."""
 
-
-def _web(session: Session, admin: User, support: Channel, customer: Contact) -> str:
-    """The Support channel takes tickets from the web, with a form; one customer may log
-    in to the portal."""
-    from tix.core.services import forms, portal
-
-    channels.update_channel(session, admin, channel=support, web=True)
-    forms.set_form(
-        session,
-        admin,
-        channel=support,
-        fields=[
-            {
-                "name": "machine",
-                "label": "Maschine",
-                "type": "select",
-                "required": True,
-                "options": MACHINES,
-            },
-            {
-                "name": "serial",
-                "label": "Seriennummer",
-                "type": "text",
-                "help": "Steht auf dem Typenschild.",
-            },
-            {"name": "down", "label": "Die Anlage steht still", "type": "checkbox"},
-        ],
-    )
-    portal.enable(session, admin, contact=customer, password=PORTAL_PASSWORD)
-    return contacts.primary_address(session, customer)
-
-
-def _people(session: Session, operator_login: str | None) -> tuple[list[User], dict[str, object]]:
-    from tix.core.models import Group
-
-    first = AGENTS[0]
-    admin = users.add_user(
-        session,
-        None,
-        login=first[0],
-        name=first[1],
-        email=f"{first[0]}@{DOMAIN}",
-        is_admin=True,
-        language="de",
-        timezone="Europe/Berlin",
-    )
-    groups: dict[str, Group] = {
-        name: users.add_group(session, admin, name=name) for name in ("Support", "Vertrieb")
-    }
-    agents = [admin]
-    for login, name, _groups, is_admin in AGENTS[1:]:
-        agents.append(
-            users.add_user(
-                session,
-                admin,
-                login=login,
-                name=name,
-                email=f"{login}@{DOMAIN}",
-                is_admin=is_admin,
-                language="de",
-                timezone="Europe/Berlin",
-            )
-        )
-    for agent, (_login, _name, member_of, _admin) in zip(agents, AGENTS, strict=True):
-        for group_name in member_of:
-            users.add_group_member(session, admin, group=groups[group_name], user=agent)
-    if operator_login and users.find_user(session, operator_login) is None:
-        from tix.core import validation
-
-        operator_name: str | None
-        try:
-            operator_name = validation.login(operator_login.lower())
-        except Exception:
-            operator_name = None
-        if operator_name:
-            operator = users.add_user(
-                session,
-                admin,
-                login=operator_name,
-                name=operator_name.title(),
-                email=f"{operator_name}@{DOMAIN}",
-                is_admin=True,
-            )
-            for group in groups.values():
-                users.add_group_member(session, admin, group=group, user=operator)
-    return agents, groups  # type: ignore[return-value]
-
-
-def _channels(
-    session: Session, admin: User, agents: list[User], groups: dict[str, object]
-) -> dict[str, Channel]:
-    from tix.core.models import Group
-
-    def group(name: str) -> Group:
-        found = groups[name]
-        assert isinstance(found, Group)
-        return found
-
-    made = {
-        "Support": channels.add_channel(
-            session, admin, name="Support", groups=[group("Support")], default_owner=agents[1]
-        ),
-        "Vertrieb": channels.add_channel(
-            session, admin, name="Vertrieb", groups=[group("Vertrieb")], default_owner=agents[3]
-        ),
-        "Einkauf": channels.add_channel(
-            session, admin, name="Einkauf", groups=[group("Vertrieb")], default_owner=agents[4]
-        ),
-    }
-    for name, channel in made.items():
-        accounts.add_account(
-            session,
-            admin,
-            name=name.lower(),
-            address=f"{name.lower()}@{DOMAIN}",
-            display_name=f"Muster Maschinenbau {name}",
-            channel=channel,
-        )
-    return made
-
-
-def _contacts(
-    session: Session, admin: User, rng: random.Random
-) -> tuple[list[Contact], list[Contact]]:
-    used: set[str] = set()
-
-    def person(org: str, domain: str, kind: str) -> Contact:
-        while True:
-            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            local = _ascii(f"{first}.{last}").lower()
-            address = f"{local}@{domain}"
-            if address not in used:
-                used.add(address)
-                return contacts.add_contact(
-                    session,
-                    admin,
-                    address=address,
-                    name=f"{first} {last}",
-                    kind=kind,
-                    organization=org,
-                )
-
-    customers = [
-        person(org, domain, "customer") for org, domain in CUSTOMER_ORGS for _number in range(4)
-    ]
-    customers += [person(org, domain, "customer") for org, domain in rng.sample(CUSTOMER_ORGS, 5)]
-    suppliers = [
-        person(org, domain, "supplier") for org, domain in SUPPLIER_ORGS for _number in range(2)
-    ]
-    return customers, suppliers
+    agents: list[User]
+    channels: dict[str, Channel]
+    customers: list[Contact]
+    suppliers: list[Contact]
+    projects: list[Project]
 
 
 def _ascii(text: str) -> str:
@@ -564,30 +414,18 @@ def _fill(rng: random.Random, template: str, **known: str) -> str:
     return template.format(**values)
 
 
-Plan = Callable[
-    [
-        Session,
-        random.Random,
-        _Clock,
-        list[User],
-        dict[str, Channel],
-        list[Contact],
-        list[Contact],
-        list[Project],
-    ],
-    int,
-]
+Story = Callable[[Desk, random.Random, Clock, Cast], int]
 """Tells one ticket's story; returns how many activities it made."""
 
 
-def _ticket_plans(rng: random.Random, count: int) -> Iterator[Plan]:
+def ticket_stories(rng: random.Random, count: int) -> Iterator[Story]:
     kinds = ["customer"] * 55 + ["request"] * 15 + ["internal"] * 15 + ["supplier"] * 15
     for _number in range(count):
         yield {
-            "customer": _customer_ticket,
-            "request": _request_ticket,
-            "internal": _internal_ticket,
-            "supplier": _supplier_ticket,
+            "customer": customer_ticket,
+            "request": request_ticket,
+            "internal": internal_ticket,
+            "supplier": supplier_ticket,
         }[rng.choice(kinds)]
 
 
@@ -602,7 +440,7 @@ def _maybe(rng: random.Random, share: float) -> bool:
     return rng.random() < share
 
 
-def _extras(rng: random.Random, project_list: list[Project]) -> dict[str, object]:
+def _extras(rng: random.Random, project_list: list[Project]) -> dict[str, Any]:
     return {
         "color": rng.choice(["red", "orange", "green", "blue"]) if _maybe(rng, 0.15) else None,
         "project": rng.choice(project_list) if _maybe(rng, 0.12) else None,
@@ -610,16 +448,16 @@ def _extras(rng: random.Random, project_list: list[Project]) -> dict[str, object
 
 
 def _finish(
-    session: Session,
+    desk: Desk,
     rng: random.Random,
-    story: _Clock,
-    ticket: Ticket,
+    story: Clock,
+    ticket: Any,
     agent: User,
-    extras: dict[str, object],
+    extras: dict[str, Any],
 ) -> int:
     """Set the final status, color and project, as agents would over time."""
     made = 0
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if extras.get("color"):
         changes["color"] = extras["color"]
     if extras.get("project") is not None:
@@ -629,17 +467,16 @@ def _finish(
         changes["status"] = rng.choice([TicketStatus.WAITING, TicketStatus.CLOSED])
     if changes:
         story.advance(rng, 10, 600)
-        made += len(tickets.change_ticket(session, agent, ticket=ticket, **changes))  # type: ignore[arg-type]
-    return made + _work(session, rng, story, ticket, agent)
+        made += desk.change_ticket(agent, ticket=ticket, **changes)
+    return made + _work(desk, rng, story, ticket, agent)
 
 
-def _work(session: Session, rng: random.Random, story: _Clock, ticket: Ticket, agent: User) -> int:
+def _work(desk: Desk, rng: random.Random, story: Clock, ticket: Any, agent: User) -> int:
     """Time booked, files, an alarm and an invoice, as the ticket's work went."""
     made = 0
     if _maybe(rng, 0.55):
         for _round in range(rng.randint(1, 3)):
-            times.book_time(
-                session,
+            desk.book_time(
                 agent,
                 ticket=ticket,
                 minutes=rng.choice([15, 20, 30, 45, 60, 90, 120]),
@@ -658,8 +495,7 @@ def _work(session: Session, rng: random.Random, story: _Clock, ticket: Ticket, a
             )
             made += 1
     if _maybe(rng, 0.1):
-        files.add_files(
-            session,
+        desk.add_files(
             agent,
             ticket=ticket,
             files=[
@@ -672,8 +508,7 @@ def _work(session: Session, rng: random.Random, story: _Clock, ticket: Ticket, a
         made += 1
     if ticket.status not in (TicketStatus.SOLVED, TicketStatus.CLOSED) and _maybe(rng, 0.08):
         due = story.end + timedelta(days=rng.randint(1, 10), hours=rng.randint(0, 8))
-        alarms.set_alarm(
-            session,
+        desk.set_alarm(
             agent,
             ticket=ticket,
             due_at=due,
@@ -681,68 +516,40 @@ def _work(session: Session, rng: random.Random, story: _Clock, ticket: Ticket, a
         )
         made += 1
     if ticket.status == TicketStatus.SOLVED and ticket.customer_id is not None and _maybe(rng, 0.3):
-        try:
-            documents.create_document(
-                session,
-                agent,
-                ticket=ticket,
-                kind="invoice",
-                from_times=True,
-                issued=story.current.astimezone(BERLIN).date(),
-                default_rate=Decimal("90"),
-                vat_rate=Decimal("19"),
-            )
+        issued = story.current.astimezone(BERLIN).date()
+        if desk.create_invoice(agent, ticket=ticket, issued=issued):
             made += 1
-        except Invalid:
-            pass  # nothing billable on this ticket
     return made
 
 
-def _customer_ticket(
-    session: Session,
-    rng: random.Random,
-    story: _Clock,
-    agents: list[User],
-    channel_list: dict[str, Channel],
-    customers: list[Contact],
-    suppliers: list[Contact],
-    project_list: list[Project],
-) -> int:
-    customer = rng.choice(customers)
-    address = contacts.primary_address(session, customer)
+def customer_ticket(desk: Desk, rng: random.Random, story: Clock, cast: Cast) -> int:
+    customer = rng.choice(cast.customers)
+    address = desk.primary_address(customer)
     subject, body, categories, priority = rng.choice(CUSTOMER_ISSUES)
     channel_name = "Vertrieb" if "Angebot" in categories or "Schulung" in categories else "Support"
-    channel = channel_list[channel_name]
-    account = (
-        session.execute(select(MailAccount).where(col(MailAccount.channel_id) == channel.id))
-        .scalars()
-        .first()
-    )
-    assert account is not None
-    ticket = tickets.open_customer_ticket(
-        session,
+    channel = cast.channels[channel_name]
+    account = desk.channel_account(channel)
+    ticket = desk.open_customer_ticket(
         customer,
         channel=channel,
         subject=_fill(rng, subject),
         body=_fill(rng, body, name=customer.name),
-        origin=TicketOrigin.MAIL,
-        mail=tickets.MailFacts(
+        mail=MailFacts(
             message_id=make_message_id(address), mail_from=address, to=[account.address]
         ),
         priority=max(1, min(9, priority + rng.randint(-1, 1))),
         categories=categories,
     )
     made = 1
-    agent = session.get(User, ticket.owner_id) or agents[0]
+    agent = desk.user(ticket.owner_id)
     if _maybe(rng, 0.3):
-        other = _agent_for(rng, agents, channel_name)
+        other = _agent_for(rng, cast.agents, channel_name)
         story.advance(rng, 5, 90)
-        made += len(tickets.change_ticket(session, agent, ticket=ticket, owner=other))
+        made += desk.change_ticket(agent, ticket=ticket, owner=other)
         agent = other
     for _round in range(rng.choice([0, 1, 1, 2, 2, 3])):
         story.advance(rng, 20, 900)
-        tickets.reply_to_ticket(
-            session,
+        desk.reply_to_ticket(
             agent,
             ticket=ticket,
             body=_fill(
@@ -752,60 +559,48 @@ def _customer_ticket(
         made += 1
         if _maybe(rng, 0.4):
             story.advance(rng, 30, 600)
-            tickets.add_note(session, agent, ticket=ticket, body=_fill(rng, rng.choice(NOTES)))
+            desk.add_note(agent, ticket=ticket, body=_fill(rng, rng.choice(NOTES)))
             made += 1
         if _maybe(rng, 0.6):
             story.advance(rng, 60, 1440)
-            tickets.add_customer_message(
-                session,
+            desk.add_customer_message(
                 customer,
                 ticket=ticket,
                 body=_fill(rng, rng.choice(CUSTOMER_FOLLOWUPS), name=customer.name),
                 subject="Re: " + ticket.subject,
-                mail=tickets.MailFacts(
+                mail=MailFacts(
                     message_id=make_message_id(address), mail_from=address, to=[account.address]
                 ),
             )
             made += 1
     if _maybe(rng, 0.45):
         story.advance(rng, 60, 2880)
-        tickets.add_solution(
-            session, agent, ticket=ticket, body=_fill(rng, rng.choice(SOLUTIONS), agent=agent.name)
+        desk.add_solution(
+            agent, ticket=ticket, body=_fill(rng, rng.choice(SOLUTIONS), agent=agent.name)
         )
         made += 2
-    return made + _finish(session, rng, story, ticket, agent, _extras(rng, project_list))
+    return made + _finish(desk, rng, story, ticket, agent, _extras(rng, cast.projects))
 
 
-def _request_ticket(
-    session: Session,
-    rng: random.Random,
-    story: _Clock,
-    agents: list[User],
-    channel_list: dict[str, Channel],
-    customers: list[Contact],
-    suppliers: list[Contact],
-    project_list: list[Project],
-) -> int:
-    customer = rng.choice(customers)
+def request_ticket(desk: Desk, rng: random.Random, story: Clock, cast: Cast) -> int:
+    customer = rng.choice(cast.customers)
     subject, body = rng.choice(PHONE_REQUESTS)
     channel_name = rng.choice(["Support", "Vertrieb"])
-    agent = _agent_for(rng, agents, channel_name)
-    ticket = tickets.open_request_ticket(
-        session,
+    agent = _agent_for(rng, cast.agents, channel_name)
+    ticket = desk.open_request_ticket(
         agent,
-        channel=channel_list[channel_name],
+        channel=cast.channels[channel_name],
         customer=customer,
         subject=_fill(rng, subject),
         body=_fill(rng, body, name=customer.name),
         priority=rng.randint(3, 7),
         categories=[rng.choice(CATEGORIES)] if _maybe(rng, 0.6) else [],
-        **_extras(rng, project_list),  # type: ignore[arg-type]
+        **_extras(rng, cast.projects),
     )
     made = 1
     if _maybe(rng, 0.7):
         story.advance(rng, 30, 600)
-        tickets.reply_to_ticket(
-            session,
+        desk.reply_to_ticket(
             agent,
             ticket=ticket,
             body=_fill(
@@ -815,39 +610,28 @@ def _request_ticket(
         made += 1
     if _maybe(rng, 0.4):
         story.advance(rng, 60, 2000)
-        tickets.add_solution(
-            session, agent, ticket=ticket, body=_fill(rng, rng.choice(SOLUTIONS), agent=agent.name)
+        desk.add_solution(
+            agent, ticket=ticket, body=_fill(rng, rng.choice(SOLUTIONS), agent=agent.name)
         )
         made += 2
     return made
 
 
-def _internal_ticket(
-    session: Session,
-    rng: random.Random,
-    story: _Clock,
-    agents: list[User],
-    channel_list: dict[str, Channel],
-    customers: list[Contact],
-    suppliers: list[Contact],
-    project_list: list[Project],
-) -> int:
-    creator, owner = rng.sample(agents, 2)
+def internal_ticket(desk: Desk, rng: random.Random, story: Clock, cast: Cast) -> int:
+    creator, owner = rng.sample(cast.agents, 2)
     subject, body = rng.choice(INTERNAL_TOPICS)
-    ticket = tickets.open_internal_ticket(
-        session,
+    ticket = desk.open_internal_ticket(
         creator,
         owner=owner,
         subject=_fill(rng, subject),
         body=_fill(rng, body),
         priority=rng.randint(2, 6),
-        **_extras(rng, project_list),  # type: ignore[arg-type]
+        **_extras(rng, cast.projects),
     )
     made = 1
     if _maybe(rng, 0.6):
         story.advance(rng, 30, 1200)
-        tickets.reply_to_ticket(
-            session,
+        desk.reply_to_ticket(
             owner,
             ticket=ticket,
             body=rng.choice(
@@ -857,29 +641,19 @@ def _internal_ticket(
         made += 1
     if _maybe(rng, 0.35):
         story.advance(rng, 60, 3000)
-        tickets.add_solution(session, owner, ticket=ticket, body="Erledigt.")
+        desk.add_solution(owner, ticket=ticket, body="Erledigt.")
         made += 2
     return made
 
 
-def _supplier_ticket(
-    session: Session,
-    rng: random.Random,
-    story: _Clock,
-    agents: list[User],
-    channel_list: dict[str, Channel],
-    customers: list[Contact],
-    suppliers: list[Contact],
-    project_list: list[Project],
-) -> int:
-    supplier = rng.choice(suppliers)
-    address = contacts.primary_address(session, supplier)
-    channel = channel_list["Einkauf"]
-    account = accounts.get_account(session, "einkauf")
-    agent = _agent_for(rng, agents, "Vertrieb")
+def supplier_ticket(desk: Desk, rng: random.Random, story: Clock, cast: Cast) -> int:
+    supplier = rng.choice(cast.suppliers)
+    address = desk.primary_address(supplier)
+    channel = cast.channels["Einkauf"]
+    account = desk.channel_account(channel)
+    agent = _agent_for(rng, cast.agents, "Vertrieb")
     subject, body = rng.choice(SUPPLIER_MAILS)
-    ticket = tickets.open_mail_ticket(
-        session,
+    ticket = desk.open_mail_ticket(
         agent,
         account=account,
         channel=channel,
@@ -888,19 +662,18 @@ def _supplier_ticket(
         body=_fill(rng, body, agent=agent.name),
         priority=rng.randint(3, 6),
         categories=["Lieferung"],
-        **_extras(rng, project_list),  # type: ignore[arg-type]
+        **_extras(rng, cast.projects),
     )
     made = 1
     if _maybe(rng, 0.7):
         story.advance(rng, 120, 2880)
-        tickets.add_customer_message(
-            session,
+        desk.add_customer_message(
             supplier,
             ticket=ticket,
             body=f"Guten Tag,\n\ndie Ware geht in KW {rng.randint(1, 52)} raus.\n\n"
             f"Mit freundlichen Grüßen\n{supplier.name}",
             subject="AW: " + ticket.subject,
-            mail=tickets.MailFacts(
+            mail=MailFacts(
                 message_id=make_message_id(address), mail_from=address, to=[account.address]
             ),
         )
