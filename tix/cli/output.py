@@ -1,7 +1,8 @@
-"""Output helpers shared by every command: ``--json``, tables, bodies, exit codes.
+"""Output helpers shared by every command: ``--json``, tables, bodies, exit codes,
+and the ``--format``/``--fields`` of every list command (:func:`emit_rows`).
 
-stdout carries data (JSON with ``--json``), stderr carries messages for people.
-Rich is imported only when a table is drawn.
+stdout carries data (JSON with ``--json``; a list piped elsewhere as TSV), stderr
+carries messages for people. Rich is imported only when a table is drawn.
 """
 
 from __future__ import annotations
