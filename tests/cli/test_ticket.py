@@ -229,6 +229,13 @@ def test_reply_note_solve_and_set(cli, ticket: int) -> None:
     assert [row["number"] for row in listed] == [ticket]
 
 
+def test_a_note_keeps_no_control_characters_that_could_reach_a_terminal(cli, ticket) -> None:
+    note = cli("ticket", "note", str(ticket), "--body", "seals\x1b[2J\x9b31m\x07 in\tbox 4")
+    assert note.code == 0, note.stderr
+    shown = cli("ticket", "show", str(ticket), "--json").json()
+    assert shown["activities"][-1]["body"] == "seals[2J31m in\tbox 4"
+
+
 def test_list_filters_and_search(cli, ticket: int) -> None:
     cli("ticket", "new", "--kind", "internal", "--owner", "anna", "--subject", "Mine", "--json")
     everything = cli("ticket", "list", "--json").json()

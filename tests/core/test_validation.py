@@ -9,6 +9,7 @@ import pytest
 from tix.core.errors import Invalid
 from tix.core.validation import (
     address_key,
+    body,
     email_address,
     name,
     split_addresses,
@@ -100,3 +101,10 @@ def test_names_and_subjects_with_control_characters_are_refused(control: str) ->
 
 def test_line_breaks_and_tabs_in_names_become_spaces() -> None:
     assert subject("Pump\r\n\tleaks ") == "Pump leaks"
+
+
+def test_bodies_lose_control_characters_but_tabs_and_line_breaks() -> None:
+    typed = "Hello\x1b[2J\x9b31m\x07 you\tthere\r\nbye\x00\x85"
+    assert body(typed, what="the reply") == "Hello[2J31m you\tthere\r\nbye"
+    with pytest.raises(Invalid, match="the reply must not be empty"):
+        body("\x1b\x9b\x07", what="the reply")

@@ -185,7 +185,15 @@ def color(value: str) -> str | None:
     return cleaned
 
 
+_BODY_CONTROLS = {
+    code: None for code in (*range(0x20), *range(0x7F, 0xA0)) if chr(code) not in "\t\n\r"
+}
+
+
 def body(value: str, *, what: str) -> str:
+    """A text as written; control characters but tabs and line breaks (C0 and C1 alike,
+    such as an escape sequence's ESC or CSI) are dropped, so none reaches a terminal."""
+    value = value.translate(_BODY_CONTROLS)
     if not value.strip():
         raise Invalid(
             _("{what} must not be empty: give --body TEXT or --body-file FILE").format(what=what)
