@@ -570,6 +570,7 @@ def _listener(answers: queue.Queue[_Answer]) -> HTTPServer:
             )
         ) from None
     server.daemon_threads = True
+    server.block_on_close = False  # a browser that came too late does not hold up the end
     threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
     ).start()
