@@ -164,6 +164,8 @@ class TicketViewScreen(Screen[None]):
         """The ticket as last loaded."""
         self.choices: Choices | None = None
         """What the pickers and selects offer (users, channels, projects …)."""
+        self._composed = False
+        """All tabs are there to draw in (set as the screen mounts)."""
         self._marker: tuple[int, ...] | None = None
         self._polling = False
         self._poll_after = 0.0
@@ -235,11 +237,12 @@ class TicketViewScreen(Screen[None]):
         await self.details.ensure_form(self.size.width)
 
     def on_mount(self) -> None:
+        self._composed = True
         if self.initial_tab == "details":
             self.call_after_refresh(self._ensure_details)
         if self._loaded is not None:
-            self.take(self._loaded)
-            self._loaded = None
+            loaded, self._loaded = self._loaded, None
+            self.take(loaded)
         elif not self._pending:
             self.reload()
         if self.tix.poll_interval > 0:
@@ -273,6 +276,10 @@ class TicketViewScreen(Screen[None]):
 
     def take(self, loaded: Loaded) -> None:
         """Draw a ticket fetched for this screen before it was up."""
+        if not self._composed:
+            # Pushed, but its tabs are still being put together: drawn as it mounts.
+            self._loaded = loaded
+            return
         self._pending = False
         detail, choices = loaded
         if self.choices is None and choices is not None:
