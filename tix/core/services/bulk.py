@@ -310,7 +310,7 @@ class Loader:
         :func:`~tix.core.services.tickets.default_owner` finds it."""
         ticket = self._insert(
             contact,
-            " ".join(subject.split()) or "(no subject)",
+            " ".join(subject.split()) or _("(no subject)"),
             priority,
             categories,
             None,
