@@ -5,7 +5,8 @@
 Runs ``python -m tix demo --tickets N --quiet --json`` in a fresh process on a new
 database in a temporary folder, RUNS times, and prints each wall time and CPU time (the
 steadier figure on a shared machine), their medians, the tickets and activities made,
-and the budget (15 s wall for 5,000 tickets).
+and the budget (15 s wall for 5,000 tickets), judged on the wall time and, since a busy
+machine stretches that, on the CPU time as well.
 """
 
 from __future__ import annotations
@@ -63,13 +64,15 @@ def main() -> None:
         cpus.append(cpu)
         print(f"run {run}: {seconds:.1f} s wall, {cpu:.1f} s CPU", flush=True)
     median = statistics.median(times)
+    cpu = statistics.median(cpus)
     budget = BUDGET_SECONDS * options.tickets / 5000
     verdict = "ok" if median <= budget else "over"
+    cpu_verdict = "ok" if cpu <= budget else "over"
     print(
         f"tix demo --tickets {options.tickets}: median {median:.1f} s wall "
-        f"({statistics.median(cpus):.1f} s CPU) of {options.runs} runs "
+        f"({cpu:.1f} s CPU) of {options.runs} runs "
         f"({summary['tickets']} tickets, {summary['activities']} activities); "
-        f"budget {budget:.1f} s: {verdict}"
+        f"budget {budget:.1f} s: {verdict} (wall), {cpu_verdict} (CPU)"
     )
 
 
