@@ -101,5 +101,6 @@ def test_deferred_recipients_get_the_same_mail_again_later(world) -> None:
         copied = ("purpose", "account_id", "mail_from", "mail_to", "mail_cc", "subject", "body")
         copied += ("message_id", "in_reply_to", "references")
         assert {f: getattr(again, f) for f in copied} == {f: getattr(sent, f) for f in copied}
-        assert (again.envelope_to, again.attempts, again.status) == (["b@example.com"], 1, "pending")
+        assert (again.envelope_to, again.attempts) == (["b@example.com"], 1)
+        assert again.status == "pending"
         assert again.next_attempt_at == later and again.last_error == "x" * 2000
