@@ -154,7 +154,9 @@ class Loader:
 
     Every operation takes the acting user (or contact) as the services do; the data is
     trusted to be checked by the caller for access (it is meant for loading, not for
-    requests from users), but texts are validated as the services validate them.
+    requests from users), but texts are validated as the services validate them. A
+    ticket is told wholly before the :meth:`write` that stores it; it is not changed
+    afterwards through the loader.
     """
 
     def __init__(self, session: Session) -> None:
@@ -183,6 +185,7 @@ class Loader:
         self._blobs: set[str] = set(session.execute(select(col(Blob.sha256))).scalars())
         self._new_blobs: list[dict[str, Any]] = []
         self._counters: dict[str, tuple[int, bool]] = {}
+        self._projects: dict[int, str] | None = None
         self.pending: list[DraftTicket] = []
 
     # --- opening -------------------------------------------------------------------
@@ -600,15 +603,13 @@ class Loader:
 
     @property
     def _project_names(self) -> dict[int, str]:
-        found: dict[int, str] | None = getattr(self, "_projects", None)
-        if found is None:
-            found = {
+        if self._projects is None:
+            self._projects = {
                 project.id: project.name
                 for project in self.session.execute(select(Project)).scalars()
                 if project.id is not None
             }
-            self._projects = found
-        return found
+        return self._projects
 
     def _next(self, name: str) -> int:
         """The next value of counter ``name``, written by :meth:`write`."""
@@ -952,7 +953,7 @@ class Loader:
         if self._new_blobs:
             session.execute(insert(_table(Blob)), self._new_blobs)
             self._new_blobs = []
-        ticket_ids = self._insert_returning(
+        ticket_ids = self._insert_with_ids(
             Ticket,
             [
                 {
@@ -1003,7 +1004,7 @@ class Loader:
         ]
         for (ref, _row), row_id in zip(
             documents,
-            self._insert_returning(Document, [row for _ref, row in documents]),
+            self._insert_with_ids(Document, [row for _ref, row in documents]),
             strict=True,
         ):
             ref.id = row_id
@@ -1022,7 +1023,7 @@ class Loader:
                 for t in drafts
                 for ref, row in getattr(t, attribute)
             ]
-            ids = self._insert_returning(model, [row for _ref, row in pairs])
+            ids = self._insert_with_ids(model, [row for _ref, row in pairs])
             for (ref, _row), row_id in zip(pairs, ids, strict=True):
                 ref.id = row_id
         self._insert_plain(
@@ -1035,7 +1036,7 @@ class Loader:
             ],
         )
         activities = [(t, a) for t in drafts for a in t.activities]
-        activity_ids = self._insert_returning(
+        activity_ids = self._insert_with_ids(
             Activity, [self._activity_row(t, a) for t, a in activities]
         )
         for (_t, activity), activity_id in zip(activities, activity_ids, strict=True):
@@ -1136,7 +1137,7 @@ class Loader:
 
     def _write_categories(self) -> None:
         new = [key for key, category_id in self._categories.items() if category_id is None]
-        ids = self._insert_returning(Category, [{"name": self._category_names[k]} for k in new])
+        ids = self._insert_with_ids(Category, [{"name": self._category_names[k]} for k in new])
         for key, category_id in zip(new, ids, strict=True):
             self._categories[key] = category_id
 
@@ -1144,7 +1145,7 @@ class Loader:
         if rows:
             self.session.execute(insert(_table(model)), rows)
 
-    def _insert_returning(self, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    def _insert_with_ids(self, model: Any, rows: list[dict[str, Any]]) -> list[int]:
         """Insert ``rows`` (one executemany) with new ids, returned in the same order.
 
         The ids are taken first: on PostgreSQL from the table's sequence (safe beside
