@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import World
 from tix.core.db import session_scope
-from tix.core.models import Attempt, Contact, OutboxMessage, Ticket, TicketFile
+from tix.core.models import Activity, Attempt, Contact, OutboxMessage, Ticket, TicketFile
 from tix.core.services import channels, contacts, forms, users
 
 SITE = "https://www.kunde.example"
@@ -175,6 +175,15 @@ def test_a_subject_with_control_characters_is_refused(client, world, web_support
         assert answer.status_code == 422, answer.text
         assert "control character" in answer.json()["error"]["message"]
     assert stored(world) == before
+
+
+def test_a_message_keeps_no_control_characters(client, world, web_support) -> None:
+    text = "Leaks\x1b]0;owned\x07 since\x9b2J Monday.\r\n\tHall 2"
+    answer = client.post("/form/Support", json=dict(POST, message=text))
+    assert answer.status_code == 201, answer.text
+    with session_scope(world.engine) as session:
+        stored_body = session.scalars(select(Activity.body)).one()
+    assert stored_body == "Leaks]0;owned since2J Monday.\r\n\tHall 2"
 
 
 def test_the_limits_come_from_the_environment(client, world, web_support, monkeypatch) -> None:

@@ -190,10 +190,15 @@ _BODY_CONTROLS = {
 }
 
 
+def without_controls(text: str) -> str:
+    """``text`` without control characters but tabs and line breaks (C0 and C1 alike,
+    such as an escape sequence's ESC or CSI), so none reaches a terminal."""
+    return text.translate(_BODY_CONTROLS)
+
+
 def body(value: str, *, what: str) -> str:
-    """A text as written; control characters but tabs and line breaks (C0 and C1 alike,
-    such as an escape sequence's ESC or CSI) are dropped, so none reaches a terminal."""
-    value = value.translate(_BODY_CONTROLS)
+    """A text as written, :func:`without_controls`; never empty."""
+    value = without_controls(value)
     if not value.strip():
         raise Invalid(
             _("{what} must not be empty: give --body TEXT or --body-file FILE").format(what=what)

@@ -392,7 +392,7 @@ def _customer_activity(
         ticket,
         kind=ActivityKind.MESSAGE,
         author=contact,
-        body=body,
+        body=validation.without_controls(body),
         subject=subject,
         attachments=attachments,
         **facts,
