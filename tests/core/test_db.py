@@ -185,3 +185,71 @@ def test_a_database_of_the_previous_release_upgrades_with_its_data(empty_db_url:
         assert old.notify_by_mail is False and old.hourly_rate is None
         assert tickets.get_ticket(session, old, 1001).subject == "Kept"
     engine.dispose()
+
+
+def _broken_database(kind: str, tmp_path: Path) -> str:
+    if kind == "file":
+        path = tmp_path / "notes.txt"
+        path.write_text("not a database, just notes\n" * 100)
+        return f"sqlite:///{path}"
+    return "postgresql+psycopg://tix@127.0.0.1:1/none"  # nothing listens on port 1
+
+
+@pytest.mark.parametrize("kind", ["file", "postgresql"])
+def test_the_tui_and_the_web_say_what_the_cli_says_of_a_broken_database(
+    kind: str, tmp_path: Path, sqlite_template: Path
+) -> None:
+    import html
+    import shutil
+    import subprocess
+    import sys
+
+    from fastapi.testclient import TestClient
+
+    from tix.core.config import Settings
+    from tix.core.errors import TixError
+    from tix.tui.app import make_app
+    from tix.web.app import create_app
+
+    url = _broken_database(kind, tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TIX_USER": "ann"}
+    cli = subprocess.run(
+        [sys.executable, "-m", "tix", "--db", url, "ticket", "list"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert cli.returncode == 1
+    assert cli.stderr.count("\n") == 1 and cli.stderr.startswith("tix: cannot open the database")
+    said = cli.stderr.removeprefix("tix: ").strip()
+    reason = said.partition(f"{url}: ")[2]
+    assert reason and "unexpected" not in said
+    assert ("file is not a database" in reason) if kind == "file" else ("refused" in reason)
+
+    with pytest.raises(TixError) as tui:
+        make_app(database_url=url, login="ann")
+    assert tui.value.message == said
+    with pytest.raises(TixError) as web:
+        create_app(Settings(database_url=url))
+    assert web.value.message == said
+
+    # A database that fails while the server runs: the same reason, as a 503 with one line.
+    good = tmp_path / "good.db"
+    shutil.copy(sqlite_template, good)
+    app = create_app(
+        Settings(database_url=f"sqlite:///{good}", portal_url="http://testserver"),
+        engine=make_engine(f"sqlite:///{good}"),
+    )
+    app.state.engine = make_engine(url)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        api = client.get("/api/v1/tickets", headers={"Authorization": "Bearer tix_some_key"})
+        assert api.status_code == 503
+        assert api.json() == {
+            "error": {"code": "unavailable", "message": f"the database failed: {reason}"}
+        }
+        client.cookies.set("tix_session", "some-session", path="/portal")
+        portal = client.get("/portal/")
+        assert portal.status_code == 503
+        assert f"the database failed: {reason}" in html.unescape(portal.text)
+        assert "Traceback" not in portal.text

@@ -342,18 +342,11 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _wrap_database_error(error: Exception) -> Exception:
-    """Database errors a user can act on, as TixErrors; others unchanged."""
-    from sqlalchemy.exc import OperationalError
-    from sqlalchemy.orm.exc import StaleDataError
+    """Database errors a user can act on, as TixErrors (as the core's session scope gives
+    them); others unchanged."""
+    from tix.core.db import database_error
 
-    from tix.core.errors import Conflict, Unavailable
-
-    if isinstance(error, StaleDataError):
-        return Conflict(_("the ticket was changed by someone else meanwhile: try again"))
-    if isinstance(error, OperationalError):
-        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
-        return Unavailable(_("the database failed: {reason}").format(reason=reason))
-    return error
+    return database_error(error) or error
 
 
 def main() -> None:

@@ -16,11 +16,19 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.exc import NoSuchModuleError as SANoSuchModuleError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
-from tix.core.errors import Invalid, NotInitialised, SchemaTooNew, Unavailable
+from tix.core.errors import (
+    Conflict,
+    Invalid,
+    NotInitialised,
+    SchemaTooNew,
+    TixError,
+    Unavailable,
+)
 from tix.core.i18n import _
 
 SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
@@ -107,6 +115,8 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     """A session that commits when the block ends and rolls back on error.
 
     ``write=True`` marks the transaction as a writer (``BEGIN IMMEDIATE`` on SQLite).
+    Database errors a user can act on leave it as TixErrors (:func:`database_error`), so
+    the CLI, the TUI and the web all say the same one line.
     """
     bind = engine.execution_options(tix_write=True) if write else engine
     lock = _writer_lock(engine) if write and is_sqlite(engine) else None
@@ -116,13 +126,31 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except BaseException:
+    except BaseException as error:
         session.rollback()
+        translated = database_error(error)
+        if translated is not None:
+            raise translated from error
         raise
     finally:
         session.close()
         if lock is not None:
             lock.release()
+
+
+def database_error(error: BaseException) -> TixError | None:
+    """The TixError a user can act on for a database ``error`` (``None``: not one).
+
+    A server that cannot be reached, a file that is no database, a lock held too long
+    (OperationalError, or DatabaseError itself), and a row changed by someone else
+    meanwhile. Errors of tix's own SQL (ProgrammingError, IntegrityError ...) stay as
+    they are: they are bugs, to be logged with their traceback.
+    """
+    if isinstance(error, StaleDataError):
+        return Conflict(_("the ticket was changed by someone else meanwhile: try again"))
+    if isinstance(error, OperationalError) or type(error) is DatabaseError:
+        return Unavailable(_("the database failed: {reason}").format(reason=_first_line(error)))
+    return None
 
 
 class WriterLock:
@@ -206,7 +234,7 @@ def schema_revision(engine: Engine) -> str | None:
             if not exists:
                 return None
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except OperationalError as error:
+    except DBAPIError as error:  # unreachable, refused, or a file that is no database
         raise Unavailable(
             _("cannot open the database {url}: {reason}").format(
                 url=engine.url.render_as_string(hide_password=True), reason=_first_line(error)

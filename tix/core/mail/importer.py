@@ -207,7 +207,7 @@ def import_files(
                     settings=settings,
                     addresses=addresses,
                 )
-            except (OperationalError, sqlite3.OperationalError) as error:
+            except (OperationalError, sqlite3.OperationalError, Unavailable) as error:
                 if "locked" not in str(error) and "busy" not in str(error):
                     raise
                 raise Unavailable(
