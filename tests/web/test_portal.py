@@ -475,7 +475,7 @@ def test_a_reply_reopens_a_solved_ticket(client: Any, helpdesk: Helpdesk) -> Non
     answer = client.post(
         f"/portal/tickets/{helpdesk.solved}/reply",
         data={"csrf": csrf, "message": "Still two invoices <script>x</script>"},
-        files={"attachment": ("scan.png", b"\x89PNG fake", "image/png")},
+        files={"attachment": ("scan.png", b"\x89PNG\r\n\x1a\n fake", "image/png")},
         follow_redirects=False,
     )
     assert answer.status_code == 303

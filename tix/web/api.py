@@ -31,24 +31,22 @@ import itertools
 import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
-from datetime import date, datetime, tzinfo
+from datetime import datetime
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
-from tix.core.db import session_scope
 from tix.core.errors import Forbidden, Invalid, NotFound
 from tix.core.i18n import _
-from tix.core.models import Channel, Ticket, TicketOrigin, User
-from tix.web.app import json_error, session, settings_of
+from tix.core.models import Channel, Ticket, TicketOrigin
+from tix.web.deps import Agent, AgentDep, SessionDep, json_error
 
 MAX_BODY = 1024 * 1024
 """Largest request body the API reads (bytes); bigger ones get 413."""
@@ -245,64 +243,8 @@ router = APIRouter(
 )
 
 
-# --- who is asking -------------------------------------------------------------------------
+# --- who is asking: tix.web.deps (SessionDep, AgentDep) -----------------------------
 
-bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="ApiKey",
-    description="An API key from `tix apikey add`: `Authorization: Bearer tix_...`",
-)
-SessionDep = Annotated[Session, Depends(session, scope="function")]
-
-
-@dataclass(frozen=True)
-class Agent:
-    """The user an API key acts as, and what the key limits it to."""
-
-    user: User
-    key: str
-    channels: frozenset[str] | None
-    """Channel names the key may use; ``None``: every channel the user may."""
-    zone: tzinfo
-
-    def today(self) -> date:
-        return datetime.now(self.zone).date()
-
-
-def _unauthorized(message: str) -> HTTPException:
-    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
-
-
-def agent(
-    request: Request,
-    active: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Agent:
-    from tix.core.services import apikeys
-    from tix.core.timeutil import zone
-
-    if credentials is None:
-        raise _unauthorized(
-            _(
-                "give an API key: Authorization: Bearer KEY (an admin makes one with "
-                "`tix apikey add`)"
-            )
-        )
-    found = apikeys.authenticate(active, credentials.credentials)
-    if found is None:
-        raise _unauthorized(_("the API key is unknown or revoked"))
-    if request.method == "GET" and active.dirty:
-        # The key's last use is recorded; a reading request does that in a short write
-        # of its own, so that its own transaction stays a reader (SQLite).
-        active.rollback()
-        with session_scope(request.app.state.engine, write=True) as writer:
-            apikeys.authenticate(writer, credentials.credentials)
-    key, user = found
-    where = zone(user.timezone or settings_of(request).timezone)
-    return Agent(user, key.name, frozenset(key.channels) if key.channels else None, where)
-
-
-AgentDep = Annotated[Agent, Depends(agent)]
 NumberPath = Annotated[int, Path(ge=1, le=MAX_INT, description="The ticket number.")]
 
 

@@ -4,34 +4,24 @@
 /form/     the web form endpoint a company's own web site posts to
 /portal/   the customer portal (HTML, Jinja2)
 
-Every request gets its own database session through :func:`session`; routes call
-the core services, never SQL. TixErrors become the right 4xx with a clear message.
+Every request gets its own database session through :mod:`tix.web.deps`, where the
+routers take all they need (never from this module); routes call the core services,
+never SQL. TixErrors become the right 4xx with a clear message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from tix import __version__
 from tix.core import errors
 from tix.core.config import Settings
-from tix.core.db import check_schema, make_engine, session_scope
-
-STATUS = {
-    errors.Invalid: 422,
-    errors.NotFound: 404,
-    errors.Forbidden: 403,
-    errors.Conflict: 409,
-    errors.Unavailable: 503,
-    errors.NotInitialised: 503,
-    errors.SchemaTooNew: 503,
-}
+from tix.core.db import check_schema, make_engine
+from tix.web.deps import status_for
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -48,13 +38,6 @@ DOCS_CSP = (
     "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline' https:; "
     "script-src 'self' 'unsafe-inline' https:; frame-ancestors 'none'"
 )
-
-
-def status_for(error: errors.TixError) -> int:
-    for kind, code in STATUS.items():
-        if isinstance(error, kind):
-            return code
-    return 400
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
@@ -122,22 +105,3 @@ def app_from_environment() -> FastAPI:
     from tix.core.config import load_settings
 
     return create_app(load_settings())
-
-
-def session(request: Request) -> Iterator[Session]:
-    """A read-write session for one request, committed when the route returns."""
-    with session_scope(request.app.state.engine, write=request.method != "GET") as active:
-        yield active
-
-
-def settings_of(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def json_error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)

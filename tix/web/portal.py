@@ -11,7 +11,6 @@ anything else is "not found", whether it exists or not.
 from __future__ import annotations
 
 import logging
-import mimetypes
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,7 +35,22 @@ from tix.core.models import Channel, Contact, TicketOrigin
 from tix.core.services import forms
 from tix.core.services import portal as portal_service
 from tix.core.services.storage import NewFile, human_size
-from tix.web.app import client_ip, session, settings_of
+from tix.web.deps import (
+    CSRF_COOKIE,
+    LANGUAGE_COOKIE,
+    SESSION_COOKIE,
+    LoginRequired,
+    PreLoginForm,
+    TooLarge,
+    Visitor,
+    VisitorForm,
+    client_ip,
+    current_visitor,
+    session,
+    settings_of,
+)
+from tix.web.deps import page_language as _language
+from tix.web.uploads import UploadRefused, check_upload
 
 log = logging.getLogger("tix.web.portal")
 
@@ -46,10 +60,6 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates" / "portal"
 STATIC = HERE / "static"
 
-SESSION_COOKIE = "tix_session"
-CSRF_COOKIE = "tix_csrf"
-"""The double-submit token of the forms before login (login, reset, set password)."""
-LANGUAGE_COOKIE = "tix_lang"
 COOKIE_PATH = "/portal"
 
 LOGIN_LIMIT = 10
@@ -60,24 +70,8 @@ RESET_WINDOW = timedelta(hours=1)
 
 MAX_SUBJECT = 200
 MAX_MESSAGE = 100_000
-FORM_SLACK = 1024 * 1024
-"""What a post may carry besides its files: every upload of one post together may be at
-most ``max_file_size``, so a body above that plus this is refused before it is read."""
-MAX_UPLOADS = 10
 MAX_ID = 2**31 - 1
 """Numbers beyond the database's integers name nothing (and must not reach the query)."""
-
-ALLOWED_EXTENSIONS = frozenset(
-    {
-        # images (no SVG: it can carry scripts)
-        ".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic",
-        # PDF and text
-        ".pdf", ".txt", ".csv", ".log", ".md",
-        # office documents
-        ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".odp", ".rtf",
-    }
-)  # fmt: skip
-"""Uploads a customer may send: images, PDF, text and office documents."""
 
 SAFE_INLINE_TYPES = frozenset(
     {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"}
@@ -85,30 +79,9 @@ SAFE_INLINE_TYPES = frozenset(
 """Types a download keeps; anything else goes out as application/octet-stream."""
 
 
-class LoginRequired(errors.TixError):
-    """No valid portal session: a GET goes to the login page, anything else gets 401."""
-
-    code = "login_required"
-
-
-class TooLarge(errors.Invalid):
-    """A post bigger than the portal reads at all (413)."""
-
-    code = "too_large"
-
-
-@dataclass(frozen=True)
-class Visitor:
-    """A logged-in customer in this request."""
-
-    contact: Contact
-    csrf: str
-    language: str
-
-
 @dataclass
 class Upload:
-    """A file sent with a form: its safe name, bytes and guessed type."""
+    """A file sent with a form: its safe name, bytes and checked type."""
 
     field: str
     name: str
@@ -160,41 +133,6 @@ def sanitized(html: str | None) -> Markup:
     from tix.core.mail.html import sanitize_html  # nh3 and the cleaner: only ticket pages
 
     return Markup(sanitize_html(html or ""))  # sanitised right here
-
-
-def _accepted_language(header: str) -> str | None:
-    """The first of our languages in an Accept-Language header, by weight."""
-    choices: list[tuple[float, int, str]] = []
-    for index, part in enumerate(header.split(",")):
-        tag, _semicolon, parameters = part.strip().partition(";")
-        weight = 1.0
-        if parameters.strip().startswith("q="):
-            try:
-                weight = float(parameters.strip()[2:])
-            except ValueError:
-                weight = 0.0
-        code = tag.strip().lower()[:2]
-        if code in LANGUAGES and weight > 0:
-            choices.append((-weight, index, code))
-    return min(choices)[2] if choices else None
-
-
-def language_for(request: Request, contact: Contact | None) -> str:
-    """The language of a page: the choice made with the switch in this browser, else the
-    contact's stored language, else the browser's Accept-Language, else English."""
-    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
-    if chosen in LANGUAGES:
-        return chosen
-    stored = (contact.language if contact is not None else "")[:2].lower()
-    if stored in LANGUAGES:
-        return stored
-    return _accepted_language(request.headers.get("accept-language", "")) or "en"
-
-
-def _language(request: Request, contact: Contact | None = None) -> str:
-    language = language_for(request, contact)
-    request.state.language = language
-    return language
 
 
 def _cookie(
@@ -275,45 +213,6 @@ def mount_static(app: FastAPI) -> None:
 # --- dependencies ------------------------------------------------------------------------
 
 
-async def posted_form(request: Request) -> FormData:
-    """The posted form, refused unread when it is larger than the portal accepts."""
-    limit = settings_of(request).max_file_size + FORM_SLACK
-    length = request.headers.get("content-length", "")
-    if not length.isdigit() or int(length) > limit:
-        with use_language(_language(request)):
-            raise TooLarge(
-                _("The files are too large: together they may be at most {limit}.").format(
-                    limit=human_size(settings_of(request).max_file_size)
-                )
-            )
-    return await request.form(max_files=MAX_UPLOADS, max_fields=200)
-
-
-def current_visitor(request: Request, db: Session = Depends(session)) -> Visitor:
-    token = request.cookies.get(SESSION_COOKIE, "")
-    found = portal_service.current_session(db, token) if token else None
-    language = _language(request, found[1] if found else None)
-    if found is None:
-        with use_language(language):
-            raise LoginRequired(_("Your session has ended. Please log in again."))
-    portal_session, contact = found
-    return Visitor(contact=contact, csrf=portal_session.csrf_token, language=language)
-
-
-def _check_token(given: object, expected: str | None) -> None:
-    if (
-        not isinstance(given, str)
-        or not expected
-        or not secrets.compare_digest(given.encode(), expected.encode())
-    ):
-        raise errors.Forbidden(
-            _(
-                "This form has expired or did not come from this site. Reload the page "
-                "and send it again."
-            )
-        )
-
-
 def _pre_login_token(request: Request) -> str:
     """The double-submit token for the forms before login (kept from the cookie)."""
     token = request.cookies.get(CSRF_COOKIE, "")
@@ -370,37 +269,21 @@ def _start(request: Request, db: Session, contact: Contact, target: str) -> Resp
 
 
 def _uploads(form: FormData, names: list[str], max_size: int, problems: Problems) -> list[Upload]:
-    """The files posted under ``names``, checked for type and size (problems by field)."""
-    from tix.core.files import sanitize_filename
-
+    """The files posted under ``names``, each checked by the upload policy
+    (:func:`tix.web.uploads.check_upload`) and all together for size (problems by field)."""
     found: list[Upload] = []
     total = 0
     for name in names:
         for item in form.getlist(name):
             if not isinstance(item, UploadFile) or not item.filename:
                 continue
-            data = item.file.read(max_size + 1)
+            data = item.file.read()  # the whole post is at most max_file_size + FORM_SLACK
             if not data:
                 continue
-            safe = sanitize_filename(item.filename)
-            extension = Path(safe).suffix.lower()
-            if extension not in ALLOWED_EXTENSIONS:
-                problems.add(
-                    name,
-                    _(
-                        "{name}: this kind of file is not accepted. Send images, PDF, text "
-                        "or office documents."
-                    ).format(name=safe),
-                )
-                continue
-            size = item.size if item.size is not None else len(data)
-            if len(data) > max_size:
-                problems.add(
-                    name,
-                    _("{name} is too large ({size}): files may be at most {limit}").format(
-                        name=safe, size=human_size(size), limit=human_size(max_size)
-                    ),
-                )
+            try:
+                checked = check_upload(item.filename, data, max_size)
+            except UploadRefused as refused:
+                problems.add(name, refused.message)
                 continue
             total += len(data)
             if total > max_size:
@@ -411,8 +294,7 @@ def _uploads(form: FormData, names: list[str], max_size: int, problems: Problems
                     ),
                 )
                 continue
-            content_type = mimetypes.guess_type(safe, strict=False)[0]
-            found.append(Upload(name, safe, data, content_type or "application/octet-stream"))
+            found.append(Upload(name, checked.name, checked.data, checked.content_type))
     return found
 
 
@@ -456,11 +338,8 @@ def login_form(request: Request, db: Session = Depends(session)) -> Response:
 
 
 @router.post("/login")
-def login(
-    request: Request, form: FormData = Depends(posted_form), db: Session = Depends(session)
-) -> Response:
+def login(request: Request, form: PreLoginForm, db: Session = Depends(session)) -> Response:
     with use_language(_language(request)):
-        _check_token(form.get("csrf"), request.cookies.get(CSRF_COOKIE))
         address = _text(form, "email").strip()[:320]
         password = _text(form, "password")
         next_url = _safe_next(form.get("next"))
@@ -499,12 +378,11 @@ def login(
 @router.post("/logout")
 def logout(
     request: Request,
-    form: FormData = Depends(posted_form),
+    form: VisitorForm,
     visitor: Visitor = Depends(current_visitor),
     db: Session = Depends(session),
 ) -> Response:
     with use_language(visitor.language):
-        _check_token(form.get("csrf"), visitor.csrf)
         portal_service.end_session(db, request.cookies.get(SESSION_COOKIE, ""))
         response = _redirect("/portal/login")
         _forget(response, request, SESSION_COOKIE)
@@ -534,11 +412,8 @@ def reset_form(request: Request) -> Response:
 
 
 @router.post("/reset")
-def reset(
-    request: Request, form: FormData = Depends(posted_form), db: Session = Depends(session)
-) -> Response:
+def reset(request: Request, form: PreLoginForm, db: Session = Depends(session)) -> Response:
     with use_language(_language(request)):
-        _check_token(form.get("csrf"), request.cookies.get(CSRF_COOKIE))
         address = _text(form, "email").strip()[:320]
         if address:
             keys = (
@@ -618,11 +493,10 @@ def password_form(token: str, request: Request, db: Session = Depends(session)) 
 def set_password(
     token: str,
     request: Request,
-    form: FormData = Depends(posted_form),
+    form: PreLoginForm,
     db: Session = Depends(session),
 ) -> Response:
     with use_language(_language(request)):
-        _check_token(form.get("csrf"), request.cookies.get(CSRF_COOKIE))
         password = _text(form, "password")
         try:
             contact = portal_service.token_contact(db, token)
@@ -778,12 +652,11 @@ def _check_new_ticket(form: FormData, channel: Channel, max_size: int) -> NewTic
 @router.post("/tickets/new")
 def new_ticket(
     request: Request,
-    form: FormData = Depends(posted_form),
+    form: VisitorForm,
     visitor: Visitor = Depends(current_visitor),
     db: Session = Depends(session),
 ) -> Response:
     with use_language(visitor.language):
-        _check_token(form.get("csrf"), visitor.csrf)
         channels, channel = _channel_choice(db, _text(form, "channel") or None)
         if channel is None:
             return _new_ticket_page(request, visitor, channels, None)
@@ -886,12 +759,11 @@ def ticket_page(
 def reply(
     number: str,
     request: Request,
-    form: FormData = Depends(posted_form),
+    form: VisitorForm,
     visitor: Visitor = Depends(current_visitor),
     db: Session = Depends(session),
 ) -> Response:
     with use_language(visitor.language):
-        _check_token(form.get("csrf"), visitor.csrf)
         ticket = portal_service.my_ticket(db, visitor.contact, _ticket_number(number))
         settings = settings_of(request)
         problems = Problems()

@@ -56,7 +56,8 @@ from tix.core.i18n import _, normal_language, use_language
 from tix.core.models import Channel, TicketOrigin
 from tix.core.services.forms import FormErrors
 from tix.web.api import ERROR_CODES, read_limited_body, storable, validation_problems
-from tix.web.app import client_ip, settings_of, status_for
+from tix.web.deps import accepted_language, client_ip, settings_of, status_for
+from tix.web.uploads import UploadRefused, check_upload
 
 MAX_BODY = 1024 * 1024
 """Largest post without files (bytes)."""
@@ -68,42 +69,6 @@ DEFAULT_PER_IP = 10
 IP_WINDOW = timedelta(minutes=10)
 DEFAULT_PER_ADDRESS = 5
 ADDRESS_WINDOW = timedelta(hours=1)
-
-_ZIP = (b"PK\x03\x04",)
-_OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
-FILE_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
-    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".gif": ("image/gif", (b"GIF87a", b"GIF89a")),
-    ".webp": ("image/webp", (b"RIFF",)),
-    ".bmp": ("image/bmp", (b"BM",)),
-    ".tif": ("image/tiff", (b"II*\x00", b"MM\x00*")),
-    ".tiff": ("image/tiff", (b"II*\x00", b"MM\x00*")),
-    ".pdf": ("application/pdf", (b"%PDF-",)),
-    ".txt": ("text/plain", None),
-    ".log": ("text/plain", None),
-    ".csv": ("text/csv", None),
-    ".md": ("text/markdown", None),
-    ".rtf": ("application/rtf", (b"{\\rtf",)),
-    ".doc": ("application/msword", _OLE),
-    ".xls": ("application/vnd.ms-excel", _OLE),
-    ".ppt": ("application/vnd.ms-powerpoint", _OLE),
-    ".docx": (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        _ZIP,
-    ),
-    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
-    ".pptx": (
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        _ZIP,
-    ),
-    ".odt": ("application/vnd.oasis.opendocument.text", _ZIP),
-    ".ods": ("application/vnd.oasis.opendocument.spreadsheet", _ZIP),
-    ".odp": ("application/vnd.oasis.opendocument.presentation", _ZIP),
-}
-"""Files a visitor may send, by extension: the type stored, and how the content must
-start (``None``: text, which must be UTF-8 without NUL bytes)."""
 
 
 class Refused(Exception):
@@ -149,9 +114,7 @@ correct, try later); other messages speak of channels and settings, for admins."
 
 
 def _browser_language(request: Request) -> str | None:
-    from tix.web.portal import _accepted_language
-
-    return _accepted_language(request.headers.get("accept-language", ""))
+    return accepted_language(request.headers.get("accept-language", ""))
 
 
 def _page_language(request: Request) -> str:
@@ -375,44 +338,13 @@ def _form_values(values: Mapping[str, Any], problems: dict[str, str]) -> dict[st
 
 
 def _check_file(sent: Upload, max_size: int) -> Upload:
-    """The upload with a safe name and the type its extension and content agree on."""
-    from tix.core.files import sanitize_filename
-    from tix.core.services.storage import human_size
-
-    upload = Upload(sanitize_filename(sent.name), sent.data, sent.content_type)
-    if len(upload.data) > max_size:
-        raise Refused(
-            413,
-            _("{name} is too large ({size}): files may be at most {limit}").format(
-                name=upload.name, size=human_size(len(upload.data)), limit=human_size(max_size)
-            ),
-        )
-    extension = os.path.splitext(upload.name.lower())[1]
-    known = FILE_TYPES.get(extension)
-    fits = known is not None and (
-        _is_text(upload.data)
-        if known[1] is None
-        else upload.data.startswith(known[1])
-        and (extension != ".webp" or upload.data[8:12] == b"WEBP")
-    )
-    if known is None or not fits:
-        raise Refused(
-            415,
-            _(
-                "{name} cannot be sent: send images, PDF, text or office documents ({extensions})"
-            ).format(name=upload.name, extensions=" ".join(sorted(FILE_TYPES))),
-        )
-    return Upload(upload.name, upload.data, known[0])
-
-
-def _is_text(data: bytes) -> bool:
-    if b"\x00" in data:
-        return False
+    """The upload as the upload policy takes it (:func:`tix.web.uploads.check_upload`):
+    a safe name and the type its extension and content agree on; else 413 or 415."""
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+        checked = check_upload(sent.name, sent.data, max_size)
+    except UploadRefused as refused:
+        raise Refused(413 if refused.too_large else 415, refused.message) from None
+    return Upload(checked.name, checked.data, checked.content_type)
 
 
 def _too_many(message: str, window: timedelta) -> Refused:
