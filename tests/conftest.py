@@ -186,11 +186,11 @@ def world(engine: Engine) -> World:
 @pytest.fixture
 def ticket(world: World) -> int:
     """The number of a request ticket bob took for kunde@example.com in Support."""
-    from tix.core.services import contacts, tickets
+    from tix.core.services import contacts, opening
 
     with session_scope(world.engine, write=True) as session:
         customer = contacts.find_contact(session, "kunde@example.com")
-        made = tickets.open_request_ticket(
+        made = opening.open_request_ticket(
             session,
             world.user(session, "bob"),
             channel=world.channel(session, "support"),

@@ -8,7 +8,7 @@ from tix.core.db import session_scope
 from tix.core.errors import Forbidden
 from tix.core.models import Watcher
 from tix.core.permissions import can_see
-from tix.core.services import contacts, tickets
+from tix.core.services import changes, contacts, messages, opening, tickets
 from tix.core.views import TicketFilter, list_tickets
 
 
@@ -22,7 +22,7 @@ def _numbers(world, login: str, **filters) -> set[int]:
 def internal(world) -> int:
     """An internal ticket from bob to carl."""
     with session_scope(world.engine, write=True) as session:
-        ticket = tickets.open_internal_ticket(
+        ticket = opening.open_internal_ticket(
             session,
             world.user(session, "bob"),
             owner=world.user(session, "carl"),
@@ -58,7 +58,7 @@ def test_internal_tickets_refuse_watchers_a_way_in(world, internal: int) -> None
 def _request(world, channel: str, owner: str | None = None) -> int:
     with session_scope(world.engine, write=True) as session:
         customer = contacts.find_contact(session, "kunde@example.com")
-        ticket = tickets.open_request_ticket(
+        ticket = opening.open_request_ticket(
             session,
             world.user(session, "admin"),
             channel=world.channel(session, channel),
@@ -108,6 +108,6 @@ def test_a_user_without_access_cannot_work_the_ticket(world) -> None:
         ticket = tickets.find_ticket(session, number)
         bob = world.user(session, "bob")
         with pytest.raises(Forbidden):
-            tickets.add_note(session, bob, ticket=ticket, body="sneaky")
+            messages.add_note(session, bob, ticket=ticket, body="sneaky")
         with pytest.raises(Forbidden):
-            tickets.change_ticket(session, bob, ticket=ticket, status="closed")
+            changes.change_ticket(session, bob, ticket=ticket, status="closed")

@@ -6,7 +6,8 @@ import pytest
 
 from tix.core.db import session_scope
 from tix.core.errors import Invalid
-from tix.core.services import contacts, tickets
+from tix.core.models import Ticket
+from tix.core.services import changes, contacts, messages, opening, tickets
 from tix.core.views import TicketFilter, cursor_of, list_tickets
 
 
@@ -18,8 +19,8 @@ def corpus(world) -> dict[str, int]:
         customer = contacts.find_contact(session, "kunde@example.com")
         support = world.channel(session, "support")
 
-        def request(key: str, subject: str, body: str) -> tickets.Ticket:
-            ticket = tickets.open_request_ticket(
+        def request(key: str, subject: str, body: str) -> Ticket:
+            ticket = opening.open_request_ticket(
                 session, admin, channel=support, customer=customer, subject=subject, body=body
             )
             made[key] = ticket.number
@@ -28,10 +29,10 @@ def corpus(world) -> dict[str, int]:
         request("pump", "Hydraulikpumpe verliert Öl", "Die Pumpe tropft seit Montag.")
         request("invoice", "Invoice question", "Invoice 4711 shows maintenance twice.")
         later = request("later", "Machine noise", "Loud noise on start-up.")
-        tickets.add_note(session, admin, ticket=later, body="Bearing probably worn: Kugellager")
+        messages.add_note(session, admin, ticket=later, body="Bearing probably worn: Kugellager")
         request("split", "Printer", "The paper tray")
         split = tickets.find_ticket(session, made["split"])
-        tickets.add_note(session, admin, ticket=split, body="jams daily")
+        messages.add_note(session, admin, ticket=split, body="jams daily")
     return made
 
 
@@ -67,7 +68,7 @@ def test_results_are_newest_first_and_page_by_cursor(world) -> None:
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
         made = [
-            tickets.open_internal_ticket(
+            opening.open_internal_ticket(
                 session, admin, owner=admin, subject=f"Common {i}", body="shared word"
             ).number
             for i in range(5)
@@ -93,7 +94,7 @@ def test_search_respects_access(world, corpus) -> None:
 def test_search_combines_with_filters(world, corpus) -> None:
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
-        tickets.change_ticket(
+        changes.change_ticket(
             session, admin, ticket=tickets.find_ticket(session, corpus["pump"]), status="closed"
         )
     assert _search(world, "pumpe") == []  # closed tickets are hidden by default
@@ -103,7 +104,7 @@ def test_search_combines_with_filters(world, corpus) -> None:
 def test_a_changed_subject_is_found_by_its_new_words_only(world, corpus) -> None:
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
-        tickets.change_ticket(
+        changes.change_ticket(
             session,
             admin,
             ticket=tickets.find_ticket(session, corpus["invoice"]),

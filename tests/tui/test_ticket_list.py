@@ -39,14 +39,14 @@ def open_tickets(
     **fields: Any,
 ) -> list[int]:
     """Request tickets for kunde@example.com, through the services; their numbers."""
-    from tix.core.services import contacts, projects, tickets
+    from tix.core.services import contacts, opening, projects
 
     with session_scope(world.engine, write=True) as session:
         customer = contacts.find_contact(session, "kunde@example.com")
         if project is not None:
             fields["project"] = projects.get_project(session, project)
         return [
-            tickets.open_request_ticket(
+            opening.open_request_ticket(
                 session,
                 user(world, session, actor),
                 channel=world.channel(session, channel),
@@ -61,21 +61,21 @@ def open_tickets(
 
 
 def change(world: Any, number: int, actor: str = "anna", **fields: Any) -> None:
-    from tix.core.services import tickets
+    from tix.core.services import changes, tickets
 
     with session_scope(world.engine, write=True) as session:
         actor_user = user(world, session, actor)
         ticket = tickets.get_ticket(session, actor_user, number)
-        tickets.change_ticket(session, actor_user, ticket=ticket, **fields)
+        changes.change_ticket(session, actor_user, ticket=ticket, **fields)
 
 
 def note(world: Any, number: int, body: str, actor: str = "anna") -> None:
-    from tix.core.services import tickets
+    from tix.core.services import messages, tickets
 
     with session_scope(world.engine, write=True) as session:
         actor_user = user(world, session, actor)
         ticket = tickets.get_ticket(session, actor_user, number)
-        tickets.add_note(session, actor_user, ticket=ticket, body=body)
+        messages.add_note(session, actor_user, ticket=ticket, body=body)
 
 
 async def settle(pilot: Pilot[None], rounds: int = 6) -> None:
@@ -129,13 +129,13 @@ def notifications(app: TixApp) -> list[str]:
 
 
 async def test_the_list_shows_the_tickets_bob_may_see(app: TixApp, world: Any) -> None:
-    from tix.core.services import tickets
+    from tix.core.services import opening
 
     mine = open_tickets(world, 2, subject="Support ticket")
     sales = open_tickets(world, subject="Sales ticket", actor="anna", owner="carl", channel="sales")
     with session_scope(world.engine, write=True) as session:
         anna = user(world, session, "anna")
-        private = tickets.open_internal_ticket(
+        private = opening.open_internal_ticket(
             session, anna, owner=user(world, session, "dora"), subject="Between anna and dora"
         ).number
     async with app.run_test(size=(120, 30)) as pilot:
@@ -175,7 +175,7 @@ async def test_scrolling_past_a_page_loads_the_next(app: TixApp, world: Any) -> 
 @pytest.fixture
 def varied(world: Any) -> dict[str, int]:
     """Tickets that each quick filter tells apart."""
-    from tix.core.services import tickets
+    from tix.core.services import opening
 
     numbers: dict[str, int] = {}
     (numbers["urgent"],) = open_tickets(
@@ -190,7 +190,7 @@ def varied(world: Any) -> dict[str, int]:
     change(world, numbers["closed"], status="closed")
     with session_scope(world.engine, write=True) as session:
         bob = user(world, session, "bob")
-        numbers["internal"] = tickets.open_internal_ticket(
+        numbers["internal"] = opening.open_internal_ticket(
             session, user(world, session, "anna"), owner=bob, subject="Internal for bob"
         ).number
     return numbers

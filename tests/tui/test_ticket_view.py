@@ -494,7 +494,7 @@ async def test_details_tab_saves_only_what_changed(
 async def test_a_change_behind_the_views_back_is_not_overwritten(
     app: TixApp, backend: Backend, world: World, ticket: int
 ) -> None:
-    from tix.core.services import tickets
+    from tix.core.services import changes, tickets
 
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_view(pilot, ticket)
@@ -503,7 +503,7 @@ async def test_a_change_behind_the_views_back_is_not_overwritten(
         await pilot.press("home", "shift+end")
         await type_text(pilot, "Mine")
         with session_scope(world.engine, write=True) as session:
-            tickets.change_ticket(
+            changes.change_ticket(
                 session,
                 world.user(session, "admin"),
                 ticket=tickets.get_ticket(session, world.user(session, "admin"), ticket),

@@ -11,7 +11,7 @@ from tests.conftest import World
 from tests.web.conftest import make_key
 from tix.core.db import session_scope
 from tix.core.models import ApiKey, Contact, OutboxMessage, Ticket, TimeEntry
-from tix.core.services import apikeys, channels, contacts, forms, tickets, users
+from tix.core.services import apikeys, channels, contacts, forms, opening, users
 
 NEW = {
     "channel": "Support",
@@ -277,7 +277,7 @@ def test_keys_limited_to_channels_see_and_change_only_those(client, world, ticke
 def test_agents_keep_their_access_rules(client, world, auth, ticket) -> None:
     with session_scope(world.engine, write=True) as session:
         anna = users.get_user(session, "anna")
-        internal = tickets.open_internal_ticket(
+        internal = opening.open_internal_ticket(
             session, anna, owner=anna, subject="Salaries", body="confidential"
         ).number
     forbidden = client.get(f"/api/v1/tickets/{internal}", headers=auth)

@@ -29,7 +29,16 @@ from tix.core.models import (
     TicketFile,
     TicketOrigin,
 )
-from tix.core.services import accounts, channels, contacts, forms, portal, tickets
+from tix.core.services import (
+    accounts,
+    channels,
+    contacts,
+    forms,
+    messages,
+    opening,
+    portal,
+    tickets,
+)
 from tix.core.services.storage import NewFile
 
 PASSWORD = "correct horse battery"
@@ -117,14 +126,14 @@ def helpdesk(world: World) -> Helpdesk:
             )
 
         mine = opened(karla, "Pump leaks", "The pump in hall 2 leaks.")
-        reply = tickets.reply_to_ticket(
+        reply = messages.reply_to_ticket(
             session,
             bob,
             ticket=mine,
             body="Please send a photo of the pump.",
             attachments=[NewFile("manual.pdf", b"%PDF-1.4 manual")],
         )
-        note = tickets.add_note(
+        note = messages.add_note(
             session,
             bob,
             ticket=mine,
@@ -132,19 +141,19 @@ def helpdesk(world: World) -> Helpdesk:
             attachments=[NewFile("internal.txt", b"staff only")],
         )
         solved = opened(karla, "Invoice question", "Why two invoices?")
-        tickets.add_solution(session, bob, ticket=solved, body="One was a copy.")
+        messages.add_solution(session, bob, ticket=solved, body="One was a copy.")
         otto_ticket = opened(otto, "OTTO-SECRET subject", "OTTO-SECRET body")
-        otto_reply = tickets.reply_to_ticket(
+        otto_reply = messages.reply_to_ticket(
             session,
             bob,
             ticket=otto_ticket,
             body="Otto's answer",
             attachments=[NewFile("otto.pdf", b"%PDF-1.4 otto")],
         )
-        colleague = tickets.open_request_ticket(
+        colleague = opening.open_request_ticket(
             session, bob, channel=support, customer=kai, subject="Kai's pump", body="Kai calls"
         )
-        internal = tickets.open_internal_ticket(
+        internal = opening.open_internal_ticket(
             session, anna, owner=bob, subject="INTERNAL-SECRET", body="INTERNAL-SECRET body"
         )
         session.flush()
@@ -441,7 +450,7 @@ def test_the_ticket_page_shows_the_reply_and_its_file_but_never_the_note(
 def test_received_html_is_shown_only_sanitised_and_text_wins(
     client: Any, helpdesk: Helpdesk
 ) -> None:
-    from tix.core.services.tickets import add_customer_message
+    from tix.core.services.messages import add_customer_message
 
     with session_scope(helpdesk.engine, write=True) as session:
         karla = contacts.get_contact(session, KARLA)

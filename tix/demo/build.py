@@ -35,14 +35,16 @@ from tix.core.services import (
     channels,
     contacts,
     documents,
+    messages,
+    opening,
     projects,
-    tickets,
     times,
     users,
 )
 from tix.core.services import files as file_service
+from tix.core.services.changes import change_ticket
+from tix.core.services.messages import MailFacts
 from tix.core.services.storage import NewFile
-from tix.core.services.tickets import MailFacts
 from tix.demo.stories import (
     AGENTS,
     CUSTOMER_ORGS,
@@ -118,31 +120,31 @@ class ServiceDesk(_Lookups):
     """Tells stories through the ticket services, one change at a time."""
 
     def open_customer_ticket(self, contact: Contact, *, mail: MailFacts, **fields: Any) -> Ticket:
-        return tickets.open_customer_ticket(self.session, contact, mail=mail, **fields)
+        return opening.open_customer_ticket(self.session, contact, mail=mail, **fields)
 
     def open_request_ticket(self, actor: User, **fields: Any) -> Ticket:
-        return tickets.open_request_ticket(self.session, actor, **fields)
+        return opening.open_request_ticket(self.session, actor, **fields)
 
     def open_internal_ticket(self, actor: User, **fields: Any) -> Ticket:
-        return tickets.open_internal_ticket(self.session, actor, **fields)
+        return opening.open_internal_ticket(self.session, actor, **fields)
 
     def open_mail_ticket(self, actor: User, **fields: Any) -> Ticket:
-        return tickets.open_mail_ticket(self.session, actor, **fields)
+        return opening.open_mail_ticket(self.session, actor, **fields)
 
     def reply_to_ticket(self, actor: User, *, ticket: Any, body: str) -> None:
-        tickets.reply_to_ticket(self.session, actor, ticket=ticket, body=body)
+        messages.reply_to_ticket(self.session, actor, ticket=ticket, body=body)
 
     def add_note(self, actor: User, *, ticket: Any, body: str) -> None:
-        tickets.add_note(self.session, actor, ticket=ticket, body=body)
+        messages.add_note(self.session, actor, ticket=ticket, body=body)
 
     def add_solution(self, actor: User, *, ticket: Any, body: str) -> None:
-        tickets.add_solution(self.session, actor, ticket=ticket, body=body)
+        messages.add_solution(self.session, actor, ticket=ticket, body=body)
 
     def add_customer_message(self, contact: Contact, *, ticket: Any, **fields: Any) -> None:
-        tickets.add_customer_message(self.session, contact, ticket=ticket, **fields)
+        messages.add_customer_message(self.session, contact, ticket=ticket, **fields)
 
     def change_ticket(self, actor: User, *, ticket: Any, **changes: Any) -> int:
-        return len(tickets.change_ticket(self.session, actor, ticket=ticket, **changes))
+        return len(change_ticket(self.session, actor, ticket=ticket, **changes))
 
     def book_time(self, actor: User, *, ticket: Any, **fields: Any) -> None:
         times.book_time(self.session, actor, ticket=ticket, **fields)
@@ -169,7 +171,7 @@ class BulkDesk(_Lookups):
         self, contact: Contact, *, channel: Channel, **fields: Any
     ) -> bulk.DraftTicket:
         if channel.id not in self._owners:
-            self._owners[channel.id] = tickets.default_owner(self.session, channel)
+            self._owners[channel.id] = opening.default_owner(self.session, channel)
         return self.loader.open_customer_ticket(
             contact, channel=channel, owner=self._owners[channel.id], **fields
         )

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from tix.core.models import Channel, Contact, MailAccount, Project, TicketStatus, User
+from tix.core.services.messages import MailFacts
 from tix.core.services.outbox import make_message_id
 from tix.core.services.storage import NewFile
-from tix.core.services.tickets import MailFacts
 
 DOMAIN = "muster-maschinenbau.de"
 BERLIN = ZoneInfo("Europe/Berlin")

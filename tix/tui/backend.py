@@ -242,7 +242,7 @@ class Backend:
         attachments: Sequence[str] = (),
     ) -> dict[str, Any]:
         """``action`` is reply, note or solve; returns the ticket afterwards."""
-        from tix.core.services import tickets
+        from tix.core.services import messages, tickets
 
         files = self._read_files(attachments)
         with session_scope(self.engine, write=True) as session:
@@ -253,11 +253,11 @@ class Backend:
                 "max_file_size": self.settings.max_file_size,
             }
             if action == "reply":
-                tickets.reply_to_ticket(session, user, ticket=ticket, body=body, cc=cc, **size)
+                messages.reply_to_ticket(session, user, ticket=ticket, body=body, cc=cc, **size)
             elif action == "note":
-                tickets.add_note(session, user, ticket=ticket, body=body, **size)
+                messages.add_note(session, user, ticket=ticket, body=body, **size)
             elif action == "solve":
-                tickets.add_solution(session, user, ticket=ticket, body=body, cc=cc, **size)
+                messages.add_solution(session, user, ticket=ticket, body=body, cc=cc, **size)
             else:
                 raise ValueError(action)
         return self.ticket(number)
@@ -266,11 +266,12 @@ class Backend:
         """Change fields (status, channel, owner, priority, subject, color, project,
         add_categories, remove_categories); a stale ``version`` is a Conflict."""
         from tix.core.services import tickets
+        from tix.core.services.changes import TicketChanges, change_ticket
 
-        changes = tickets.TicketChanges(**{k: v for k, v in fields.items() if v is not None})
+        changes = TicketChanges(**{k: v for k, v in fields.items() if v is not None})
         with session_scope(self.engine, write=True) as session:
             user = self._user(session)
-            tickets.change_ticket(
+            change_ticket(
                 session,
                 user,
                 ticket=tickets.get_ticket(session, user, number),
@@ -456,7 +457,7 @@ class Backend:
     ) -> int:
         """Open a ticket of ``kind`` internal, mail or request; returns its number."""
         from tix.core.errors import Invalid
-        from tix.core.services import accounts, channels, contacts, tickets, users
+        from tix.core.services import accounts, channels, contacts, opening, users
 
         files = self._read_files(attachments)
         common: dict[str, Any] = {
@@ -471,13 +472,13 @@ class Backend:
             if kind == "internal":
                 if not owner:
                     raise Invalid(_("an internal ticket needs --owner LOGIN"))
-                made = tickets.open_internal_ticket(
+                made = opening.open_internal_ticket(
                     session, user, owner=users.get_user(session, owner), body=body or None, **common
                 )
             elif kind == "mail":
                 if not (account and channel):
                     raise Invalid(_("a mail ticket needs --account, --channel and --to"))
-                made = tickets.open_mail_ticket(
+                made = opening.open_mail_ticket(
                     session,
                     user,
                     account=accounts.get_account(session, account),
@@ -503,7 +504,7 @@ class Backend:
                         address=address or customer,
                         name=customer_name or name or address,
                     )
-                made = tickets.open_request_ticket(
+                made = opening.open_request_ticket(
                     session,
                     user,
                     channel=channels.get_channel(session, channel),

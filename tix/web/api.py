@@ -493,15 +493,15 @@ class TicketChange(BaseModel):
 def change_ticket(
     active: SessionDep, who: AgentDep, number: NumberPath, change: TicketChange
 ) -> dict[str, Any]:
-    from tix.core.services import tickets
+    from tix.core.services import changes
 
     ticket = _ticket(active, who, number)
-    tickets.change_ticket(
+    changes.change_ticket(
         active,
         who.user,
         ticket=ticket,
         expected_version=change.version,
-        changes=tickets.TicketChanges(
+        changes=changes.TicketChanges(
             status=change.status,
             # the key may be kept to some channels: checked here, where keys are known
             channel=_channel(active, who, change.channel) if change.channel else None,
@@ -545,20 +545,20 @@ def _activity(active: Session, who: Agent, ticket: Ticket, activity: Any) -> dic
 def reply(active: SessionDep, who: AgentDep, number: NumberPath, new: NewReply) -> dict[str, Any]:
     """On mail and request tickets the reply is e-mailed to the customer (queued in the
     outbox, sent by `tix mail send` or the worker)."""
-    from tix.core.services import tickets
+    from tix.core.services import messages
 
     ticket = _ticket(active, who, number)
-    activity = tickets.reply_to_ticket(active, who.user, ticket=ticket, body=new.body, cc=new.cc)
+    activity = messages.reply_to_ticket(active, who.user, ticket=ticket, body=new.body, cc=new.cc)
     return _activity(active, who, ticket, activity)
 
 
 @router.post("/tickets/{number}/notes", status_code=201, summary="Add an internal note")
 def note(active: SessionDep, who: AgentDep, number: NumberPath, new: NewNote) -> dict[str, Any]:
     """Never mailed, never shown to customers."""
-    from tix.core.services import tickets
+    from tix.core.services import messages
 
     ticket = _ticket(active, who, number)
-    activity = tickets.add_note(active, who.user, ticket=ticket, body=new.body)
+    activity = messages.add_note(active, who.user, ticket=ticket, body=new.body)
     return _activity(active, who, ticket, activity)
 
 

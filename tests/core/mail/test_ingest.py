@@ -23,7 +23,9 @@ from tix.core.models import (
     OutboxMessage,
     Ticket,
 )
-from tix.core.services import channels, contacts, tickets
+from tix.core.services import channels, contacts, opening, tickets
+from tix.core.services.changes import change_ticket
+from tix.core.services.messages import reply_to_ticket
 
 CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "zammad"
 
@@ -117,7 +119,7 @@ def test_a_customer_mail_opens_a_ticket_and_answers_thread_to_it(world) -> None:
     # the agent answers; the customer answers that mail: same ticket
     with session_scope(world.engine, write=True) as session:
         bob = world.user(session, "bob")
-        reply = tickets.reply_to_ticket(
+        reply = reply_to_ticket(
             session, bob, ticket=tickets.find_ticket(session, number), body="Which model?"
         )
         reply_id = reply.message_id
@@ -155,14 +157,14 @@ def test_out_of_office_replies_and_bounces_are_attached_and_answer_nothing(world
     _status, number, _id = _ingest(world, mail(message_id="q@example.com"))
     assert [m.purpose for m in _outbox(world)] == ["acknowledgement"]
     with session_scope(world.engine, write=True) as session:
-        sent = tickets.reply_to_ticket(
+        sent = reply_to_ticket(
             session,
             world.user(session, "bob"),
             ticket=tickets.find_ticket(session, number),
             body="On it",
         )
         sent_id = sent.message_id
-        tickets.change_ticket(
+        change_ticket(
             session,
             world.user(session, "bob"),
             ticket=tickets.find_ticket(session, number),
@@ -260,7 +262,7 @@ def test_tix_notifications_and_own_mail_are_not_imported_as_tickets(world) -> No
 def test_a_mail_to_a_closed_ticket_opens_a_follow_up(world) -> None:
     _status, number, _id = _ingest(world, mail())
     with session_scope(world.engine, write=True) as session:
-        tickets.change_ticket(
+        change_ticket(
             session,
             world.user(session, "bob"),
             ticket=tickets.find_ticket(session, number),
@@ -407,7 +409,7 @@ def test_the_same_bytes_without_a_message_id_are_imported_once(world) -> None:
 def test_a_copy_of_a_mail_tix_sent_is_not_imported(world) -> None:
     _status, number, _id = _ingest(world, mail())
     with session_scope(world.engine, write=True) as session:
-        sent = tickets.reply_to_ticket(
+        sent = reply_to_ticket(
             session,
             world.user(session, "bob"),
             ticket=tickets.find_ticket(session, number),
@@ -481,7 +483,7 @@ def _sent_reply(world, number: int, body: str) -> str:
         with session_scope(world.engine, write=True) as session:
             account = session.get(MailAccount, world.account)
             account.smtp_host, account.smtp_port, account.smtp_tls = smtp.host, smtp.port, "none"
-            reply = tickets.reply_to_ticket(
+            reply = reply_to_ticket(
                 session,
                 world.user(session, "bob"),
                 ticket=tickets.find_ticket(session, number),
@@ -543,10 +545,10 @@ def _stranger_world(world) -> int:
     with session_scope(world.engine, write=True) as session:
         bob = world.user(session, "bob")
         ticket = tickets.find_ticket(session, number)
-        tickets.reply_to_ticket(
+        reply_to_ticket(
             session, bob, ticket=ticket, body="Which model?", cc=["berater@partner.example"]
         )
-        tickets.change_ticket(session, bob, ticket=ticket, status="waiting")
+        change_ticket(session, bob, ticket=ticket, status="waiting")
         contacts.add_contact(
             session,
             None,
@@ -619,7 +621,7 @@ def test_a_strangers_follow_up_is_attached_as_a_third_party_and_reopens_nothing(
         "support@tix.test",
     ):
         with session_scope(world.engine, write=True) as session:
-            tickets.change_ticket(
+            change_ticket(
                 session,
                 world.user(session, "bob"),
                 ticket=tickets.find_ticket(session, number),
@@ -668,7 +670,7 @@ def test_the_customer_never_sees_a_strangers_follow_up_in_the_portal(world) -> N
 def test_a_tag_of_an_internal_ticket_lets_no_outside_mail_into_it(world) -> None:
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
-        internal = tickets.open_internal_ticket(
+        internal = opening.open_internal_ticket(
             session, admin, owner=world.user(session, "bob"), subject="Salaries 2027"
         ).number
     status, attached, _id = _ingest(

@@ -33,7 +33,8 @@ from tix.core.models import (
     OutboxMessage,
     Ticket,
 )
-from tix.core.services import tickets
+from tix.core.services import opening, tickets
+from tix.core.services.messages import reply_to_ticket
 
 PASSWORD_ENV = "TIX_TEST_MAIL_PASSWORD"
 SETTINGS = Settings()
@@ -94,7 +95,7 @@ def test_mail_in_threaded_reply_out_and_the_answers_back(world, dovecot, mailbox
         with session_scope(world.engine, write=True) as session:
             account = session.get(MailAccount, world.account)
             account.smtp_host, account.smtp_port, account.smtp_tls = smtp.host, smtp.port, "none"
-            reply = tickets.reply_to_ticket(
+            reply = reply_to_ticket(
                 session,
                 world.user(session, "bob"),
                 ticket=tickets.find_ticket(session, number),
@@ -269,7 +270,7 @@ def test_a_killed_sync_loses_and_duplicates_nothing(
 
 def test_delivery_retries_temporary_failures_and_reports_permanent_ones(world) -> None:
     with session_scope(world.engine, write=True) as session:
-        number = tickets.open_mail_ticket(
+        number = opening.open_mail_ticket(
             session,
             world.user(session, "bob"),
             account=session.get(MailAccount, world.account),
@@ -278,7 +279,7 @@ def test_delivery_retries_temporary_failures_and_reports_permanent_ones(world) -
             subject="Quote",
             body="Here it is",
         ).number
-        tickets.reply_to_ticket(
+        reply_to_ticket(
             session,
             world.user(session, "bob"),
             ticket=tickets.find_ticket(session, number),
@@ -316,7 +317,7 @@ def test_delivery_retries_temporary_failures_and_reports_permanent_ones(world) -
 def test_two_senders_at_once_send_each_mail_once(world) -> None:
     with session_scope(world.engine, write=True) as session:
         for index in range(12):
-            tickets.open_mail_ticket(
+            opening.open_mail_ticket(
                 session,
                 world.user(session, "bob"),
                 account=session.get(MailAccount, world.account),

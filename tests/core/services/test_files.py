@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from tix.core.db import session_scope
 from tix.core.errors import Invalid, NotFound
 from tix.core.models import Activity, Blob, TicketFile
-from tix.core.services import files, tickets
+from tix.core.services import files, messages, opening, tickets
 from tix.core.services.storage import NewFile
 
 
@@ -27,7 +27,7 @@ def test_same_content_is_stored_once_and_names_are_safe(world, ticket) -> None:
                 NewFile("photo.jpg", photo),
             ],
         )
-        tickets.reply_to_ticket(
+        messages.reply_to_ticket(
             session,
             bob,
             ticket=found,
@@ -56,7 +56,7 @@ def test_too_large_files_are_refused_before_anything_is_written(world, ticket) -
             max_size=1000,
         )
     with pytest.raises(Invalid, match="too large"), session_scope(world.engine, write=True) as s:
-        tickets.reply_to_ticket(
+        messages.reply_to_ticket(
             s,
             world.user(s, "bob"),
             ticket=tickets.find_ticket(s, ticket),
@@ -75,6 +75,6 @@ def test_files_of_another_ticket_are_not_found(world, ticket) -> None:
         bob = world.user(session, "bob")
         first = tickets.find_ticket(session, ticket)
         stored = files.add_files(session, bob, ticket=first, files=[NewFile("a.txt", b"a")])
-        other = tickets.open_internal_ticket(session, bob, owner=bob, subject="other")
+        other = opening.open_internal_ticket(session, bob, owner=bob, subject="other")
         with pytest.raises(NotFound):
             files.get_file(session, bob, ticket=other, file_id=stored[0].id)

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from tix.core.db import session_scope
 from tix.core.errors import Conflict, Invalid, NotFound
-from tix.core.models import Activity, MailAccount, OutboxMessage, Ticket
-from tix.core.services import contacts, projects, tickets
+from tix.core.models import Activity, ActivityKind, MailAccount, OutboxMessage, Ticket
+from tix.core.services import contacts, messages, opening, projects, tickets
+from tix.core.services.activities import append_activity
+from tix.core.services.changes import CLEAR, TicketChanges, change_ticket
 from tix.core.timeutil import zone
 from tix.core.views import ticket_detail
 
@@ -29,7 +31,7 @@ def _detail(world, number: int, login: str = "admin") -> dict:
 
 def _open_mail_ticket(session, world, **fields):
     """A mail ticket bob opens in Support from the world's account."""
-    return tickets.open_mail_ticket(
+    return opening.open_mail_ticket(
         session,
         world.user(session, "bob"),
         account=session.get(MailAccount, world.account),
@@ -93,7 +95,7 @@ def test_a_request_ticket_records_the_call_and_mails_only_the_replies(world) -> 
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
         customer = contacts.find_contact(session, "kunde@example.com")
-        ticket = tickets.open_request_ticket(
+        ticket = opening.open_request_ticket(
             session,
             admin,
             channel=world.channel(session, "support"),
@@ -102,7 +104,7 @@ def test_a_request_ticket_records_the_call_and_mails_only_the_replies(world) -> 
             body="Customer called: printer broken",
         )
         assert _count(session, OutboxMessage) == 0
-        tickets.reply_to_ticket(session, admin, ticket=ticket, body="We will send a technician.")
+        messages.reply_to_ticket(session, admin, ticket=ticket, body="We will send a technician.")
         mail = session.execute(select(OutboxMessage)).scalar_one()
         number = ticket.number
     assert mail.mail_to == ["kunde@example.com"]
@@ -115,31 +117,31 @@ def test_a_request_ticket_records_the_call_and_mails_only_the_replies(world) -> 
 def test_replies_thread_to_the_customers_last_mail(world) -> None:
     with session_scope(world.engine, write=True) as session:
         customer = contacts.find_contact(session, "kunde@example.com")
-        ticket = tickets.open_customer_ticket(
+        ticket = opening.open_customer_ticket(
             session,
             customer,
             channel=world.channel(session, "support"),
             subject="Help",
             body="My machine is broken",
-            mail=tickets.MailFacts(
+            mail=messages.MailFacts(
                 message_id="first@kunde.example", mail_from="Karla <karla.privat@kunde.example>"
             ),
         )
         assert ticket.status == "new" and ticket.owner_id == world.bob
         bob = world.user(session, "bob")
-        tickets.reply_to_ticket(session, bob, ticket=ticket, body="Which machine?")
-        tickets.add_customer_message(
+        messages.reply_to_ticket(session, bob, ticket=ticket, body="Which machine?")
+        messages.add_customer_message(
             session,
             customer,
             ticket=ticket,
             body="The big one",
-            mail=tickets.MailFacts(
+            mail=messages.MailFacts(
                 message_id="second@kunde.example",
                 in_reply_to="x",
                 mail_from="karla.privat@kunde.example",
             ),
         )
-        tickets.reply_to_ticket(session, bob, ticket=ticket, body="On our way.")
+        messages.reply_to_ticket(session, bob, ticket=ticket, body="On our way.")
         mails = session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
     first, second = mails
     assert first.mail_to == ["karla.privat@kunde.example"]  # the sender, not the stored address
@@ -153,22 +155,22 @@ def test_replies_thread_to_the_customers_last_mail(world) -> None:
 def test_notes_are_never_mailed_and_solutions_solve(world) -> None:
     with session_scope(world.engine, write=True) as session:
         customer = contacts.find_contact(session, "kunde@example.com")
-        ticket = tickets.open_customer_ticket(
+        ticket = opening.open_customer_ticket(
             session,
             customer,
             channel=world.channel(session, "support"),
             subject="Help",
             body="Broken",
-            mail=tickets.MailFacts(message_id="m1@kunde.example", mail_from="kunde@example.com"),
+            mail=messages.MailFacts(message_id="m1@kunde.example", mail_from="kunde@example.com"),
         )
         bob = world.user(session, "bob")
-        tickets.add_note(session, bob, ticket=ticket, body="internal remark")
+        messages.add_note(session, bob, ticket=ticket, body="internal remark")
         assert _count(session, OutboxMessage) == 0
-        tickets.add_solution(session, bob, ticket=ticket, body="Replaced the part.")
+        messages.add_solution(session, bob, ticket=ticket, body="Replaced the part.")
         assert ticket.status == "solved"
         assert _count(session, OutboxMessage) == 1
         # the customer answers: the solved ticket opens again
-        tickets.add_customer_message(session, customer, ticket=ticket, body="Still broken!")
+        messages.add_customer_message(session, customer, ticket=ticket, body="Still broken!")
         assert ticket.status == "open"
         number = ticket.number
     kinds = [
@@ -187,19 +189,19 @@ def test_notes_are_never_mailed_and_solutions_solve(world) -> None:
 def test_the_first_message_replaces_the_subject_and_is_pinned(world) -> None:
     with session_scope(world.engine, write=True) as session:
         admin, bob = world.user(session, "admin"), world.user(session, "bob")
-        ticket = tickets.open_internal_ticket(session, admin, owner=bob, subject="Placeholder")
+        ticket = opening.open_internal_ticket(session, admin, owner=bob, subject="Placeholder")
         assert ticket.first_activity_id is None
-        tickets.add_note(session, bob, ticket=ticket, body="a note is no message")
+        messages.add_note(session, bob, ticket=ticket, body="a note is no message")
         assert ticket.first_activity_id is None
-        first = tickets.append_activity(
+        first = append_activity(
             session,
             ticket,
-            kind=tickets.ActivityKind.REPLY,
+            kind=ActivityKind.REPLY,
             author=bob,
             body="The printer on floor 2 is jammed",
             subject="Printer jammed on floor 2",
         )
-        tickets.reply_to_ticket(session, admin, ticket=ticket, body="Thanks")
+        messages.reply_to_ticket(session, admin, ticket=ticket, body="Thanks")
         number, first_id = ticket.number, first.id
     data = _detail(world, number)
     assert data["subject"] == "Printer jammed on floor 2"
@@ -218,7 +220,7 @@ def test_changes_are_recorded_with_old_and_new_values(world) -> None:
         admin = world.user(session, "admin")
         projects.add_project(session, admin, name="Hall 3")
         customer = contacts.find_contact(session, "kunde@example.com")
-        ticket = tickets.open_request_ticket(
+        ticket = opening.open_request_ticket(
             session,
             admin,
             channel=world.channel(session, "support"),
@@ -227,7 +229,7 @@ def test_changes_are_recorded_with_old_and_new_values(world) -> None:
             body="Called",
             categories=["Phone"],
         )
-        tickets.change_ticket(
+        change_ticket(
             session,
             admin,
             ticket=ticket,
@@ -262,7 +264,7 @@ def test_changes_are_recorded_with_old_and_new_values(world) -> None:
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
         ticket = tickets.get_ticket(session, admin, number)
-        tickets.change_ticket(session, admin, ticket=ticket, color="none", project=tickets.CLEAR)
+        change_ticket(session, admin, ticket=ticket, color="none", project=CLEAR)
     data = _detail(world, number)
     assert data["color"] is None and data["project"] is None
 
@@ -271,7 +273,7 @@ def test_changes_given_by_name_are_resolved_by_the_service(world) -> None:
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
         projects.add_project(session, admin, name="Hall 3")
-        ticket = tickets.open_request_ticket(
+        ticket = opening.open_request_ticket(
             session,
             admin,
             channel=world.channel(session, "support"),
@@ -281,11 +283,11 @@ def test_changes_given_by_name_are_resolved_by_the_service(world) -> None:
             categories=["Phone"],
         )
         number = ticket.number
-        made = tickets.change_ticket(
+        made = change_ticket(
             session,
             admin,
             ticket=ticket,
-            changes=tickets.TicketChanges(
+            changes=TicketChanges(
                 status="waiting",
                 channel="Sales",
                 owner="carl",
@@ -302,16 +304,16 @@ def test_changes_given_by_name_are_resolved_by_the_service(world) -> None:
     assert (data["status"], data["channel"], data["owner"]) == ("waiting", "Sales", "carl")
     assert (data["priority"], data["subject"], data["color"]) == (9, "Call back", "red")
     assert data["project"] == "Hall 3" and data["categories"] == ["Urgent"]
-    for clear in ("none", "", " None ", tickets.CLEAR):
+    for clear in ("none", "", " None ", CLEAR):
         with session_scope(world.engine, write=True) as session:
             admin = world.user(session, "admin")
             ticket = tickets.get_ticket(session, admin, number)
             ticket.color, ticket.project_id = "red", projects.get_project(session, "Hall 3").id
-            tickets.change_ticket(
+            change_ticket(
                 session,
                 admin,
                 ticket=ticket,
-                changes=tickets.TicketChanges(color=clear, project=clear, channel="", owner=""),
+                changes=TicketChanges(color=clear, project=clear, channel="", owner=""),
             )
         data = _detail(world, number)
         assert (data["color"], data["project"]) == (None, None), clear
@@ -332,7 +334,7 @@ def test_a_name_that_finds_nothing_changes_nothing(
 ) -> None:
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
-        opened = tickets.open_request_ticket(
+        opened = opening.open_request_ticket(
             session,
             admin,
             channel=world.channel(session, "support"),
@@ -343,11 +345,11 @@ def test_a_name_that_finds_nothing_changes_nothing(
         number, version = opened.number, opened.version
     with pytest.raises(error, match=message), session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
-        tickets.change_ticket(
+        change_ticket(
             session,
             admin,
             ticket=tickets.get_ticket(session, admin, number),
-            changes=tickets.TicketChanges(status="waiting", color="red", **changes),
+            changes=TicketChanges(status="waiting", color="red", **changes),
         )
     data = _detail(world, number)
     assert (data["status"], data["color"], data["version"]) == ("open", None, version)
@@ -358,11 +360,11 @@ def test_changes_come_as_one_value_or_as_keywords_not_both(world, ticket) -> Non
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
         with pytest.raises(TypeError):
-            tickets.change_ticket(
+            change_ticket(
                 session,
                 admin,
                 ticket=tickets.get_ticket(session, admin, ticket),
-                changes=tickets.TicketChanges(status="waiting"),
+                changes=TicketChanges(status="waiting"),
                 priority=9,
             )
 
@@ -382,13 +384,11 @@ def test_changes_come_as_one_value_or_as_keywords_not_both(world, ticket) -> Non
 def test_bad_changes_change_nothing(world, changes: dict, message: str) -> None:
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
-        ticket = tickets.open_internal_ticket(session, admin, owner=admin, subject="Keep me")
+        ticket = opening.open_internal_ticket(session, admin, owner=admin, subject="Keep me")
         number, version = ticket.number, ticket.version
     with pytest.raises(Invalid, match=message), session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
-        tickets.change_ticket(
-            session, admin, ticket=tickets.get_ticket(session, admin, number), **changes
-        )
+        change_ticket(session, admin, ticket=tickets.get_ticket(session, admin, number), **changes)
     data = _detail(world, number)
     assert data["status"] == "open" and data["priority"] == 5 and data["subject"] == "Keep me"
     assert data["version"] == version and data["activities"] == []
@@ -407,7 +407,7 @@ def test_bad_new_tickets_write_nothing(world, arguments: dict, error: type, mess
     values = {"subject": "Quote", "body": "Hello", "to": ["x@kunde.example"], "priority": 5}
     values.update(arguments)
     with pytest.raises(error, match=message), session_scope(world.engine, write=True) as session:
-        tickets.open_mail_ticket(
+        opening.open_mail_ticket(
             session,
             world.user(session, "bob"),
             account=session.get(MailAccount, world.account),
@@ -430,11 +430,11 @@ def test_a_change_based_on_a_stale_read_is_a_conflict(world) -> None:
     """Agent A loads the ticket; agent B changes it; A's save must not overwrite B's."""
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
-        ticket = tickets.open_internal_ticket(session, admin, owner=admin, subject="Shared")
+        ticket = opening.open_internal_ticket(session, admin, owner=admin, subject="Shared")
         number, seen_by_a = ticket.number, ticket.version
     with session_scope(world.engine, write=True) as session:  # B
         admin = world.user(session, "admin")
-        tickets.change_ticket(
+        change_ticket(
             session,
             admin,
             ticket=tickets.get_ticket(session, admin, number),
@@ -446,7 +446,7 @@ def test_a_change_based_on_a_stale_read_is_a_conflict(world) -> None:
         session_scope(world.engine, write=True) as session,
     ):  # A, with what it saw
         admin = world.user(session, "admin")
-        tickets.change_ticket(
+        change_ticket(
             session,
             admin,
             ticket=tickets.get_ticket(session, admin, number),
@@ -460,7 +460,7 @@ def test_concurrent_writers_do_not_lose_updates(world) -> None:
     """Many threads append to one ticket at once: every activity lands, numbered in order."""
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
-        number = tickets.open_internal_ticket(session, admin, owner=admin, subject="Busy").number
+        number = opening.open_internal_ticket(session, admin, owner=admin, subject="Busy").number
     errors: list[BaseException] = []
 
     def write(index: int) -> None:
@@ -468,7 +468,7 @@ def test_concurrent_writers_do_not_lose_updates(world) -> None:
             with session_scope(world.engine, write=True) as session:
                 admin = world.user(session, "admin")
                 ticket = tickets.get_ticket(session, admin, number)
-                tickets.add_note(session, admin, ticket=ticket, body=f"note {index}")
+                messages.add_note(session, admin, ticket=ticket, body=f"note {index}")
         except BaseException as error:
             errors.append(error)
 
@@ -493,7 +493,7 @@ def test_ticket_numbers_stay_unique_under_concurrent_creation(world) -> None:
             for _ in range(5):
                 with session_scope(world.engine, write=True) as session:
                     admin = world.user(session, "admin")
-                    ticket = tickets.open_internal_ticket(
+                    ticket = opening.open_internal_ticket(
                         session, admin, owner=admin, subject="Race"
                     )
                     with lock:
@@ -514,14 +514,12 @@ def test_ticket_numbers_stay_unique_under_concurrent_creation(world) -> None:
 def test_internal_tickets_have_no_channel_and_send_no_mail(world) -> None:
     with session_scope(world.engine, write=True) as session:
         bob, carl = world.user(session, "bob"), world.user(session, "carl")
-        ticket = tickets.open_internal_ticket(
+        ticket = opening.open_internal_ticket(
             session, bob, owner=carl, subject="Lunch", body="Pizza?"
         )
-        tickets.reply_to_ticket(session, carl, ticket=ticket, body="Yes")
+        messages.reply_to_ticket(session, carl, ticket=ticket, body="Yes")
         assert _count(session, OutboxMessage) == 0
         with pytest.raises(Invalid, match="internal"):
-            tickets.change_ticket(
-                session, bob, ticket=ticket, channel=world.channel(session, "support")
-            )
+            change_ticket(session, bob, ticket=ticket, channel=world.channel(session, "support"))
         with pytest.raises(Invalid, match="never mailed"):
-            tickets.reply_to_ticket(session, bob, ticket=ticket, body="x", cc=["a@b.example"])
+            messages.reply_to_ticket(session, bob, ticket=ticket, body="x", cc=["a@b.example"])

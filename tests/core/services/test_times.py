@@ -10,7 +10,7 @@ import pytest
 
 from tix.core.db import session_scope
 from tix.core.errors import Invalid
-from tix.core.services import documents, projects, tickets, times, users
+from tix.core.services import documents, opening, projects, tickets, times, users
 from tix.core.services.times import TimeFilter
 from tix.core.timeutil import zone
 from tix.core.views import ticket_detail
@@ -169,7 +169,7 @@ def test_bad_documents(world, ticket: int) -> None:
             documents.parse_line(text)
     with session_scope(world.engine, write=True) as session:
         admin = world.user(session, "admin")
-        internal = tickets.open_internal_ticket(session, admin, owner=admin, subject="x")
+        internal = opening.open_internal_ticket(session, admin, owner=admin, subject="x")
         with pytest.raises(Invalid, match="no customer"):
             documents.create_document(
                 session,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tix.core.db import session_scope
 from tix.core.errors import Conflict, Invalid, NotFound
 from tix.core.models import MailAccount, Notification, OutboxMessage
-from tix.core.services import notifications, tickets, users, watchers
+from tix.core.services import messages, notifications, opening, tickets, users, watchers
 
 
 def _notified(world, login: str) -> list[str]:
@@ -26,7 +26,7 @@ def test_every_watcher_but_the_author_hears_of_each_activity(world, ticket) -> N
         sales = users.get_group(session, "Sales")
         watchers.add_watcher(session, admin, ticket=ticket, group=sales)  # carl via the group
         watchers.add_watcher(session, admin, ticket=ticket, user=world.user(session, "dora"))
-        tickets.add_note(session, world.user(session, "carl"), ticket=ticket, body="on it")
+        messages.add_note(session, world.user(session, "carl"), ticket=ticket, body="on it")
     # carl wrote the note: bob, dora (and the admin? not a watcher) hear of it
     assert any("added a note" in text for text in _notified(world, "bob"))
     assert any("added a note" in text for text in _notified(world, "dora"))
@@ -46,7 +46,7 @@ def test_group_members_are_notified_and_mail_goes_to_those_who_want_it(world, ti
         users.update_user(session, carl, user=carl, notify_by_mail=True)
         ticket = tickets.find_ticket(session, number)
         watchers.add_watcher(session, admin, ticket=ticket, group=users.get_group(session, "Sales"))
-        tickets.add_note(session, world.user(session, "bob"), ticket=ticket, body="Seal ordered")
+        messages.add_note(session, world.user(session, "bob"), ticket=ticket, body="Seal ordered")
     with session_scope(world.engine) as session:
         mails = (
             session.execute(select(OutboxMessage).where(OutboxMessage.purpose == "notification"))
@@ -61,7 +61,7 @@ def test_group_members_are_notified_and_mail_goes_to_those_who_want_it(world, ti
 def test_internal_tickets_take_no_watchers(world) -> None:
     with session_scope(world.engine, write=True) as session:
         bob = world.user(session, "bob")
-        ticket = tickets.open_internal_ticket(
+        ticket = opening.open_internal_ticket(
             session, bob, owner=world.user(session, "carl"), subject="Private"
         )
         with pytest.raises(Invalid, match="internal"):
@@ -70,7 +70,7 @@ def test_internal_tickets_take_no_watchers(world) -> None:
             watchers.add_watcher(
                 session, bob, ticket=ticket, group=users.get_group(session, "Support")
             )
-        tickets.reply_to_ticket(session, world.user(session, "carl"), ticket=ticket, body="ok")
+        messages.reply_to_ticket(session, world.user(session, "carl"), ticket=ticket, body="ok")
     assert any("replied" in text for text in _notified(world, "bob"))
     assert _notified(world, "dora") == []
 
@@ -88,7 +88,7 @@ def test_watching_twice_is_a_conflict_and_removing_stops_notes(world, ticket) ->
         before = len(
             session.execute(select(Notification).where(Notification.user_id == dora.id)).all()
         )
-        tickets.add_note(session, admin, ticket=ticket, body="after")
+        messages.add_note(session, admin, ticket=ticket, body="after")
         after = len(
             session.execute(select(Notification).where(Notification.user_id == dora.id)).all()
         )
@@ -99,8 +99,8 @@ def test_marking_read(world, ticket) -> None:
     number = ticket
     with session_scope(world.engine, write=True) as session:
         ticket = tickets.find_ticket(session, number)
-        tickets.add_note(session, world.user(session, "admin"), ticket=ticket, body="1")
-        tickets.add_note(session, world.user(session, "admin"), ticket=ticket, body="2")
+        messages.add_note(session, world.user(session, "admin"), ticket=ticket, body="1")
+        messages.add_note(session, world.user(session, "admin"), ticket=ticket, body="2")
         bob = world.user(session, "bob")
         first, second = notifications.list_notifications(session, bob)[:2]
         assert notifications.unread_count(session, bob) == 2

@@ -11,7 +11,8 @@ from tix.core import clock
 from tix.core.db import session_scope
 from tix.core.errors import Invalid, NotFound
 from tix.core.models import ApiKey, Contact, MailAccount, OutboxMessage, TicketOrigin
-from tix.core.services import apikeys, channels, contacts, forms, portal, tickets
+from tix.core.services import apikeys, changes, channels, contacts, forms, opening, portal, tickets
+from tix.core.services.messages import add_note, reply_to_ticket
 
 TOML_FORM = """
 [[field]]
@@ -152,11 +153,9 @@ def test_a_customer_sees_only_their_tickets_and_never_notes(world, ticket) -> No
             origin=TicketOrigin.PORTAL,
         )
         found = tickets.find_ticket(session, ticket)
-        tickets.reply_to_ticket(
-            session, world.user(session, "bob"), ticket=found, body="We are coming"
-        )
-        tickets.add_note(session, world.user(session, "bob"), ticket=found, body="secret note")
-        internal = tickets.open_internal_ticket(session, admin, owner=admin, subject="Internal")
+        reply_to_ticket(session, world.user(session, "bob"), ticket=found, body="We are coming")
+        add_note(session, world.user(session, "bob"), ticket=found, body="secret note")
+        internal = opening.open_internal_ticket(session, admin, owner=admin, subject="Internal")
         karla_id, stranger_id = karla.id, stranger.id
         otto_number, internal_number = otto_ticket.number, internal.number
     zone = clock_zone()
@@ -173,7 +172,7 @@ def test_a_customer_sees_only_their_tickets_and_never_notes(world, ticket) -> No
         assert {t.number for t in portal.my_tickets(session, karla, zone)} == {ticket, otto_number}
         stranger = session.get(Contact, stranger_id)
         assert portal.my_tickets(session, stranger, zone) == []
-        tickets.change_ticket(
+        changes.change_ticket(
             session,
             world.user(session, "bob"),
             ticket=tickets.find_ticket(session, ticket),

@@ -173,7 +173,7 @@ def new(
     attach: AttachOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    from tix.core.services import accounts, channels, contacts, projects, tickets, users
+    from tix.core.services import accounts, channels, contacts, opening, projects, users
 
     kind = _kind(kind)
     text = read_body(body, body_file, required=kind != "internal")
@@ -198,7 +198,7 @@ def new(
             )
             if found_owner is None:
                 raise typer.BadParameter(_("an internal ticket needs --owner LOGIN"))
-            ticket = tickets.open_internal_ticket(
+            ticket = opening.open_internal_ticket(
                 session, actor, owner=found_owner, body=text, **common
             )
         elif kind == "mail":
@@ -206,7 +206,7 @@ def new(
             if not (account and channel and to):
                 raise typer.BadParameter(_("a mail ticket needs --account, --channel and --to"))
             assert text is not None
-            ticket = tickets.open_mail_ticket(
+            ticket = opening.open_mail_ticket(
                 session,
                 actor,
                 account=accounts.get_account(session, account),
@@ -230,7 +230,7 @@ def new(
                 found_customer = contacts.add_contact(
                     session, actor, address=customer, name=customer_name or ""
                 )
-            ticket = tickets.open_request_ticket(
+            ticket = opening.open_request_ticket(
                 session,
                 actor,
                 channel=channels.get_channel(session, channel),
@@ -504,6 +504,7 @@ def _work(
     **options: Any,
 ) -> None:
     from tix.core.services import files, tickets
+    from tix.core.services.messages import add_note, add_solution, reply_to_ticket
     from tix.core.views import activity_json
 
     text = read_body(body, body_file)
@@ -514,9 +515,9 @@ def _work(
         actor = context.acting(session)
         ticket = tickets.get_ticket(session, actor, number)
         do = {
-            "reply": tickets.reply_to_ticket,
-            "note": tickets.add_note,
-            "solve": tickets.add_solution,
+            "reply": reply_to_ticket,
+            "note": add_note,
+            "solve": add_solution,
         }[action]
         activity = do(
             session,
@@ -675,16 +676,17 @@ def set_(
     json_output: JsonOption = False,
 ) -> None:
     from tix.core.services import tickets
+    from tix.core.services.changes import TicketChanges, change_ticket
 
     with context.session(write=True) as session:
         actor = context.acting(session)
         ticket = tickets.get_ticket(session, actor, number)
-        changes = tickets.change_ticket(
+        changes = change_ticket(
             session,
             actor,
             ticket=ticket,
             expected_version=if_version,
-            changes=tickets.TicketChanges(
+            changes=TicketChanges(
                 status=status,
                 channel=channel,
                 owner=owner,

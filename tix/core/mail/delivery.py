@@ -411,7 +411,7 @@ def _fail(engine: Engine, message_id: int, reason: str, report: DeliveryReport) 
 
 def _tell_ticket(session: Any, message: OutboxMessage, text: str) -> None:
     """A delivery activity on the message's ticket (which notifies its watchers)."""
-    from tix.core.services.tickets import append_activity
+    from tix.core.services.activities import append_activity
 
     ticket = session.get(Ticket, message.ticket_id) if message.ticket_id else None
     if ticket is None or message.purpose == OutboxPurpose.NOTIFICATION:

@@ -56,7 +56,7 @@ from tix.core.models import (
     TicketStatus,
     User,
 )
-from tix.core.services import contacts, intake, tickets
+from tix.core.services import activities, contacts, intake, messages
 from tix.core.services.storage import DEFAULT_MAX_SIZE, NewFile
 
 log = logging.getLogger("tix.mail")
@@ -391,7 +391,7 @@ def _file_mail(
         details["reused_message_id"] = True
     if notes:
         details["notes"] = notes
-    facts = tickets.MailFacts(
+    facts = messages.MailFacts(
         message_id=mail.message_id,
         in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None,
         mail_from=_format(mail.sender) if mail.sender else address,
@@ -433,7 +433,7 @@ def _file_mail(
         mail=facts,
         account=account,
         attachments=files,
-        max_file_size=tickets.MAX_UNCHECKED,
+        max_file_size=activities.MAX_UNCHECKED,
         details=details or None,
         address=address,
         acknowledge=not automatic and not _NO_REPLY.match(address),
@@ -453,13 +453,13 @@ def _follow_up(
     ticket: Ticket,
     mail: ParsedMail,
     body: str,
-    facts: tickets.MailFacts,
+    facts: messages.MailFacts,
     files: list[NewFile],
     details: dict[str, Any],
     automatic: str | None,
 ) -> Activity:
     if isinstance(author, Contact) and not automatic:
-        return tickets.add_customer_message(
+        return messages.add_customer_message(
             session,
             author,
             ticket=ticket,
@@ -468,7 +468,7 @@ def _follow_up(
             subject=mail.subject,
             mail=facts,
             attachments=files,
-            max_file_size=tickets.MAX_UNCHECKED,
+            max_file_size=activities.MAX_UNCHECKED,
             details=details or None,
         )
     # Automatic mail and mail from staff: on the ticket, but no status change.
@@ -481,13 +481,13 @@ def _message(
     ticket: Ticket,
     mail: ParsedMail,
     body: str,
-    facts: tickets.MailFacts,
+    facts: messages.MailFacts,
     files: list[NewFile],
     details: dict[str, Any],
 ) -> Activity:
     """The mail on ``ticket`` as a received message that changes no status (it notifies
     the watchers all the same)."""
-    return tickets.append_activity(
+    return activities.append_activity(
         session,
         ticket,
         kind=ActivityKind.MESSAGE,

@@ -23,7 +23,7 @@ from tix.core.models import (
 )
 from tix.core.permissions import can_see, require_see
 from tix.core.services import notifications
-from tix.core.services.tickets import append_activity, lock
+from tix.core.services.activities import append_activity, lock
 
 
 def set_alarm(

@@ -7,7 +7,9 @@ subject, watchers, notifications, queued staff mail and the search index. It kee
 everything as plain rows and :meth:`Loader.write` puts them into the database with one
 ``INSERT`` per table and many parameter sets (executemany), instead of some forty
 statements and a dozen ORM flushes per ticket. It is for loading many tickets at once
-(the demo, a bulk import); a single change goes through :mod:`tix.core.services.tickets`.
+(the demo, a bulk import); a single change goes through the services
+(:mod:`~tix.core.services.opening`, :mod:`~tix.core.services.messages`,
+:mod:`~tix.core.services.changes`).
 
 The caller holds the write transaction (SQLite's ``BEGIN IMMEDIATE``; on PostgreSQL the
 ticket counter row is locked for the loader's life), so numbers stay gapless and unique.
@@ -66,8 +68,8 @@ from tix.core.models import (
 )
 from tix.core.services import contacts as contact_service
 from tix.core.services import notifications, outbox
+from tix.core.services.messages import MailFacts
 from tix.core.services.storage import NewFile
-from tix.core.services.tickets import MailFacts
 
 Author = User | Contact | None
 CENT = Decimal("0.01")
@@ -310,7 +312,7 @@ class Loader:
         categories: Sequence[str] = (),
     ) -> DraftTicket:
         """``owner``: the channel's default owner, as
-        :func:`~tix.core.services.tickets.default_owner` finds it."""
+        :func:`~tix.core.services.opening.default_owner` finds it."""
         ticket = self._insert(
             contact,
             " ".join(subject.split()) or _("(no subject)"),
@@ -836,7 +838,7 @@ class Loader:
         refs: Sequence[_Ref] = (),
         **fields: Any,
     ) -> DraftActivity:
-        """:func:`~tix.core.services.tickets.append_activity`, in memory."""
+        """:func:`~tix.core.services.activities.append_activity`, in memory."""
         ticket.activity_seq += 1
         ticket.updated_at = utcnow()
         ticket.version += 1  # the service flushes the ticket once per activity

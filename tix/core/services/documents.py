@@ -31,7 +31,7 @@ from tix.core.models import (
     User,
 )
 from tix.core.permissions import require_see, visible_tickets
-from tix.core.services.tickets import append_activity, lock, next_number
+from tix.core.services.activities import append_activity, lock, next_number
 
 CENT = Decimal("0.01")
 

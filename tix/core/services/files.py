@@ -14,6 +14,7 @@ from tix.core.errors import Invalid, NotFound
 from tix.core.i18n import _
 from tix.core.models import ActivityKind, Blob, Ticket, TicketFile, User
 from tix.core.permissions import require_see
+from tix.core.services.activities import append_activity, lock
 from tix.core.services.storage import (
     DEFAULT_MAX_SIZE,
     NewFile,
@@ -21,7 +22,6 @@ from tix.core.services.storage import (
     human_size,
     store_files,
 )
-from tix.core.services.tickets import append_activity, lock
 
 __all__ = ["DEFAULT_MAX_SIZE", "NewFile", "human_size"]
 

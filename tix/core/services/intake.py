@@ -31,7 +31,8 @@ from tix.core.models import (
     Ticket,
     TicketOrigin,
 )
-from tix.core.services import contacts, forms, outbox, tickets
+from tix.core.services import contacts, forms, opening, outbox
+from tix.core.services.messages import MailFacts
 from tix.core.services.storage import DEFAULT_MAX_SIZE, NewFile
 
 log = logging.getLogger("tix.mail")
@@ -66,7 +67,7 @@ def open_ticket(
     acknowledge: bool = True,
     form_values: dict[str, Any] | None = None,
     body_html: str | None = None,
-    mail: tickets.MailFacts | None = None,
+    mail: MailFacts | None = None,
     account: MailAccount | None = None,
     priority: int = PRIORITY_DEFAULT,
     categories: Sequence[str] = (),
@@ -77,7 +78,7 @@ def open_ticket(
     """The ticket ``contact`` opens in ``channel`` (form values already checked), and the
     channel's acknowledgement to ``address`` (default: the contact's primary address)
     unless ``acknowledge`` is false."""
-    ticket = tickets.open_customer_ticket(
+    ticket = opening.open_customer_ticket(
         session,
         contact,
         channel=channel,

@@ -38,8 +38,7 @@ from tix.core.models import (
     User,
 )
 from tix.core.permissions import require_admin
-from tix.core.services import contacts, intake, outbox
-from tix.core.services import tickets as ticket_service
+from tix.core.services import contacts, intake, messages, outbox
 from tix.core.services.storage import DEFAULT_MAX_SIZE, NewFile
 from tix.core.timeutil import iso
 
@@ -518,7 +517,7 @@ def reply(
     ticket = my_ticket(session, contact, number)
     if not body.strip():
         raise Invalid(_("the message must not be empty"))
-    return ticket_service.add_customer_message(
+    return messages.add_customer_message(
         session,
         contact,
         ticket=ticket,

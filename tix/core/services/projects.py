@@ -13,7 +13,8 @@ from tix.core.errors import Conflict, NotFound
 from tix.core.i18n import _
 from tix.core.models import ActivityKind, Project, Ticket, TimeEntry, User
 from tix.core.permissions import require_see
-from tix.core.services.tickets import append_activity, change_ticket
+from tix.core.services.activities import append_activity
+from tix.core.services.changes import change_ticket
 
 
 def find_project(session: Session, name: str) -> Project | None:

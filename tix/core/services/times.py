@@ -24,7 +24,7 @@ from tix.core.models import (
     User,
 )
 from tix.core.permissions import require_see, visible_tickets
-from tix.core.services.tickets import append_activity, lock
+from tix.core.services.activities import append_activity, lock
 
 MAX_MINUTES = 24 * 60
 

@@ -10,7 +10,7 @@ from tix.core.errors import Conflict, Invalid, NotFound
 from tix.core.i18n import _
 from tix.core.models import ActivityKind, Group, Ticket, TicketKind, User, Watcher
 from tix.core.permissions import require_see
-from tix.core.services.tickets import append_activity, lock
+from tix.core.services.activities import append_activity, lock
 
 
 def _target(user: User | None, group: Group | None) -> tuple[str, str]:
