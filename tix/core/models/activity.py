@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field
 
-from tix.core.models.base import TixModel, UTCDateTime, utcnow
+from tix.core.models.base import StrEnumText, TixModel, UTCDateTime, utcnow
 
 
 class ActivityKind(StrEnum):
@@ -46,7 +46,7 @@ class Activity(TixModel, table=True):
     ticket_id: int = Field(foreign_key="tickets.id", ondelete="CASCADE")
     seq: int
     """Position within the ticket, from 1."""
-    kind: str = Field(max_length=16)
+    kind: ActivityKind = Field(sa_type=StrEnumText(ActivityKind, 16))
     author_user_id: int | None = Field(default=None, foreign_key="users.id")
     author_contact_id: int | None = Field(default=None, foreign_key="contacts.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,10 +2,11 @@
 
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from pydantic import ConfigDict
-from sqlalchemy import BigInteger, DateTime
+from sqlalchemy import BigInteger, DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
@@ -84,3 +85,36 @@ class ScaledDecimal(TypeDecorator[Decimal]):
         if value is None:
             return None
         return (Decimal(int(value)) / self.factor).quantize(Decimal(1).scaleb(-self.scale))
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumText(TypeDecorator[E]):
+    """A :class:`~enum.StrEnum` in a plain ``VARCHAR``: stored as its value (``"open"``),
+    exactly as the strings were before, and read back as the enum member.
+
+    Neither a database enum type nor SQLAlchemy's ``Enum`` (which stores member names):
+    the schema and the stored values stay what they are. A value no member has (written
+    by a newer tix, say) is read back as the plain string rather than failing the read.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return str(value)  # a member's str() is its value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        if value is None:
+            return None
+        try:
+            return self.enum(value)
+        except ValueError:
+            return value  # type: ignore[no-any-return]

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field
 
-from tix.core.models.base import TixModel, UTCDateTime, utcnow
+from tix.core.models.base import StrEnumText, TixModel, UTCDateTime, utcnow
 
 
 class TicketKind(StrEnum):
@@ -61,14 +61,14 @@ class Ticket(TixModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True)
     """What people call the ticket: ``#1042``."""
-    kind: str = Field(max_length=16)
-    status: str = Field(default=TicketStatus.NEW, max_length=16)
+    kind: TicketKind = Field(sa_type=StrEnumText(TicketKind, 16))
+    status: TicketStatus = Field(default=TicketStatus.NEW, sa_type=StrEnumText(TicketStatus, 16))
     subject: str = Field(max_length=500)
     """The short description (Betreff)."""
     priority: int = PRIORITY_DEFAULT
     color: str | None = Field(default=None, max_length=32)
     """One color mark, e.g. ``red``."""
-    origin: str = Field(default=TicketOrigin.AGENT, max_length=16)
+    origin: TicketOrigin = Field(default=TicketOrigin.AGENT, sa_type=StrEnumText(TicketOrigin, 16))
     channel_id: int | None = Field(default=None, foreign_key="channels.id")
     """``None`` only for internal tickets."""
     owner_id: int = Field(foreign_key="users.id")

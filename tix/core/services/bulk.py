@@ -91,7 +91,7 @@ class _Ref:
 @dataclass
 class DraftActivity:
     seq: int
-    kind: str
+    kind: ActivityKind
     author_user_id: int | None
     author_contact_id: int | None
     created_at: datetime
@@ -118,7 +118,7 @@ class DraftTicket:
     """A ticket being told; the same fields as :class:`~tix.core.models.Ticket`."""
 
     number: int
-    kind: str
+    kind: TicketKind
     status: str
     subject: str
     priority: int
@@ -706,7 +706,9 @@ class Loader:
             }
         self._append(ticket, ActivityKind.MESSAGE, contact, body=body, subject=subject, **facts)
 
-    def _staff_message(self, ticket: DraftTicket, actor: User, kind: str, body: str) -> None:
+    def _staff_message(
+        self, ticket: DraftTicket, actor: User, kind: ActivityKind, body: str
+    ) -> None:
         if ticket.kind == TicketKind.INTERNAL:
             self._append(ticket, kind, actor, body=body)
             return
@@ -732,7 +734,7 @@ class Loader:
         self,
         ticket: DraftTicket,
         actor: User,
-        kind: str,
+        kind: ActivityKind,
         body: str,
         to: list[str],
         account: MailAccount,
@@ -830,7 +832,7 @@ class Loader:
     def _append(
         self,
         ticket: DraftTicket,
-        kind: str,
+        kind: ActivityKind,
         author: Author,
         *,
         body: str = "",

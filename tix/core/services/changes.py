@@ -26,6 +26,7 @@ from tix.core.models import (
     Ticket,
     TicketCategory,
     TicketKind,
+    TicketStatus,
     User,
     Watcher,
 )
@@ -52,15 +53,15 @@ def check_owner(owner: User) -> None:
         )
 
 
-def change_status(session: Session, ticket: Ticket, author: Author, status: str) -> None:
+def change_status(session: Session, ticket: Ticket, author: Author, status: TicketStatus) -> None:
     old = ticket.status
     ticket.status = status
     record_change(session, ticket, author, "status", old, status)
 
 
-def _status(value: str) -> str:
+def _status(value: str) -> TicketStatus:
     """A status from its keyword or its label in the user's language (``offen``)."""
-    return parse_status(value)
+    return TicketStatus(parse_status(value))
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class TicketChanges:
 
 @dataclass(frozen=True)
 class _Resolved:
-    status: str | None
+    status: TicketStatus | None
     channel: Channel | None
     owner: User | None
     priority: int | None
