@@ -1,12 +1,13 @@
-"""Read models: what the user interfaces show, in plain JSON-ready data.
+"""Read models: what the user interfaces show, as the typed models of
+:mod:`tix.core.read_models`.
 
-The CLI's ``--json`` output and the web API give the same shapes, so they are made
-here once. Times are ISO 8601 with offset in the zone the caller passes.
+The CLI's ``--json`` output, the web API and the TUI read the same models, so they are
+filled here once. Times are ISO 8601 with offset in the zone the caller passes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -39,6 +40,20 @@ from tix.core.models import (
     Watcher,
 )
 from tix.core.permissions import require_see, visible_tickets
+from tix.core.read_models import (
+    ActivityResult,
+    ActivityView,
+    AlarmView,
+    AttachmentView,
+    ContactView,
+    CustomerRef,
+    DeliveryView,
+    FileView,
+    TicketDetail,
+    TicketListItem,
+    TicketTimeView,
+    WatcherView,
+)
 from tix.core.timeutil import iso
 
 MAX_PAGE = 1000
@@ -85,28 +100,32 @@ class TicketRow:
     version: int
     categories: tuple[str, ...] = field(default=())
 
-    def to_json(self, zone: tzinfo) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "kind": self.kind,
-            "status": self.status,
-            "priority": self.priority,
-            "subject": self.subject,
-            "color": self.color,
-            "channel": self.channel,
-            "owner": self.owner,
-            "customer": (
-                {"name": self.customer, "address": self.customer_address}
+    def view(self, zone: tzinfo) -> TicketListItem:
+        """The row as ``--json`` and the API give it, times in ``zone``."""
+        return TicketListItem(
+            number=self.number,
+            kind=self.kind,
+            status=self.status,
+            priority=self.priority,
+            subject=self.subject,
+            color=self.color,
+            channel=self.channel,
+            owner=self.owner,
+            customer=(
+                CustomerRef(name=self.customer, address=self.customer_address)
                 if self.customer is not None
                 else None
             ),
-            "creator": self.creator,
-            "project": self.project,
-            "categories": list(self.categories),
-            "created_at": iso(self.created_at, zone),
-            "updated_at": iso(self.updated_at, zone),
-            "version": self.version,
-        }
+            creator=self.creator,
+            project=self.project,
+            categories=list(self.categories),
+            created_at=iso(self.created_at, zone) or "",
+            updated_at=iso(self.updated_at, zone) or "",
+            version=self.version,
+        )
+
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        return self.view(zone).model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -323,71 +342,70 @@ def _names(session: Session, model: Any, ids: set[int | None], column: Any) -> d
     return dict(session.execute(select(model.id, column).where(model.id.in_(ids))).all())
 
 
-def activity_json(
+def activity_view(
     activity: Activity,
     users: dict[int, str],
     contacts: dict[int, str],
     zone: tzinfo,
     attachments: Sequence[TicketFile] = (),
-    delivery: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """One activity as JSON. Every activity says whether it is ``automatic`` mail
-    (``"bounce"``, ``"auto_reply"``, ``"list"`` or ``None``) and whether it came from a
-    ``third_party`` (someone the ticket did not know); a mail tix sends says how its
-    ``delivery`` stands (``{"status": "pending"|"sent"|"failed", "error": ...}``)."""
+    delivery: DeliveryView | None = None,
+) -> ActivityView:
+    """One activity. Every activity says whether it is ``automatic`` mail (``"bounce"``,
+    ``"auto_reply"``, ``"list"`` or ``None``) and whether it came from a ``third_party``
+    (someone the ticket did not know); a mail tix sends says how its ``delivery``
+    stands (pending, sent or failed, with the error)."""
     author: str | None = None
     if activity.author_user_id is not None:
         author = users.get(activity.author_user_id)
     elif activity.author_contact_id is not None:
         author = contacts.get(activity.author_contact_id)
-    data: dict[str, Any] = {
-        "id": activity.id,
-        "seq": activity.seq,
-        "kind": activity.kind,
-        "author": author,
-        "created_at": iso(activity.created_at, zone),
-        "subject": activity.subject,
-        "body": activity.body,
-        "internal": activity.kind == ActivityKind.NOTE,
-        "automatic": (activity.details or {}).get("automatic"),
-        "third_party": bool((activity.details or {}).get("third_party")),
-    }
-    if activity.kind in (ActivityKind.CHANGE, ActivityKind.WATCHER):
-        data.update(field=activity.field, old=activity.old_value, new=activity.new_value)
-    if activity.direction is not None:
-        data.update(
-            {
-                "direction": activity.direction,
-                "from": activity.mail_from,
-                "to": activity.mail_to or [],
-                "cc": activity.mail_cc or [],
-                "bcc": activity.mail_bcc or [],
-                "message_id": activity.message_id,
-                "in_reply_to": activity.in_reply_to,
-                "html": activity.body_html,
-            }
-        )
-        if activity.direction == "out" and delivery is not None:
-            data["delivery"] = delivery
-    if attachments or activity.direction is not None:
-        data["attachments"] = [
-            {
-                "id": f.id,
-                "name": f.name,
-                "size": f.size,
-                "content_type": f.content_type,
-                "inline": f.inline,
-            }
+    return ActivityView(
+        id=activity.id,
+        seq=activity.seq,
+        kind=activity.kind,
+        author=author,
+        created_at=iso(activity.created_at, zone) or "",
+        subject=activity.subject,
+        body=activity.body,
+        internal=activity.kind == ActivityKind.NOTE,
+        automatic=(activity.details or {}).get("automatic"),
+        third_party=bool((activity.details or {}).get("third_party")),
+        field=activity.field,
+        old=activity.old_value,
+        new=activity.new_value,
+        direction=activity.direction,
+        from_=activity.mail_from,
+        to=activity.mail_to or [],
+        cc=activity.mail_cc or [],
+        bcc=activity.mail_bcc or [],
+        message_id=activity.message_id,
+        in_reply_to=activity.in_reply_to,
+        html=activity.body_html,
+        delivery=delivery,
+        attachments=[
+            AttachmentView(
+                id=f.id, name=f.name, size=f.size, content_type=f.content_type, inline=f.inline
+            )
             for f in attachments
-        ]
-    if activity.details:
-        data["details"] = activity.details
-    return data
+        ],
+        details=activity.details or None,
+    )
+
+
+def activity_result(
+    session: Session, author: User, ticket: Ticket, activity: Activity, zone: tzinfo
+) -> ActivityResult:
+    """An activity ``author`` just added, with its ticket's number and new status."""
+    from tix.core.services import files  # not needed for lists: imported when used
+
+    attached = files.activity_files(session, [activity.id or 0]).get(activity.id or 0, [])
+    view = activity_view(activity, {author.id or 0: author.login}, {}, zone, attached)
+    return ActivityResult(**dict(view), ticket=ticket.number, status=ticket.status)
 
 
 def ticket_activities(
     session: Session, ticket: Ticket, zone: tzinfo, *, include_notes: bool = True
-) -> list[dict[str, Any]]:
+) -> list[ActivityView]:
     query = select(Activity).where(col(Activity.ticket_id) == ticket.id).order_by(col(Activity.seq))
     if not include_notes:
         query = query.where(col(Activity.kind) != ActivityKind.NOTE)
@@ -399,7 +417,7 @@ def ticket_activities(
     attached = files.activity_files(session, [a.id for a in activities if a.id is not None])
     deliveries = _deliveries(session, [a.id for a in activities if a.direction == "out"])
     return [
-        activity_json(
+        activity_view(
             activity,
             users,
             contacts,
@@ -411,7 +429,7 @@ def ticket_activities(
     ]
 
 
-def _deliveries(session: Session, activity_ids: list[int | None]) -> dict[int, dict[str, Any]]:
+def _deliveries(session: Session, activity_ids: list[int | None]) -> dict[int, DeliveryView]:
     """How the mails of these activities stand in the outbox: failed if any copy failed
     (the server refused it, or a bounce came back), pending while one waits, else sent."""
     ids = [i for i in activity_ids if i is not None]
@@ -422,7 +440,7 @@ def _deliveries(session: Session, activity_ids: list[int | None]) -> dict[int, d
         OutboxStatus.PENDING: 2,
         OutboxStatus.SENDING: 2,
     }
-    found: dict[int, tuple[int, dict[str, Any]]] = {}
+    found: dict[int, tuple[int, DeliveryView]] = {}
     for activity_id, status, error in session.execute(
         select(
             col(OutboxMessage.activity_id), col(OutboxMessage.status), col(OutboxMessage.last_error)
@@ -435,17 +453,24 @@ def _deliveries(session: Session, activity_ids: list[int | None]) -> dict[int, d
         weight = rank.get(status, 1)
         shown = OutboxStatus.PENDING if status == OutboxStatus.SENDING else status
         if activity_id not in found or weight > found[activity_id][0]:
-            found[activity_id] = (weight, {"status": str(shown), "error": error})
+            found[activity_id] = (weight, DeliveryView(status=str(shown), error=error))
     return {activity_id: entry for activity_id, (_weight, entry) in found.items()}
 
 
-def activity_marks(activity: dict[str, Any]) -> list[str]:
+def activity_marks(activity: ActivityView | Mapping[str, Any]) -> list[str]:
     """What sets a mail activity apart, in the user's language: automatic mail, a third
     party's message, a reused Message-ID, a follow-up of another ticket, a mail that
-    could not be delivered."""
-    details: dict[str, Any] = activity.get("details") or {}
+    could not be delivered. ``activity`` is the model or its JSON form (which the TUI
+    still reads)."""
+    if isinstance(activity, ActivityView):
+        shown: Mapping[str, Any] = activity.model_dump(
+            mode="json", include={"automatic", "third_party", "details", "delivery", "direction"}
+        )
+    else:
+        shown = activity
+    details: dict[str, Any] = shown.get("details") or {}
     marks: list[str] = []
-    automatic = activity.get("automatic") or details.get("automatic")
+    automatic = shown.get("automatic") or details.get("automatic")
     if automatic == "bounce":
         marks.append(_("bounce"))
     elif automatic == "auto_reply":
@@ -454,13 +479,13 @@ def activity_marks(activity: dict[str, Any]) -> list[str]:
         marks.append(_("list mail"))
     elif automatic:
         marks.append(_("automatic mail"))
-    if activity.get("third_party") or details.get("third_party"):
+    if shown.get("third_party") or details.get("third_party"):
         marks.append(_("from a third party"))
     if details.get("reused_message_id"):
         marks.append(_("reused Message-ID"))
     if details.get("follow_up_of"):
         marks.append(_("follow-up of #{number}").format(number=details["follow_up_of"]))
-    delivery = activity.get("delivery") or {}
+    delivery = shown.get("delivery") or {}
     if delivery.get("status") == OutboxStatus.FAILED:
         error = delivery.get("error")
         marks.append(
@@ -474,7 +499,7 @@ def _contact_addresses(session: Session, ids: set[int | None]) -> dict[int, str]
     return _primary_addresses(session, clean)
 
 
-def ticket_watchers(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
+def ticket_watchers(session: Session, ticket: Ticket) -> list[WatcherView]:
     rows = session.execute(
         select(Watcher, col(User.login), col(Group.name))
         .outerjoin(User, col(User.id) == Watcher.user_id)
@@ -483,27 +508,32 @@ def ticket_watchers(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
         .order_by(col(Watcher.id))
     ).all()
     return [
-        {"user": login} if login is not None else {"group": group}
+        WatcherView(user=login) if login is not None else WatcherView(group=group)
         for _watcher, login, group in rows
     ]
 
 
-def contact_json(session: Session, contact: Contact | None) -> dict[str, Any] | None:
+def contact_view(session: Session, contact: Contact | None) -> ContactView | None:
     if contact is None:
         return None
     organization = (
         session.get(Organization, contact.organization_id) if contact.organization_id else None
     )
     addresses = _primary_addresses(session, {contact.id} if contact.id else set())
-    return {
-        "name": contact.name,
-        "address": addresses.get(contact.id or 0),
-        "kind": contact.kind,
-        "organization": organization.name if organization else None,
-    }
+    return ContactView(
+        name=contact.name,
+        address=addresses.get(contact.id or 0),
+        kind=contact.kind,
+        organization=organization.name if organization else None,
+    )
 
 
-def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -> dict[str, Any]:
+def contact_json(session: Session, contact: Contact | None) -> dict[str, Any] | None:
+    view = contact_view(session, contact)
+    return None if view is None else view.model_dump(mode="json")
+
+
+def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -> TicketDetail:
     """The whole ticket as ``tix ticket show --json`` gives it."""
     from tix.core.services import alarms, files, times
 
@@ -522,19 +552,19 @@ def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -
     account = session.get(MailAccount, ticket.account_id) if ticket.account_id else None
     customer = session.get(Contact, ticket.customer_id) if ticket.customer_id else None
     activities = ticket_activities(session, ticket, zone)
-    first = next((a for a in activities if a["id"] == ticket.first_activity_id), None)
-    return {
-        "number": ticket.number,
-        "kind": ticket.kind,
-        "status": ticket.status,
-        "subject": ticket.subject,
-        "priority": ticket.priority,
-        "channel": channel.name if channel else None,
-        "owner": owner.login if owner else None,
-        "creator": creator,
-        "customer": contact_json(session, customer),
-        "project": project.name if project else None,
-        "categories": [
+    first = next((a for a in activities if a.id == ticket.first_activity_id), None)
+    return TicketDetail(
+        number=ticket.number,
+        kind=ticket.kind,
+        status=ticket.status,
+        subject=ticket.subject,
+        priority=ticket.priority,
+        channel=channel.name if channel else None,
+        owner=owner.login if owner else None,
+        creator=creator,
+        customer=contact_view(session, customer),
+        project=project.name if project else None,
+        categories=[
             name
             for name in session.execute(
                 select(col(Category.name))
@@ -543,31 +573,31 @@ def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -
                 .order_by(Category.name)
             ).scalars()
         ],
-        "color": ticket.color,
-        "origin": ticket.origin,
-        "form_values": ticket.form_values or {},
-        "account": account.name if account else None,
-        "version": ticket.version,
-        "created_at": iso(ticket.created_at, zone),
-        "updated_at": iso(ticket.updated_at, zone),
-        "first_message": first,
-        "activities": activities,
-        "watchers": ticket_watchers(session, ticket),
-        "times": times.ticket_times(session, ticket),
-        "files": [_file(f, zone) for f in files.ticket_files(session, ticket)],
-        "alarms": [
-            info.to_json(lambda moment: iso(moment, zone))
+        color=ticket.color,
+        origin=ticket.origin,
+        form_values=ticket.form_values or {},
+        account=account.name if account else None,
+        version=ticket.version,
+        created_at=iso(ticket.created_at, zone),
+        updated_at=iso(ticket.updated_at, zone),
+        first_message=first,
+        activities=activities,
+        watchers=ticket_watchers(session, ticket),
+        times=[TicketTimeView(**entry) for entry in times.ticket_times(session, ticket)],
+        files=[_file(f, zone) for f in files.ticket_files(session, ticket)],
+        alarms=[
+            AlarmView.model_validate(info.to_json(lambda moment: iso(moment, zone)))
             for info in alarms.list_alarms(session, actor, ticket=ticket)
         ],
-    }
+    )
 
 
-def _file(ticket_file: TicketFile, zone: tzinfo) -> dict[str, Any]:
+def _file(ticket_file: TicketFile, zone: tzinfo) -> FileView:
     from tix.core.services import files
 
     data = files.file_json(ticket_file)
     data["created_at"] = iso(ticket_file.created_at, zone)
-    return data
+    return FileView.model_validate(data)
 
 
 # --- directory entries ----------------------------------------------------------------

@@ -92,7 +92,8 @@ class Backend:
 
         with session_scope(self.engine) as session:
             user = self._user(session)
-            return ticket_detail(session, user, get_ticket(session, user, number), self.zone)
+            detail = ticket_detail(session, user, get_ticket(session, user, number), self.zone)
+            return detail.model_dump(mode="json")
 
     def choices(self) -> Choices:
         from tix.core.models import Category, Group, MailAccount, Project
@@ -208,7 +209,7 @@ class Backend:
 
     def _read_files(self, paths: Sequence[str]) -> list[Any]:
         from tix.core.errors import Invalid
-        from tix.core.services.storage import NewFile, human_size
+        from tix.core.services.storage import NewFile, check_size
 
         found = []
         for given in paths:
@@ -220,15 +221,7 @@ class Backend:
             path = Path(text).expanduser()
             if not path.is_file():
                 raise Invalid(_("no file {path}: check the path").format(path=path))
-            size = path.stat().st_size
-            if size > self.settings.max_file_size:
-                raise Invalid(
-                    _("{name} is too large ({size}): files may be at most {limit}").format(
-                        name=path.name,
-                        size=human_size(size),
-                        limit=human_size(self.settings.max_file_size),
-                    )
-                )
+            check_size(path.name, path.stat().st_size, self.settings.max_file_size)
             found.append(NewFile(name=path.name, data=path.read_bytes()))
         return found
 
@@ -248,10 +241,7 @@ class Backend:
         with session_scope(self.engine, write=True) as session:
             user = self._user(session)
             ticket = tickets.get_ticket(session, user, number)
-            size: dict[str, Any] = {
-                "attachments": files,
-                "max_file_size": self.settings.max_file_size,
-            }
+            size: dict[str, Any] = {"attachments": files}
             if action == "reply":
                 messages.reply_to_ticket(session, user, ticket=ticket, body=body, cc=cc, **size)
             elif action == "note":
@@ -360,7 +350,6 @@ class Backend:
                 user,
                 ticket=tickets.get_ticket(session, user, number),
                 files=new,
-                max_size=self.settings.max_file_size,
             )
         return self.ticket(number)
 
@@ -465,7 +454,6 @@ class Backend:
             "priority": priority,
             "categories": list(categories),
             "attachments": files,
-            "max_file_size": self.settings.max_file_size,
         }
         with session_scope(self.engine, write=True) as session:
             user = self._user(session)

@@ -5,7 +5,7 @@ key acts as its agent, whose access rules apply; a key made with ``--channel`` w
 only there: a ticket in another channel is not found (404), opening a ticket in or
 moving one to another channel is forbidden (403).
 
-Answers are JSON in the shapes of the CLI's ``--json`` (:mod:`tix.core.views`). Errors
+Answers are JSON in the shapes of the CLI's ``--json`` (:mod:`tix.core.read_models`). Errors
 are ``{"error": {"code", "message"}}`` with a 4xx status; bad input is 422 (with
 ``fields`` when a channel's form or the request's own fields are wrong), a stale
 ``version`` 409, a body over 1 MB 413. Lists are objects (``{"tickets": [...],
@@ -46,6 +46,16 @@ from starlette.exceptions import HTTPException
 from tix.core.errors import Forbidden, Invalid, NotFound
 from tix.core.i18n import _
 from tix.core.models import Channel, Ticket, TicketOrigin
+from tix.core.read_models import (
+    ActivityResult,
+    BookedTime,
+    ContactList,
+    ContactWithAddresses,
+    TicketDetail,
+    TicketPage,
+    TimeList,
+    TimeRow,
+)
 from tix.web.deps import Agent, AgentDep, SessionDep, json_error
 
 MAX_BODY = 1024 * 1024
@@ -290,7 +300,7 @@ def _channel_ids(active: Session, who: Agent, name: str | None) -> list[int | No
     return [channel.id for channel in found if channel is not None]
 
 
-def _detail(active: Session, who: Agent, ticket: Ticket) -> dict[str, Any]:
+def _detail(active: Session, who: Agent, ticket: Ticket) -> TicketDetail:
     from tix.core.views import ticket_detail
 
     return ticket_detail(active, who.user, ticket, who.zone)
@@ -325,7 +335,7 @@ class NewTicket(BaseModel):
 @router.post(
     "/tickets",
     status_code=201,
-    response_model=dict[str, Any],
+    response_model=TicketDetail,
     summary="Open a ticket for a customer",
 )
 def create_ticket(active: SessionDep, who: AgentDep, new: NewTicket) -> Any:
@@ -425,7 +435,7 @@ def list_tickets(
         str | None,
         Query(min_length=1, max_length=200, description="next_cursor of the previous page."),
     ] = None,
-) -> dict[str, Any]:
+) -> TicketPage:
     from tix.core.services import users
     from tix.core.views import Cursor, TicketFilter
     from tix.core.views import list_tickets as page_of
@@ -455,14 +465,14 @@ def list_tickets(
         rows.sort(key=(lambda r: (r.id,)) if searching else (lambda r: (r.updated_at, r.id)))
         rows = rows[::-1][:limit]
     more = len(rows) == limit
-    return {
-        "tickets": [row.to_json(who.zone) for row in rows],
-        "next_cursor": _encode_cursor(rows[-1], searching=searching) if more else None,
-    }
+    return TicketPage(
+        tickets=[row.view(who.zone) for row in rows],
+        next_cursor=_encode_cursor(rows[-1], searching=searching) if more else None,
+    )
 
 
 @router.get("/tickets/{number}", summary="Show a ticket")
-def show_ticket(active: SessionDep, who: AgentDep, number: NumberPath) -> dict[str, Any]:
+def show_ticket(active: SessionDep, who: AgentDep, number: NumberPath) -> TicketDetail:
     """The whole ticket, as `tix ticket show N --json` gives it."""
     return _detail(active, who, _ticket(active, who, number))
 
@@ -492,7 +502,7 @@ class TicketChange(BaseModel):
 @router.patch("/tickets/{number}", summary="Change a ticket")
 def change_ticket(
     active: SessionDep, who: AgentDep, number: NumberPath, change: TicketChange
-) -> dict[str, Any]:
+) -> TicketDetail:
     from tix.core.services import changes
 
     ticket = _ticket(active, who, number)
@@ -530,19 +540,14 @@ class NewNote(BaseModel):
     body: Body
 
 
-def _activity(active: Session, who: Agent, ticket: Ticket, activity: Any) -> dict[str, Any]:
-    from tix.core.services import files
-    from tix.core.views import activity_json
+def _activity(active: Session, who: Agent, ticket: Ticket, activity: Any) -> ActivityResult:
+    from tix.core.views import activity_result
 
-    attached = files.activity_files(active, [activity.id or 0]).get(activity.id or 0, [])
-    data = activity_json(activity, {who.user.id or 0: who.user.login}, {}, who.zone, attached)
-    data["ticket"] = ticket.number
-    data["status"] = ticket.status
-    return data
+    return activity_result(active, who.user, ticket, activity, who.zone)
 
 
 @router.post("/tickets/{number}/replies", status_code=201, summary="Reply")
-def reply(active: SessionDep, who: AgentDep, number: NumberPath, new: NewReply) -> dict[str, Any]:
+def reply(active: SessionDep, who: AgentDep, number: NumberPath, new: NewReply) -> ActivityResult:
     """On mail and request tickets the reply is e-mailed to the customer (queued in the
     outbox, sent by `tix mail send` or the worker)."""
     from tix.core.services import messages
@@ -553,7 +558,7 @@ def reply(active: SessionDep, who: AgentDep, number: NumberPath, new: NewReply) 
 
 
 @router.post("/tickets/{number}/notes", status_code=201, summary="Add an internal note")
-def note(active: SessionDep, who: AgentDep, number: NumberPath, new: NewNote) -> dict[str, Any]:
+def note(active: SessionDep, who: AgentDep, number: NumberPath, new: NewNote) -> ActivityResult:
     """Never mailed, never shown to customers."""
     from tix.core.services import messages
 
@@ -577,9 +582,7 @@ class NewTime(BaseModel):
 
 
 @router.post("/tickets/{number}/times", status_code=201, summary="Book time on a ticket")
-def book_time(
-    active: SessionDep, who: AgentDep, number: NumberPath, new: NewTime
-) -> dict[str, Any]:
+def book_time(active: SessionDep, who: AgentDep, number: NumberPath, new: NewTime) -> BookedTime:
     from tix.core.services import times
     from tix.core.timeparse import parse_day, parse_duration
 
@@ -595,16 +598,16 @@ def book_time(
         note=new.note,
         billable=new.billable,
     )
-    return {
-        "id": entry.id,
-        "ticket": ticket.number,
-        "user": who.user.login,
-        "date": entry.work_date.isoformat(),
-        "minutes": entry.minutes,
-        "hours": round(entry.minutes / 60, 2),
-        "note": entry.note,
-        "billable": entry.billable,
-    }
+    return BookedTime(
+        id=entry.id,
+        ticket=ticket.number,
+        user=who.user.login,
+        date=entry.work_date.isoformat(),
+        minutes=entry.minutes,
+        hours=round(entry.minutes / 60, 2),
+        note=entry.note,
+        billable=entry.billable,
+    )
 
 
 @router.get("/times", summary="List booked time")
@@ -632,7 +635,7 @@ def list_times(
         str | None, Query(min_length=1, max_length=100), AfterValidator(storable)
     ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> dict[str, Any]:
+) -> TimeList:
     """Time on the tickets the key may see, oldest first, with the total of all that
     match (``limit`` cuts the list, not the total)."""
     from tix.core.services import times, users
@@ -654,7 +657,9 @@ def list_times(
         total += times.total_minutes(active, who.user, narrowed)
     if len(places) > 1:
         rows = sorted(rows, key=lambda row: (row.work_date, row.id))[:limit]
-    return {"times": [row.to_json() for row in rows], "total_minutes": total}
+    return TimeList(
+        times=[TimeRow.model_validate(row.to_json()) for row in rows], total_minutes=total
+    )
 
 
 # --- contacts --------------------------------------------------------------------------------
@@ -679,27 +684,27 @@ def list_contacts(
         AfterValidator(storable),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> dict[str, Any]:
+) -> ContactList:
     from tix.core.services import contacts
 
-    return {
-        "contacts": [
-            {
-                "name": info.contact.name,
-                "address": info.addresses[0] if info.addresses else None,
-                "addresses": info.addresses,
-                "kind": info.contact.kind,
-                "organization": info.organization,
-            }
+    return ContactList(
+        contacts=[
+            ContactWithAddresses(
+                name=info.contact.name,
+                address=info.addresses[0] if info.addresses else None,
+                addresses=info.addresses,
+                kind=info.contact.kind,
+                organization=info.organization,
+            )
             for info in contacts.list_contacts(active, search=search, limit=limit)
         ]
-    }
+    )
 
 
 @router.post("/contacts", status_code=201, summary="Add a contact")
-def add_contact(active: SessionDep, who: AgentDep, new: NewContact) -> dict[str, Any]:
+def add_contact(active: SessionDep, who: AgentDep, new: NewContact) -> ContactWithAddresses:
     from tix.core.services import contacts
-    from tix.core.views import contact_json
+    from tix.core.views import contact_view
 
     contact = contacts.add_contact(
         active,
@@ -709,6 +714,6 @@ def add_contact(active: SessionDep, who: AgentDep, new: NewContact) -> dict[str,
         kind=new.kind,
         organization=new.organization,
     )
-    data = contact_json(active, contact) or {}
-    data["addresses"] = contacts.addresses_of(active, contact)
-    return data
+    view = contact_view(active, contact)
+    assert view is not None
+    return ContactWithAddresses(**dict(view), addresses=contacts.addresses_of(active, contact))

@@ -78,9 +78,8 @@ def _detail(world, number: int) -> dict:
 
     with session_scope(world.engine) as session:
         admin = world.user(session, "admin")
-        return ticket_detail(
-            session, admin, tickets.get_ticket(session, admin, number), zone("UTC")
-        )
+        found = tickets.get_ticket(session, admin, number)
+        return ticket_detail(session, admin, found, zone("UTC")).model_dump(mode="json")
 
 
 def _outbox(world) -> list[OutboxMessage]:

@@ -26,7 +26,8 @@ def _count(session, model) -> int:
 def _detail(world, number: int, login: str = "admin") -> dict:
     with session_scope(world.engine) as session:
         user = world.user(session, login)
-        return ticket_detail(session, user, tickets.get_ticket(session, user, number), UTC_ZONE)
+        found = tickets.get_ticket(session, user, number)
+        return ticket_detail(session, user, found, UTC_ZONE).model_dump(mode="json")
 
 
 def _open_mail_ticket(session, world, **fields):

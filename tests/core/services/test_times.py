@@ -75,7 +75,7 @@ def test_time_is_an_activity_and_bad_durations_change_nothing(world, ticket: int
         admin = world.user(session, "admin")
         assert times.count_times(session, admin) == 1
         found = tickets.get_ticket(session, admin, ticket)
-        detail = ticket_detail(session, admin, found, zone("UTC"))
+        detail = ticket_detail(session, admin, found, zone("UTC")).model_dump(mode="json")
     booked = [a for a in detail["activities"] if a["kind"] == "time"]
     assert len(booked) == 1
     assert booked[0]["details"]["minutes"] == 15 and booked[0]["body"] == "call"

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from tix.core.models import Ticket, User
+    from tix.core.read_models import ActivityView, TicketDetail
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -80,6 +81,11 @@ def _statuses(values: list[str] | None) -> tuple[tuple[str, ...], bool]:
 
 
 def _detail(session: Session, user: User, ticket: Ticket) -> dict[str, Any]:
+    """The ticket as ``--json`` prints it."""
+    return _ticket_detail(session, user, ticket).model_dump(mode="json")
+
+
+def _ticket_detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
     from tix.core.views import ticket_detail
 
     return ticket_detail(session, user, ticket, context.zone(user))
@@ -177,14 +183,12 @@ def new(
 
     kind = _kind(kind)
     text = read_body(body, body_file, required=kind != "internal")
-    limit = context.settings().max_file_size
-    attachments = read_files(attach or [], max_size=limit)
+    attachments = read_files(attach or [], max_size=context.settings().max_file_size)
     with context.session(write=True) as session:
         actor = context.acting(session)
         found_project = projects.get_project(session, project) if project else None
         common: dict[str, Any] = {
             "attachments": attachments,
-            "max_file_size": limit,
             "subject": subject,
             "priority": parse_priority(priority),
             "categories": categories or [],
@@ -426,11 +430,11 @@ def show(number: NumberArgument, json_output: JsonOption = False) -> None:
 
     with context.session() as session:
         actor = context.acting(session)
-        data = _detail(session, actor, tickets.get_ticket(session, actor, number))
-    emit(data, lambda: _print_ticket(data))
+        detail = _ticket_detail(session, actor, tickets.get_ticket(session, actor, number))
+    emit(detail.model_dump(mode="json"), lambda: _print_ticket(detail))
 
 
-def _print_ticket(data: dict[str, Any]) -> None:
+def _print_ticket(data: TicketDetail) -> None:
     from rich.markup import escape
     from rich.panel import Panel
 
@@ -438,61 +442,61 @@ def _print_ticket(data: dict[str, Any]) -> None:
     from tix.core.views import activity_marks
 
     out = console()
-    customer = data["customer"]
+    customer = data.customer
     facts = [
-        (_("Status"), status_label(data["status"])),
-        (_("Priority"), data["priority"]),
-        (_("Kind"), ticket_kind_label(data["kind"])),
-        (_("Source"), source_label(data["kind"], data["origin"])),
-        (_("Channel"), data["channel"]),
-        (_("Owner"), data["owner"]),
-        (_("Creator"), data["creator"]),
-        (_("Customer"), f"{customer['name']} <{customer['address']}>" if customer else None),
-        (_("Project"), data["project"]),
-        (_("Categories"), ", ".join(data["categories"]) or None),
-        (_("Color"), color_label(data["color"]) if data["color"] else None),
-        (_("Created"), data["created_at"]),
-        (_("Changed"), data["updated_at"]),
+        (_("Status"), status_label(data.status)),
+        (_("Priority"), data.priority),
+        (_("Kind"), ticket_kind_label(data.kind)),
+        (_("Source"), source_label(data.kind, data.origin)),
+        (_("Channel"), data.channel),
+        (_("Owner"), data.owner),
+        (_("Creator"), data.creator),
+        (_("Customer"), f"{customer.name} <{customer.address}>" if customer else None),
+        (_("Project"), data.project),
+        (_("Categories"), ", ".join(data.categories) or None),
+        (_("Color"), color_label(data.color) if data.color else None),
+        (_("Created"), data.created_at),
+        (_("Changed"), data.updated_at),
     ]
-    out.print(f"[bold]#{data['number']}[/bold]  {escape(data['subject'])}", highlight=False)
+    out.print(f"[bold]#{data.number}[/bold]  {escape(data.subject)}", highlight=False)
     for label, value in facts:
         if value is not None:
             out.print(f"  [dim]{label}:[/dim] {escape(str(value))}", highlight=False)
-    first = data["first_message"]
+    first = data.first_message
     if first is not None:
         title = " · ".join([_("First message"), *activity_marks(first)])
-        out.print(Panel(escape(first["body"]), title=escape(title), title_align="left"))
-    for activity in data["activities"]:
-        if first is not None and activity["id"] == first["id"]:
+        out.print(Panel(escape(first.body), title=escape(title), title_align="left"))
+    for activity in data.activities:
+        if first is not None and activity.id == first.id:
             continue
         out.print(_activity_line(activity), highlight=False)
 
 
-def _activity_line(activity: dict[str, Any]) -> str:
+def _activity_line(activity: ActivityView) -> str:
     from rich.markup import escape
 
     from tix.core.views import activity_marks
 
-    when = activity["created_at"][:16].replace("T", " ")
-    who = escape(activity["author"] or "tix")
-    if activity["kind"] == "change":
-        field = activity["field"] or ""
+    when = activity.created_at[:16].replace("T", " ")
+    who = escape(activity.author or "tix")
+    if activity.kind == "change":
+        field = activity.field or ""
         return "[dim]{when} {who}: {field} {old} → {new}[/dim]".format(
             when=when,
             who=who,
             field=escape(field_label(field)),
-            old=escape(change_value(field, activity["old"]) or "-"),
-            new=escape(change_value(field, activity["new"]) or "-"),
+            old=escape(change_value(field, activity.old) or "-"),
+            new=escape(change_value(field, activity.new) or "-"),
         )
-    label = activity_kind_label(activity["kind"])
-    style = "yellow" if activity["kind"] == "note" else "cyan"
+    label = activity_kind_label(activity.kind)
+    style = "yellow" if activity.kind == "note" else "cyan"
     head = f"[{style}]{when} {who} — {escape(label)}[/{style}]"
-    if activity.get("to"):
-        head += escape("  → " + ", ".join(activity["to"]))
+    if activity.to:
+        head += escape("  → " + ", ".join(activity.to))
     marks = activity_marks(activity)
     if marks:
         head += "  [bold magenta]" + escape("[" + "] [".join(marks) + "]") + "[/bold magenta]"
-    return head + "\n" + escape(activity["body"]).rstrip() + "\n"
+    return head + "\n" + escape(activity.body).rstrip() + "\n"
 
 
 def _work(
@@ -503,14 +507,13 @@ def _work(
     attach: list[str] | None,
     **options: Any,
 ) -> None:
-    from tix.core.services import files, tickets
+    from tix.core.services import tickets
     from tix.core.services.messages import add_note, add_solution, reply_to_ticket
-    from tix.core.views import activity_json
+    from tix.core.views import activity_result
 
     text = read_body(body, body_file)
     assert text is not None
-    limit = context.settings().max_file_size
-    attachments = read_files(attach or [], max_size=limit)
+    attachments = read_files(attach or [], max_size=context.settings().max_file_size)
     with context.session(write=True) as session:
         actor = context.acting(session)
         ticket = tickets.get_ticket(session, actor, number)
@@ -525,15 +528,10 @@ def _work(
             ticket=ticket,
             body=text,
             attachments=attachments,
-            max_file_size=limit,
             **options,
         )
-        attached = files.activity_files(session, [activity.id or 0]).get(activity.id or 0, [])
-        data = activity_json(
-            activity, {actor.id or 0: actor.login}, {}, context.zone(actor), attached
-        )
-        data["ticket"] = ticket.number
-        data["status"] = ticket.status
+        result = activity_result(session, actor, ticket, activity, context.zone(actor))
+        data = result.model_dump(mode="json")
     messages = {
         "reply": _("Replied on #{number}."),
         "note": _("Added a note to #{number}."),

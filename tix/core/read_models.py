@@ -1,0 +1,284 @@
+"""Typed read models: the shapes ``--json``, the web API and the TUI share.
+
+:mod:`tix.core.views` fills them; ``--json`` prints ``model.model_dump(mode="json")``,
+the API declares them as ``response_model`` (so its OpenAPI schema documents every
+answer) and the TUI reads their attributes. Times are ISO 8601 strings with offset,
+already in the zone of whoever asked.
+
+Some keys appear only where they mean something (a change's ``field``, a mail's
+``direction`` and addresses, a watcher's ``user`` or ``group``): those models drop the
+others when serialised, so the JSON keeps the shape it always had.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+
+class ReadModel(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+
+class KeysThatApply(ReadModel):
+    """A model whose serializer leaves out the keys that do not apply: its schema is that
+    of its fields (those left out have defaults, so are not required), which pydantic
+    cannot see through the serializer."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        fields = dict(core_schema)
+        fields.pop("serialization", None)
+        return handler(cast(CoreSchema, fields))
+
+
+class CustomerRef(ReadModel):
+    """A ticket's customer in the ticket list."""
+
+    name: str
+    address: str | None
+
+
+class TicketListItem(ReadModel):
+    """One row of the ticket list."""
+
+    number: int
+    kind: str
+    status: str
+    priority: int
+    subject: str
+    color: str | None
+    channel: str | None
+    owner: str
+    customer: CustomerRef | None
+    creator: str | None
+    project: str | None
+    categories: list[str]
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class TicketPage(ReadModel):
+    """A page of the ticket list; ``next_cursor`` gives the next (``None``: the last)."""
+
+    tickets: list[TicketListItem]
+    next_cursor: str | None
+
+
+class ContactView(ReadModel):
+    name: str
+    address: str | None
+    kind: str
+    organization: str | None
+
+
+class ContactWithAddresses(ContactView):
+    addresses: list[str]
+
+
+class ContactList(ReadModel):
+    contacts: list[ContactWithAddresses]
+
+
+class AttachmentView(ReadModel):
+    id: int | None
+    name: str
+    size: int
+    content_type: str
+    inline: bool
+
+
+class DeliveryView(ReadModel):
+    """How a mail tix sends stands in the outbox."""
+
+    status: str = Field(description="pending, sent or failed.")
+    error: str | None
+
+
+CHANGE_KINDS = ("change", "watcher")
+CHANGE_KEYS = ("field", "old", "new")
+MAIL_KEYS = ("direction", "from", "to", "cc", "bcc", "message_id", "in_reply_to", "html")
+
+
+class ActivityView(KeysThatApply):
+    """One activity of a ticket. ``field``, ``old`` and ``new`` only for changes (and
+    watchers); the mail keys only for mail; ``delivery`` only for mail tix sends;
+    ``attachments`` for mail and for what has files; ``details`` when there are any."""
+
+    id: int | None
+    seq: int
+    kind: str
+    author: str | None
+    created_at: str
+    subject: str | None
+    body: str
+    internal: bool
+    automatic: str | None = Field(description="bounce, auto_reply, list or null.")
+    third_party: bool
+    field: str | None = None
+    old: str | None = None
+    new: str | None = None
+    direction: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    to: list[str] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)
+    bcc: list[str] = Field(default_factory=list)
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    html: str | None = None
+    delivery: DeliveryView | None = None
+    attachments: list[AttachmentView] = Field(default_factory=list)
+    details: dict[str, Any] | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_what_applies(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if not isinstance(data, dict):  # pragma: no cover - handler gives a dict
+            return data
+        if self.kind not in CHANGE_KINDS:
+            for key in CHANGE_KEYS:
+                data.pop(key, None)
+        if self.direction is None:
+            for key in MAIL_KEYS:
+                data.pop(key, None)
+        if self.direction != "out" or self.delivery is None:
+            data.pop("delivery", None)
+        if not self.attachments and self.direction is None:
+            data.pop("attachments", None)
+        if not self.details:
+            data.pop("details", None)
+        return data
+
+
+class ActivityResult(ActivityView):
+    """An activity just added (reply, note, solution), with its ticket's new status."""
+
+    ticket: int
+    status: str
+
+
+class WatcherView(KeysThatApply):
+    """A user or a group watching the ticket: one of the two keys."""
+
+    user: str | None = None
+    group: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _one_key(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            data.pop("group" if self.user is not None else "user", None)
+        return data
+
+
+class TicketTimeView(ReadModel):
+    """Time booked on the ticket, in its detail."""
+
+    id: int | None
+    user: str
+    date: str
+    minutes: int
+    note: str
+    billable: bool
+    billed: str | None = Field(description="The number of the invoice it is billed on.")
+
+
+class FileView(ReadModel):
+    id: int | None
+    name: str
+    size: int
+    content_type: str
+    sha256: str
+    activity: int | None
+    inline: bool
+    uploaded_by: str | None
+    created_at: str | None
+
+
+class AlarmView(ReadModel):
+    id: int | None
+    ticket: int
+    subject: str
+    for_: str = Field(alias="for")
+    by: str
+    via: str
+    note: str
+    due_at: str | None
+    fired_at: str | None
+
+
+class TicketDetail(ReadModel):
+    """The whole ticket, as ``tix ticket show --json`` gives it."""
+
+    number: int
+    kind: str
+    status: str
+    subject: str
+    priority: int
+    channel: str | None
+    owner: str | None
+    creator: str | None
+    customer: ContactView | None
+    project: str | None
+    categories: list[str]
+    color: str | None
+    origin: str
+    form_values: dict[str, Any]
+    account: str | None
+    version: int
+    created_at: str | None
+    updated_at: str | None
+    first_message: ActivityView | None
+    activities: list[ActivityView]
+    watchers: list[WatcherView]
+    times: list[TicketTimeView]
+    files: list[FileView]
+    alarms: list[AlarmView]
+
+
+class BookedTime(ReadModel):
+    """Time just booked through the API."""
+
+    id: int | None
+    ticket: int
+    user: str
+    date: str
+    minutes: int
+    hours: float
+    note: str
+    billable: bool
+
+
+class TimeRow(ReadModel):
+    """One booking in the time list."""
+
+    id: int | None
+    ticket: int
+    subject: str
+    customer: str | None
+    project: str | None
+    user: str
+    date: str
+    minutes: int
+    hours: float
+    note: str
+    billable: bool
+    billed: str | None
+
+
+class TimeList(ReadModel):
+    times: list[TimeRow]
+    total_minutes: int
