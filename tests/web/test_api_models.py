@@ -3,6 +3,7 @@ ticket the API gives is the one ``tix ticket show --json`` prints."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,8 @@ def test_a_ticket_from_the_api_is_the_one_the_cli_prints(
     shown = cli("ticket", "show", number, "--json", user="bob")
     assert shown.code == 0, shown.stderr
     assert shown.json() == from_api.json()
+    # the same keys in the same order: the CLI's text is the API's answer, indented
+    assert shown.stdout == json.dumps(from_api.json(), ensure_ascii=False, indent=2) + "\n"
     detail = shown.json()
     kinds = {a["kind"] for a in detail["activities"]}
     assert {"message", "reply", "note", "change", "time"} <= kinds
@@ -89,4 +92,15 @@ def test_a_ticket_from_the_api_is_the_one_the_cli_prints(
     page = client.get("/api/v1/tickets", headers=auth).json()["tickets"]
     assert [row for row in listed if row["number"] == int(number)] == [
         row for row in page if row["number"] == int(number)
+    ]
+
+
+def test_contacts_keep_their_keys_in_order(client, auth) -> None:
+    new = {"email": "eva@example.org", "name": "Eva Hartmann", "organization": "Hartmann KG"}
+    added = client.post("/api/v1/contacts", headers=auth, json=new)
+    assert added.status_code == 201, added.text
+    assert list(added.json()) == ["name", "address", "kind", "organization", "addresses"]
+    listed = client.get("/api/v1/contacts", headers=auth, params={"search": "Hartmann"})
+    assert [list(row) for row in listed.json()["contacts"]] == [
+        ["name", "address", "addresses", "kind", "organization"]
     ]

@@ -86,11 +86,23 @@ class ContactView(ReadModel):
 
 
 class ContactWithAddresses(ContactView):
+    """A contact just added, with every address it has."""
+
     addresses: list[str]
 
 
+class ContactRow(ReadModel):
+    """A contact in the contact list: its first address and all of them."""
+
+    name: str
+    address: str | None
+    addresses: list[str]
+    kind: str
+    organization: str | None
+
+
 class ContactList(ReadModel):
-    contacts: list[ContactWithAddresses]
+    contacts: list[ContactRow]
 
 
 class AttachmentView(ReadModel):

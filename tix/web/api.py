@@ -50,6 +50,7 @@ from tix.core.read_models import (
     ActivityResult,
     BookedTime,
     ContactList,
+    ContactRow,
     ContactWithAddresses,
     TicketDetail,
     TicketPage,
@@ -689,7 +690,7 @@ def list_contacts(
 
     return ContactList(
         contacts=[
-            ContactWithAddresses(
+            ContactRow(
                 name=info.contact.name,
                 address=info.addresses[0] if info.addresses else None,
                 addresses=info.addresses,
