@@ -33,7 +33,12 @@ def test_directory_commands(cli, world) -> None:
     channel = cli(
         "channel", "add", "Field service", "--group", "Field", "--default-owner", "erik", "--json"
     )
-    assert channel.json() == {"name": "Field service", "groups": ["Field"], "default_owner": "erik"}
+    assert channel.json() == {
+        "name": "Field service",
+        "groups": ["Field"],
+        "default_owner": "erik",
+        "stranger_follow_ups": "attach",
+    }
     groups = {g["name"]: g["members"] for g in cli("group", "list", "--json").json()}
     assert groups["Field"] == ["erik"]
     contact = cli(
