@@ -177,7 +177,7 @@ def read_files(paths: Sequence[str | Path], *, max_size: int) -> list[Any]:
     A path dropped on a terminal may arrive quoted or with ``file://``: both are accepted.
     """
     from tix.core.errors import Invalid
-    from tix.core.services.storage import NewFile, human_size
+    from tix.core.services.storage import NewFile, check_size
 
     found = []
     for given in paths:
@@ -193,13 +193,7 @@ def read_files(paths: Sequence[str | Path], *, max_size: int) -> list[Any]:
             raise Invalid(_("no file {path}: check the path").format(path=path))
         if not path.is_file():
             raise Invalid(_("{path} is not a file").format(path=path))
-        size = path.stat().st_size
-        if size > max_size:
-            raise Invalid(
-                _("{name} is too large ({size}): files may be at most {limit}").format(
-                    name=path.name, size=human_size(size), limit=human_size(max_size)
-                )
-            )
+        check_size(path.name, path.stat().st_size, max_size)  # before it is read
         try:
             data = path.read_bytes()
         except OSError as error:

@@ -673,7 +673,6 @@ def new_ticket(
                     values=post.values,
                     origin=TicketOrigin.PORTAL,
                     attachments=_new_files(post.uploads),
-                    max_file_size=max_size,
                 )
                 return _redirect(f"/portal/tickets/{ticket.number}?sent=new")
             except errors.Invalid as error:
@@ -777,7 +776,6 @@ def reply(
                     number=ticket.number,
                     body=message,
                     attachments=_new_files(uploads),
-                    max_file_size=settings.max_file_size,
                 )
             except errors.Invalid as error:
                 db.rollback()

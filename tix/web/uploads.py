@@ -88,16 +88,13 @@ class CheckedUpload:
 def check_upload(filename: str, data: bytes, max_size: int) -> CheckedUpload:
     """``data`` sent as ``filename``, checked for size, name and content."""
     from tix.core.files import sanitize_filename
-    from tix.core.services.storage import human_size
+    from tix.core.services.storage import check_size
 
     name = sanitize_filename(filename)
-    if len(data) > max_size:
-        raise UploadRefused(
-            _("{name} is too large ({size}): files may be at most {limit}").format(
-                name=name, size=human_size(len(data)), limit=human_size(max_size)
-            ),
-            too_large=True,
-        )
+    try:
+        check_size(name, len(data), max_size)
+    except errors.Invalid as refused:
+        raise UploadRefused(refused.message, too_large=True) from None
     extension = os.path.splitext(name.lower())[1]
     known = FILE_TYPES.get(extension)
     if known is None or not _fits(extension, known[1], data):

@@ -423,7 +423,6 @@ def _accept(session: Session, request: Request, channel: Channel, sent: Submissi
         values=checked,
         origin=TicketOrigin.WEBFORM,
         attachments=[NewFile(u.name, u.data, u.content_type) for u in uploads.values()],
-        max_file_size=settings.max_file_size,
     )
     portal.count(session, ip_key)
     portal.count(session, address_key)

@@ -9,7 +9,7 @@ from tix.core.db import session_scope
 from tix.core.errors import Invalid, NotFound
 from tix.core.models import Activity, Blob, TicketFile
 from tix.core.services import files, messages, opening, tickets
-from tix.core.services.storage import NewFile
+from tix.core.services.storage import NewFile, check_size, check_sizes
 
 
 def test_same_content_is_stored_once_and_names_are_safe(world, ticket) -> None:
@@ -46,28 +46,14 @@ def test_same_content_is_stored_once_and_names_are_safe(world, ticket) -> None:
         assert files.file_data(session, every[-1]) == photo
 
 
-def test_too_large_files_are_refused_before_anything_is_written(world, ticket) -> None:
-    with pytest.raises(Invalid, match="too large"), session_scope(world.engine, write=True) as s:
-        files.add_files(
-            s,
-            world.user(s, "bob"),
-            ticket=tickets.find_ticket(s, ticket),
-            files=[NewFile("small.txt", b"ok"), NewFile("big.bin", b"x" * 2000)],
-            max_size=1000,
-        )
-    with pytest.raises(Invalid, match="too large"), session_scope(world.engine, write=True) as s:
-        messages.reply_to_ticket(
-            s,
-            world.user(s, "bob"),
-            ticket=tickets.find_ticket(s, ticket),
-            body="x",
-            attachments=[NewFile("big.bin", b"x" * 2000)],
-            max_file_size=1000,
-        )
-    with session_scope(world.engine) as session:
-        assert session.execute(select(func.count()).select_from(Blob)).scalar_one() == 0
-        kinds = session.execute(select(Activity.kind)).scalars().all()
-        assert kinds == ["message"]
+def test_too_large_files_are_refused_by_the_one_check_where_they_enter() -> None:
+    """The CLI, the TUI, the web and mail check sizes as files come in (the services
+    store what they are given): one check, one message."""
+    with pytest.raises(Invalid, match=r"^big.bin is too large \(2.0 KB\): files may be at most"):
+        check_sizes([NewFile("small.txt", b"ok"), NewFile("big.bin", b"x" * 2000)], 1000)
+    with pytest.raises(Invalid, match=r"^big.bin is too large \(1001 B\)"):
+        check_size("big.bin", 1001, 1000)
+    check_size("fits.bin", 1000, 1000)
 
 
 def test_files_of_another_ticket_are_not_found(world, ticket) -> None:

@@ -40,12 +40,11 @@ def add(
 ) -> None:
     from tix.core.services import files, tickets
 
-    limit = context.settings().max_file_size
-    new_files = read_files(paths, max_size=limit)
+    new_files = read_files(paths, max_size=context.settings().max_file_size)
     with context.session(write=True) as session:
         actor = context.acting(session)
         ticket = tickets.get_ticket(session, actor, number)
-        stored = files.add_files(session, actor, ticket=ticket, files=new_files, max_size=limit)
+        stored = files.add_files(session, actor, ticket=ticket, files=new_files)
         zone = context.zone(actor)
         data = [_json(f, zone) for f in stored]
         ticket_number = ticket.number

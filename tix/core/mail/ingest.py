@@ -433,7 +433,6 @@ def _file_mail(
         mail=facts,
         account=account,
         attachments=files,
-        max_file_size=activities.MAX_UNCHECKED,
         details=details or None,
         address=address,
         acknowledge=not automatic and not _NO_REPLY.match(address),
@@ -468,7 +467,6 @@ def _follow_up(
             subject=mail.subject,
             mail=facts,
             attachments=files,
-            max_file_size=activities.MAX_UNCHECKED,
             details=details or None,
         )
     # Automatic mail and mail from staff: on the ticket, but no status change.

@@ -34,9 +34,6 @@ Author = User | Contact | None
 Direction = Literal["in", "out"]
 """Of a mail activity: ``in`` received, ``out`` sent by tix."""
 
-MAX_UNCHECKED = 1 << 62
-"""Passed on once a caller has checked the sizes against the configured limit."""
-
 
 def next_number(session: Session, counter: str) -> int:
     """The next value of a named counter; concurrent callers never share one."""
@@ -128,14 +125,12 @@ def append_activity(
     session.add(activity)
     session.flush()
     if attachments:
-        # Sizes were checked by the caller before anything was written.
         store_files(
             session,
             ticket,
             attachments,
             activity=activity,
             uploaded_by=author if isinstance(author, User) else None,
-            max_size=MAX_UNCHECKED,
         )
     search.index_activity(session, ticket_id=ticket.id, seq=activity.seq, body=body)
     if kind in MESSAGE_KINDS and ticket.first_activity_id is None:

@@ -18,7 +18,6 @@ from tix.core.services.activities import append_activity, lock
 from tix.core.services.storage import (
     DEFAULT_MAX_SIZE,
     NewFile,
-    check_sizes,
     human_size,
     store_files,
 )
@@ -32,17 +31,13 @@ def add_files(
     *,
     ticket: Ticket,
     files: Sequence[NewFile],
-    max_size: int = DEFAULT_MAX_SIZE,
 ) -> list[TicketFile]:
     """Upload files to a ticket directly; recorded as one activity."""
     require_see(session, actor, ticket)
     if not files:
         raise Invalid(_("no files given: name at least one PATH"))
-    check_sizes(files, max_size)
     lock(session, ticket)
-    stored = store_files(
-        session, ticket, files, activity=None, uploaded_by=actor, max_size=max_size
-    )
+    stored = store_files(session, ticket, files, activity=None, uploaded_by=actor)
     append_activity(
         session,
         ticket,

@@ -33,7 +33,7 @@ from tix.core.models import (
 )
 from tix.core.services import contacts, forms, opening, outbox
 from tix.core.services.messages import MailFacts
-from tix.core.services.storage import DEFAULT_MAX_SIZE, NewFile
+from tix.core.services.storage import NewFile
 
 log = logging.getLogger("tix.mail")
 
@@ -73,7 +73,6 @@ def open_ticket(
     categories: Sequence[str] = (),
     details: dict[str, object] | None = None,
     attachments: Sequence[NewFile] = (),
-    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Ticket:
     """The ticket ``contact`` opens in ``channel`` (form values already checked), and the
     channel's acknowledgement to ``address`` (default: the contact's primary address)
@@ -92,7 +91,6 @@ def open_ticket(
         categories=categories,
         details=details,
         attachments=attachments,
-        max_file_size=max_file_size,
         form_values=form_values or None,
     )
     if acknowledge:

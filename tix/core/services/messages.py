@@ -31,7 +31,7 @@ from tix.core.services import contacts as contact_service
 from tix.core.services import outbox
 from tix.core.services.activities import append_activity
 from tix.core.services.changes import change_status
-from tix.core.services.storage import DEFAULT_MAX_SIZE, NewFile, check_sizes
+from tix.core.services.storage import NewFile
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,8 @@ def add_customer_message(
     mail: MailFacts | None = None,
     details: dict[str, object] | None = None,
     attachments: Sequence[NewFile] = (),
-    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Activity:
     """A follow-up from the customer; it reopens a waiting or solved ticket."""
-    check_sizes(attachments, max_file_size)
     activity = customer_activity(
         session,
         contact,
@@ -282,10 +280,8 @@ def reply_to_ticket(
     cc: Sequence[str] = (),
     bcc: Sequence[str] = (),
     attachments: Sequence[NewFile] = (),
-    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Activity:
     """A reply: on mail and request tickets it is e-mailed to the customer (or ``to``)."""
-    check_sizes(attachments, max_file_size)
     body = validation.body(body, what=_("the reply"))
     activity = _staff_message(
         session,
@@ -310,10 +306,8 @@ def add_note(
     ticket: Ticket,
     body: str,
     attachments: Sequence[NewFile] = (),
-    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Activity:
     """An internal note: never mailed, never shown to customers."""
-    check_sizes(attachments, max_file_size)
     body = validation.body(body, what=_("the note"))
     require_see(session, actor, ticket)
     return append_activity(
@@ -329,11 +323,9 @@ def add_solution(
     body: str,
     cc: Sequence[str] = (),
     attachments: Sequence[NewFile] = (),
-    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Activity:
     """How the ticket was solved; the ticket becomes solved. On mail and request tickets
     the solution is mailed to the customer like a reply."""
-    check_sizes(attachments, max_file_size)
     body = validation.body(body, what=_("the solution"))
     activity = _staff_message(
         session,

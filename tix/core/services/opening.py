@@ -42,7 +42,7 @@ from tix.core.services.messages import (
     customer_activity,
     send_mail,
 )
-from tix.core.services.storage import DEFAULT_MAX_SIZE, NewFile, check_sizes
+from tix.core.services.storage import NewFile
 
 
 @dataclass
@@ -68,10 +68,8 @@ def open_internal_ticket(
     project: Project | None = None,
     color: str | None = None,
     attachments: Sequence[NewFile] = (),
-    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Ticket:
     """An internal ticket between ``actor`` (creator) and ``owner``; nobody else takes part."""
-    check_sizes(attachments, max_file_size)
     opening = _check_opening(subject, priority, categories, project, color)
     check_owner(owner)
     if body is not None:
@@ -115,10 +113,8 @@ def open_mail_ticket(
     project: Project | None = None,
     color: str | None = None,
     attachments: Sequence[NewFile] = (),
-    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Ticket:
     """A mail ticket opened by staff: the mail to ``to`` is sent and is its first activity."""
-    check_sizes(attachments, max_file_size)
     opening = _check_opening(subject, priority, categories, project, color)
     body = validation.body(body, what=_("the mail"))
     recipients = check_recipients(to, cc, bcc)
@@ -170,10 +166,8 @@ def open_request_ticket(
     project: Project | None = None,
     color: str | None = None,
     attachments: Sequence[NewFile] = (),
-    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Ticket:
     """A ticket taken down for ``customer`` (a phone call): no mail now, replies go by mail."""
-    check_sizes(attachments, max_file_size)
     opening = _check_opening(subject, priority, categories, project, color)
     body = validation.body(body, what=_("the request"))
     owner = owner or actor
@@ -244,11 +238,9 @@ def open_customer_ticket(
     categories: Sequence[str] = (),
     details: dict[str, object] | None = None,
     attachments: Sequence[NewFile] = (),
-    max_file_size: int = DEFAULT_MAX_SIZE,
     form_values: dict[str, Any] | None = None,
 ) -> Ticket:
     """A ticket the customer opened (mail, web form, portal); their message comes first."""
-    check_sizes(attachments, max_file_size)
     opening = _check_opening(
         " ".join(subject.split()) or _("(no subject)"), priority, categories, None, None
     )

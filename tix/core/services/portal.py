@@ -39,7 +39,7 @@ from tix.core.models import (
 )
 from tix.core.permissions import require_admin
 from tix.core.services import contacts, intake, messages, outbox
-from tix.core.services.storage import DEFAULT_MAX_SIZE, NewFile
+from tix.core.services.storage import NewFile
 from tix.core.timeutil import iso
 
 SESSION_LIFETIME = timedelta(days=14)
@@ -481,7 +481,6 @@ def open_ticket(
     values: dict[str, Any],
     origin: TicketOrigin,
     attachments: Sequence[NewFile] = (),
-    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Ticket:
     """A new ticket from the portal or the web form (values already checked)."""
     if not channel.web:
@@ -499,7 +498,6 @@ def open_ticket(
         body=body,
         origin=origin,
         attachments=attachments,
-        max_file_size=max_file_size,
         form_values=values or None,
     )
 
@@ -511,7 +509,6 @@ def reply(
     number: int | str,
     body: str,
     attachments: Sequence[NewFile] = (),
-    max_file_size: int = DEFAULT_MAX_SIZE,
 ) -> Activity:
     """A follow-up from the portal; it reopens a solved or waiting ticket."""
     ticket = my_ticket(session, contact, number)
@@ -523,7 +520,6 @@ def reply(
         ticket=ticket,
         body=body,
         attachments=attachments,
-        max_file_size=max_file_size,
         details={"origin": "portal"},
     )
 

@@ -41,15 +41,22 @@ def human_size(size: int) -> str:
     return f"{size} B"
 
 
-def check_sizes(files: Sequence[NewFile], max_size: int) -> None:
-    """Refuse the whole set if any file is empty of name or too large."""
-    for new in files:
-        if len(new.data) > max_size:
-            raise Invalid(
-                _("{name} is too large ({size}): files may be at most {limit}").format(
-                    name=new.name, size=human_size(len(new.data)), limit=human_size(max_size)
-                )
+def check_size(name: str, size: int, max_size: int) -> None:
+    """The one size check of files, made where their bytes enter tix (the CLI's and the
+    TUI's paths before they are read, the web's uploads, received mail); the services
+    store what they are given."""
+    if size > max_size:
+        raise Invalid(
+            _("{name} is too large ({size}): files may be at most {limit}").format(
+                name=name, size=human_size(size), limit=human_size(max_size)
             )
+        )
+
+
+def check_sizes(files: Sequence[NewFile], max_size: int) -> None:
+    """Refuse the whole set if any file is too large."""
+    for new in files:
+        check_size(new.name, len(new.data), max_size)
 
 
 def store_files(
@@ -59,10 +66,9 @@ def store_files(
     *,
     activity: Activity | None,
     uploaded_by: User | None,
-    max_size: int = DEFAULT_MAX_SIZE,
 ) -> list[TicketFile]:
-    """Put ``files`` on ``ticket`` (as attachments of ``activity`` when given)."""
-    check_sizes(files, max_size)
+    """Put ``files`` on ``ticket`` (as attachments of ``activity`` when given); their
+    sizes were checked where they entered (:func:`check_size`)."""
     stored = []
     for new in files:
         digest = hashlib.sha256(new.data).hexdigest()
