@@ -46,10 +46,11 @@ def test_no_help_shows_braces_or_python_types(capsys) -> None:
 
 def test_help_in_german_has_no_english_click_words(capsys, german) -> None:
     text = _help(capsys, "ticket", "show")
-    assert text.startswith("Aufruf: tix ticket show [OPTIONS] N\n")
+    assert text.startswith("Aufruf: tix ticket show [OPTIONEN] N\n")
     for heading in ("Argumente:", "Optionen:", "Diese Hilfe zeigen und beenden.", "[erforderlich]"):
         assert heading in text, heading
     assert "Befehle:" in _help(capsys, "ticket")
+    assert "tix ticket [OPTIONEN] BEFEHL [ARGUMENTE]..." in _help(capsys, "ticket")
     assert "Befehle:" in _help(capsys)
     for path in PATHS:
         text = _help(capsys, *path)

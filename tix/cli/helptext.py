@@ -68,6 +68,10 @@ def polish(command: Any, help_option_names: list[str]) -> None:
     """Give ``command`` and its sub-commands tix's help formatter, translated help
     options and plain argument names."""
     command.context_class = Context
+    if getattr(command, "options_metavar", None) == "[OPTIONS]":
+        command.options_metavar = _("[OPTIONS]")
+    if getattr(command, "subcommand_metavar", None) == "COMMAND [ARGS]...":
+        command.subcommand_metavar = _("COMMAND [ARGS]...")
     option = command.get_help_option(HelpNames(help_option_names))
     if option is not None:
         option.help = _("Show this message and exit.")
