@@ -31,7 +31,7 @@ from tix.core.errors import (
 )
 from tix.core.i18n import _
 
-SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010")
 """Every Alembic revision this tix knows, oldest first; the last is the head.
 
 Kept here so that checking the schema needs no Alembic import (~400 ms);
