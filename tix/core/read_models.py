@@ -27,7 +27,7 @@ from pydantic_core import CoreSchema
 
 
 class ReadModel(BaseModel):
-    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True, defer_build=True)
 
 
 class KeysThatApply(ReadModel):
