@@ -2,7 +2,7 @@
 
 from tix.core.models.access import ApiKey, Attempt, PortalSession, PortalToken, TokenPurpose
 from tix.core.models.account import AuthMode, MailAccount, TlsMode
-from tix.core.models.activity import MESSAGE_KINDS, Activity, ActivityKind
+from tix.core.models.activity import MESSAGE_KINDS, Activity, ActivityKind, Direction
 from tix.core.models.base import ScaledDecimal, UTCDateTime, utcnow
 from tix.core.models.channel import Channel, ChannelGroup
 from tix.core.models.contact import Contact, ContactAddress, ContactKind, Organization
@@ -55,6 +55,7 @@ __all__ = [
     "ContactAddress",
     "ContactKind",
     "Counter",
+    "Direction",
     "Document",
     "DocumentKind",
     "DocumentLine",

@@ -31,6 +31,13 @@ class ActivityKind(StrEnum):
     """A mail tix sent could not be delivered (the server refused it for good)."""
 
 
+class Direction(StrEnum):
+    """Which way a mail went: received by tix, or sent by it."""
+
+    IN = "in"
+    OUT = "out"
+
+
 MESSAGE_KINDS = (ActivityKind.MESSAGE, ActivityKind.REPLY, ActivityKind.SOLUTION)
 """Kinds that carry a message to or from the other side; the first is the first message."""
 
@@ -59,7 +66,7 @@ class Activity(TixModel, table=True):
     old_value: str | None = Field(default=None, max_length=500)
     new_value: str | None = Field(default=None, max_length=500)
     # mail
-    direction: str | None = Field(default=None, max_length=8)
+    direction: Direction | None = Field(default=None, sa_type=StrEnumText(Direction, 8))
     """``in`` for received mail, ``out`` for mail tix sends; ``None`` otherwise."""
     message_id: str | None = Field(default=None, max_length=998)
     in_reply_to: str | None = Field(default=None, max_length=998)

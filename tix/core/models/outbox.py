@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field
 
-from tix.core.models.base import TixModel, UTCDateTime, utcnow
+from tix.core.models.base import StrEnumText, TixModel, UTCDateTime, utcnow
 
 
 class OutboxStatus(StrEnum):
@@ -30,7 +30,7 @@ class OutboxMessage(TixModel, table=True):
     __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    purpose: str = Field(max_length=16)
+    purpose: OutboxPurpose = Field(sa_type=StrEnumText(OutboxPurpose, 16))
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
     activity_id: int | None = Field(default=None, foreign_key="activities.id")
     account_id: int | None = Field(default=None, foreign_key="mail_accounts.id")
@@ -44,7 +44,9 @@ class OutboxMessage(TixModel, table=True):
     message_id: str = Field(max_length=998)
     in_reply_to: str | None = Field(default=None, max_length=998)
     references: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
+    status: OutboxStatus = Field(
+        default=OutboxStatus.PENDING, sa_type=StrEnumText(OutboxStatus, 16)
+    )
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=2000)

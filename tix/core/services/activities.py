@@ -8,7 +8,7 @@ and recording a changed field. Every other service writes a ticket's history her
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from tix.core.models import (
     ActivityKind,
     Contact,
     Counter,
+    Direction,
     Ticket,
     User,
     utcnow,
@@ -30,9 +31,6 @@ from tix.core.services.storage import NewFile, store_files
 
 Author = User | Contact | None
 """Who wrote an activity: a user, a contact, or tix itself (``None``)."""
-
-Direction = Literal["in", "out"]
-"""Of a mail activity: ``in`` received, ``out`` sent by tix."""
 
 
 def next_number(session: Session, counter: str) -> int:

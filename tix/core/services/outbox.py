@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from tix.core.models import Activity, MailAccount, OutboxMessage, Ticket
+from tix.core.models import Activity, MailAccount, OutboxMessage, OutboxPurpose, Ticket
 
 TICKET_TAG = "Ticket#"
 """Subjects carry ``[Ticket#1042]`` so that answers find their ticket."""
@@ -61,7 +61,7 @@ def sender(account: MailAccount) -> str:
 def queue_mail(
     session: Session,
     *,
-    purpose: str,
+    purpose: OutboxPurpose,
     account: MailAccount,
     to: Sequence[str],
     subject: str,
