@@ -118,6 +118,34 @@ def index_subject(session: Session, *, ticket_id: int, subject: str, old: str | 
     )
 
 
+def move_activities(
+    session: Session,
+    *,
+    moved: Sequence[tuple[int, int, int, int, str]],
+    subjects: Sequence[tuple[int, str]],
+) -> None:
+    """Keep activities findable that moved to another ticket (a merge, a split):
+    ``moved`` holds ``(old_ticket_id, old_seq, new_ticket_id, new_seq, body)``;
+    ``subjects`` the ``(ticket_id, subject)`` of every ticket that lost or gained some."""
+    if _is_sqlite(session):
+        for old_ticket, old_seq, new_ticket, new_seq, body in moved:
+            body = body[:MAX_INDEXED_CHARS]
+            if not body.strip():
+                continue
+            session.execute(
+                text(
+                    "INSERT INTO search_index (search_index, rowid, text) "
+                    "VALUES ('delete', :rowid, :body)"
+                ),
+                {"rowid": _rowid(old_ticket, old_seq), "body": body},
+            )
+            index_activity(session, ticket_id=new_ticket, seq=new_seq, body=body)
+        return
+    for ticket_id, subject in subjects:
+        # Rebuilt from the subject and the bodies the ticket has now.
+        index_subject(session, ticket_id=ticket_id, subject=subject, old=subject)
+
+
 def index_many(
     session: Session,
     *,

@@ -3,7 +3,8 @@
 In order: the Message-IDs it answers (In-Reply-To, then References, newest first)
 matched against every mail tix has stored or sent; the ticket tag in its subject
 (``[Ticket#1042]``, whatever ``Re:``, ``AW:``, ``Fwd:`` or ``WG:`` stand before it);
-for a bounce, the Message-ID of the message it returns.
+for a bounce, the Message-ID of the message it returns. A mail to a merged ticket goes
+to the ticket it was merged into.
 
 A Message-ID held by several mails (a different message that reused it) answers to
 the ticket of the first of them, whatever order the database returns rows in: the
@@ -61,8 +62,22 @@ def _by_message_ids(session: Session, message_ids: Iterable[str]) -> Ticket | No
     return None
 
 
+def _merged_into(session: Session, ticket: Ticket | None) -> Ticket | None:
+    """The ticket ``ticket`` was merged into (and that one's, and so on), else itself."""
+    seen: set[int | None] = set()
+    while ticket is not None and ticket.merged_into_id is not None and ticket.id not in seen:
+        seen.add(ticket.id)
+        ticket = session.get(Ticket, ticket.merged_into_id)
+    return ticket
+
+
 def find_ticket(session: Session, mail: ParsedMail) -> Ticket | None:
-    """The ticket ``mail`` answers, if any."""
+    """The ticket ``mail`` answers, if any; for a merged ticket, the one it was merged
+    into."""
+    return _merged_into(session, _answered_ticket(session, mail))
+
+
+def _answered_ticket(session: Session, mail: ParsedMail) -> Ticket | None:
     answered = [*mail.in_reply_to, *reversed(mail.references)]
     ticket = _by_message_ids(session, answered)
     if ticket is not None:

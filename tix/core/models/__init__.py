@@ -8,6 +8,7 @@ from tix.core.models.channel import Channel, ChannelGroup
 from tix.core.models.contact import Contact, ContactAddress, ContactKind, Organization
 from tix.core.models.counter import Counter
 from tix.core.models.document import DOCUMENT_PREFIXES, Document, DocumentKind, DocumentLine
+from tix.core.models.link import LinkKind, TicketLink
 from tix.core.models.mail import ImportStatus, MailImport, SyncState
 from tix.core.models.outbox import OutboxMessage, OutboxPurpose, OutboxStatus
 from tix.core.models.project import Project
@@ -62,6 +63,7 @@ __all__ = [
     "Group",
     "GroupMember",
     "ImportStatus",
+    "LinkKind",
     "MailAccount",
     "MailImport",
     "Notification",
@@ -79,6 +81,7 @@ __all__ = [
     "TicketCategory",
     "TicketFile",
     "TicketKind",
+    "TicketLink",
     "TicketOrigin",
     "TicketStatus",
     "TimeEntry",

@@ -88,6 +88,9 @@ class Ticket(TixModel, table=True):
     """Bumped on every change; a write with an older version is a conflict."""
     activity_seq: int = 0
     """The last activity's ``seq``; activities number themselves from it."""
+    merged_into_id: int | None = Field(default=None, index=True)
+    """The ticket this one was merged into (it is closed then). No FK, as
+    ``first_activity_id``: adding one would rebuild the table on SQLite."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
