@@ -12,6 +12,7 @@ from tix.core.models.link import LinkKind, TicketLink
 from tix.core.models.mail import ImportStatus, MailImport, SyncState
 from tix.core.models.outbox import OutboxMessage, OutboxPurpose, OutboxStatus
 from tix.core.models.project import Project
+from tix.core.models.texts import Signature, TextModule
 from tix.core.models.ticket import (
     PRIORITY_DEFAULT,
     PRIORITY_MAX,
@@ -76,7 +77,9 @@ __all__ = [
     "PortalToken",
     "Project",
     "ScaledDecimal",
+    "Signature",
     "SyncState",
+    "TextModule",
     "Ticket",
     "TicketCategory",
     "TicketFile",

@@ -31,7 +31,7 @@ from tix.core.models import (
     Ticket,
     TicketOrigin,
 )
-from tix.core.services import contacts, forms, opening, outbox
+from tix.core.services import contacts, forms, opening, outbox, signatures
 from tix.core.services.messages import MailFacts
 from tix.core.services.storage import NewFile
 
@@ -148,6 +148,15 @@ def queue_acknowledgement(
     with contacts.speaking(customer):  # the default texts in the customer's language
         subject = _fill(channel.ack_subject or default_ack_subject(), values)
         body = _fill(channel.ack_body or default_ack_body(), values)
+        signature = signatures.signature_for(
+            session,
+            account=account,
+            channel=channel,
+            agent=None,
+            ticket=ticket,
+            acknowledgement=True,
+            language=customer.language if customer else None,
+        )
     return outbox.queue_mail(
         session,
         purpose=OutboxPurpose.ACKNOWLEDGEMENT,
@@ -155,7 +164,7 @@ def queue_acknowledgement(
         ticket=ticket,
         to=[address],
         subject=outbox.tagged_subject(ticket.number, subject),
-        body=body,
+        body=signatures.signed(body, signature),
         message_id=outbox.make_message_id(account.address, ticket.number),
         in_reply_to=_first_message_id(session, ticket),
     )

@@ -29,7 +29,7 @@ from tix.core.models import (
 )
 from tix.core.permissions import require_see
 from tix.core.services import contacts as contact_service
-from tix.core.services import outbox
+from tix.core.services import outbox, signatures
 from tix.core.services.activities import append_activity
 from tix.core.services.changes import change_status
 from tix.core.services.storage import NewFile
@@ -151,8 +151,10 @@ def send_mail(
     reply: bool,
     attachments: Sequence[NewFile] = (),
 ) -> Activity:
-    """Record a mail from staff as an activity and queue it for delivery."""
+    """Record a mail from staff as an activity and queue it for delivery, signed
+    (:mod:`~tix.core.services.signatures`; the activity keeps the text as written)."""
     in_reply_to, references = outbox.thread_ids(session, ticket)
+    signature = signatures.ticket_signature(session, actor, ticket, account=account)
     message_id = outbox.make_message_id(account.address, ticket.number)
     subject = outbox.tagged_subject(ticket.number, ticket.subject, reply=reply)
     activity = append_activity(
@@ -181,7 +183,7 @@ def send_mail(
         cc=recipients.cc,
         bcc=recipients.bcc,
         subject=subject,
-        body=body,
+        body=signatures.signed(body, signature),
         message_id=message_id,
         in_reply_to=in_reply_to,
         references=references,
