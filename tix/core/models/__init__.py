@@ -12,6 +12,7 @@ from tix.core.models.link import LinkKind, TicketLink
 from tix.core.models.mail import ImportStatus, MailImport, SyncState
 from tix.core.models.outbox import OutboxMessage, OutboxPurpose, OutboxStatus
 from tix.core.models.project import Project
+from tix.core.models.sla import BusinessCalendar, SlaPolicy
 from tix.core.models.texts import Signature, TextModule
 from tix.core.models.ticket import (
     PRIORITY_DEFAULT,
@@ -50,6 +51,7 @@ __all__ = [
     "Attempt",
     "AuthMode",
     "Blob",
+    "BusinessCalendar",
     "Category",
     "Channel",
     "ChannelGroup",
@@ -78,6 +80,7 @@ __all__ = [
     "Project",
     "ScaledDecimal",
     "Signature",
+    "SlaPolicy",
     "SyncState",
     "TextModule",
     "Ticket",

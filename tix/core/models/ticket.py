@@ -56,6 +56,7 @@ class Ticket(TixModel, table=True):
         Index("ix_tickets_channel", "channel_id", "updated_at"),
         Index("ix_tickets_customer", "customer_id"),
         Index("ix_tickets_status", "status", "updated_at"),
+        Index("ix_tickets_sla_due", "sla_due_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -91,6 +92,19 @@ class Ticket(TixModel, table=True):
     merged_into_id: int | None = Field(default=None, index=True)
     """The ticket this one was merged into (it is closed then). No FK, as
     ``first_activity_id``: adding one would rebuild the table on SQLite."""
+    sla_policy_id: int | None = None
+    """The SLA policy whose clocks run on the ticket (no FK, as ``first_activity_id``:
+    adding one would rebuild the table on SQLite). Set by :mod:`tix.core.services.sla`."""
+    sla_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """The next SLA deadline still to meet; ``None`` when none runs (met, no policy, or
+    paused while the ticket waits). Kept so lists filter and sort by it."""
+    sla_due_kind: str | None = Field(default=None, max_length=16)
+    """Which target ``sla_due_at`` is: ``first_response`` or ``solution``."""
+    sla_paused_left: int | None = None
+    """While the ticket waits: the business minutes left of its next target."""
+    sla_warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the owner was warned of ``sla_due_at``; cleared when the deadline moves. A
+    worker claims the warning by setting it where it is still empty: one wins."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -89,6 +89,8 @@ class NotificationKind(StrEnum):
     ALARM = "alarm"
     ACCOUNT = "account"
     """A mail account stopped signing in (an OAuth2 token that can no longer be refreshed)."""
+    SLA = "sla"
+    """A ticket's SLA deadline is near or was missed."""
 
 
 class Notification(TixModel, table=True):

@@ -26,7 +26,7 @@ from tix.core.models import (
     User,
     utcnow,
 )
-from tix.core.services import notifications
+from tix.core.services import notifications, sla
 from tix.core.services.storage import NewFile, store_files
 
 Author = User | Contact | None
@@ -138,6 +138,7 @@ def append_activity(
             record_change(session, ticket, author, "subject", ticket.subject, first_subject)
             set_subject(session, ticket, first_subject[:500])
     notifications.notify_watchers(session, ticket, activity)
+    sla.after_activity(session, ticket, activity)
     return activity
 
 
