@@ -194,7 +194,7 @@ def test_every_readme_command_runs_in_order(tmp_path: Path, dovecot: DovecotServ
 
         # What the commands did, as the README says.
         assert "IMAP: ok" in result.stderr and "SMTP: ok" in result.stderr  # tix account test
-        assert "support: 1 imported (1 new tickets)" in result.stderr  # tix mail sync
+        assert "support: 1 imported (1 new ticket)," in result.stderr  # tix mail sync
         [acknowledgement] = smtp.wait_for(1)  # tix mail send, with the channel's --ack
         assert acknowledgement.rcpt_tos == ["maria@kunde.de"]
         demo = f"sqlite:///{tmp_path}/.local/share/tix/tix.db"

@@ -75,7 +75,7 @@ def test_mail_import_of_eml_files_and_mbox_archives(cli, world, tmp_path: Path) 
     ]
     assert all("imported before" in item["reason"] for item in again["kept_nothing"])
     told = cli("mail", "import", str(tmp_path / "archive.mbox"))
-    assert "4 messages: 0 imported" in told.stderr
+    assert "4 messages: 0 imported (0 new tickets), 4 duplicates, 0 ignored" in told.stderr
     assert "archive.mbox#1: duplicate: imported before from the same file" in told.stderr
     subjects = sorted(t["subject"] for t in cli("ticket", "list", "--json").json())
     assert subjects == ["Archived 0", "Archived 1", "Archived 2", "From a file"]
@@ -85,6 +85,22 @@ def test_mail_import_of_eml_files_and_mbox_archives(cli, world, tmp_path: Path) 
     assert raw.code == 0 and (tmp_path / "back.eml").read_bytes() == single.read_bytes()
     refused = cli("mail", "log", user="bob")
     assert refused.code == 4 and "only admins" in refused.stderr
+
+
+def test_the_import_summary_says_one_in_the_singular(cli, world, tmp_path: Path) -> None:
+    one = tmp_path / "one.eml"
+    one.write_bytes(mail(subject="One question", message_id="question@example.com"))
+    told = cli("mail", "import", str(one))
+    assert "1 message: 1 imported (1 new ticket), 0 duplicates, 0 ignored" in told.stderr
+
+
+def test_the_import_summary_counts_in_german(cli, world, german, tmp_path: Path) -> None:
+    one = tmp_path / "one.eml"
+    one.write_bytes(mail(subject="Eine Frage", message_id="frage@example.com"))
+    first = cli("mail", "import", str(one))
+    assert "1 Nachricht: 1 importiert (1 neues Ticket), 0 Duplikate, 0 ignoriert" in first.stderr
+    again = cli("mail", "import", str(one))
+    assert "1 Nachricht: 0 importiert (0 neue Tickets), 1 Duplikat, 0 ignoriert" in again.stderr
 
 
 def send_through(cli, smtp: SmtpServer) -> None:

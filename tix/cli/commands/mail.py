@@ -18,7 +18,7 @@ from tix.cli.output import (
     table,
     writable,
 )
-from tix.core.i18n import _
+from tix.core.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -94,14 +94,24 @@ def sync(
 
     def human() -> None:
         for r in reports:
-            say(
-                _(
-                    "{account}: {imported} imported ({new_tickets} new tickets), "
-                    "{duplicates} duplicates, {ignored} ignored, {unprocessable} unprocessable"
-                ).format(**r)
-            )
+            say(_("{account}: {counts}").format(account=r["account"], counts=_counts(r)))
 
     emit(reports, human)
+
+
+def _counts(report: dict[str, Any]) -> str:
+    """What an import did, each number with its noun in the right number."""
+    imported, new, duplicates = report["imported"], report["new_tickets"], report["duplicates"]
+    ignored, unprocessable = report["ignored"], report["unprocessable"]
+    return _("{imported} ({new_tickets}), {duplicates}, {ignored}, {unprocessable}").format(
+        imported=ngettext("{n} imported", "{n} imported", imported).format(n=imported),
+        new_tickets=ngettext("{n} new ticket", "{n} new tickets", new).format(n=new),
+        duplicates=ngettext("{n} duplicate", "{n} duplicates", duplicates).format(n=duplicates),
+        ignored=ngettext("{n} ignored", "{n} ignored", ignored).format(n=ignored),
+        unprocessable=ngettext("{n} unprocessable", "{n} unprocessable", unprocessable).format(
+            n=unprocessable
+        ),
+    )
 
 
 def _watch(engine: Engine, ids: list[int], settings: Any) -> None:
@@ -203,12 +213,10 @@ def import_(
     data = report.to_json()
 
     def human() -> None:
-        say(
-            _(
-                "{messages} messages: {imported} imported ({new_tickets} new tickets), "
-                "{duplicates} duplicates, {ignored} ignored, {unprocessable} unprocessable"
-            ).format(**data)
+        messages = ngettext("{count} message", "{count} messages", data["messages"]).format(
+            count=data["messages"]
         )
+        say(_("{messages}: {counts}").format(messages=messages, counts=_counts(data)))
         kept_nothing = data["kept_nothing"]
         for item in kept_nothing[:SHOWN_REASONS]:
             say(f"  {item['source']}: {status_label(item['status'])}: {item['reason']}")
