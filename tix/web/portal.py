@@ -32,7 +32,7 @@ from tix.core import errors, timeutil
 from tix.core.i18n import LANGUAGES, _, ngettext, use_language
 from tix.core.labels import status_label
 from tix.core.models import Channel, Contact, TicketOrigin
-from tix.core.services import forms
+from tix.core.services import forms, intake
 from tix.core.services import portal as portal_service
 from tix.core.services.storage import NewFile, human_size
 from tix.web.deps import (
@@ -617,7 +617,7 @@ class NewTicketPost:
     entered: dict[str, str]
     """The form fields as typed (file fields aside), to fill the form in again."""
     values: dict[str, Any]
-    """The form fields typed and checked by :func:`forms.check_values`."""
+    """The form fields typed and checked by :func:`intake.check_form`."""
     uploads: list[Upload]
     problems: Problems
 
@@ -642,7 +642,7 @@ def _check_new_ticket(form: FormData, channel: Channel, max_size: int) -> NewTic
     }
     values: dict[str, Any] = {}
     try:
-        values = forms.check_values(fields, entered, files=sent_files)
+        values = intake.check_form(channel, entered, files=sent_files)
     except forms.FormErrors as wrong:
         for name, text in wrong.errors.items():
             problems.add(_field_input(name), text)

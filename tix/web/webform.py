@@ -354,7 +354,7 @@ def _too_many(message: str, window: timedelta) -> Refused:
 def _accept(session: Session, request: Request, channel: Channel, sent: Submission) -> int | None:
     """Open the ticket; its number (``None`` for a robot caught by the honeypot)."""
     from tix.core import validation
-    from tix.core.services import forms, portal
+    from tix.core.services import intake, portal
     from tix.core.services.storage import NewFile
     from tix.web.snippet import standard_labels
 
@@ -392,10 +392,10 @@ def _accept(session: Session, request: Request, channel: Channel, sent: Submissi
         {k: v for k, v in sent.values.items() if k in {f["name"] for f in form}}, problems
     )
     try:
-        checked = forms.check_values(
-            form, values, files={k: upload.name for k, upload in uploads.items()}
+        checked = intake.check_form(
+            channel, values, files={k: upload.name for k, upload in uploads.items()}
         )
-    except forms.FormErrors as wrong:
+    except FormErrors as wrong:
         problems.update({k: v for k, v in wrong.errors.items() if k not in problems})
         checked = {}
     if problems:
