@@ -12,9 +12,11 @@ others when serialised, so the JSON keeps the shape it always had.
 
 from __future__ import annotations
 
-from typing import Any, cast
+import re
+from typing import Annotated, Any, cast
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,6 +26,19 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
+
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Stored text without control characters but tabs and line breaks (C0 and C1
+    alike): text is cleaned where it enters, and this keeps what an older tix stored
+    from reaching a terminal."""
+    return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
+
+
+Text = Annotated[str, AfterValidator(_printable)]
+"""Text from outside or from the past (subjects, bodies, names, notes): printable."""
 
 
 class ReadModel(BaseModel):
@@ -47,7 +62,7 @@ class KeysThatApply(ReadModel):
 class CustomerRef(ReadModel):
     """A ticket's customer in the ticket list."""
 
-    name: str
+    name: Text
     address: str | None
 
 
@@ -58,14 +73,14 @@ class TicketListItem(ReadModel):
     kind: str
     status: str
     priority: int
-    subject: str
+    subject: Text
     color: str | None
     channel: str | None
     owner: str
     customer: CustomerRef | None
     creator: str | None
     project: str | None
-    categories: list[str]
+    categories: list[Text]
     created_at: str
     updated_at: str
     version: int
@@ -79,10 +94,10 @@ class TicketPage(ReadModel):
 
 
 class ContactView(ReadModel):
-    name: str
+    name: Text
     address: str | None
     kind: str
-    organization: str | None
+    organization: Text | None
 
 
 class ContactWithAddresses(ContactView):
@@ -94,11 +109,11 @@ class ContactWithAddresses(ContactView):
 class ContactRow(ReadModel):
     """A contact in the contact list: its first address and all of them."""
 
-    name: str
+    name: Text
     address: str | None
     addresses: list[str]
     kind: str
-    organization: str | None
+    organization: Text | None
 
 
 class ContactList(ReadModel):
@@ -107,7 +122,7 @@ class ContactList(ReadModel):
 
 class AttachmentView(ReadModel):
     id: int | None
-    name: str
+    name: Text
     size: int
     content_type: str
     inline: bool
@@ -133,18 +148,18 @@ class ActivityView(KeysThatApply):
     id: int | None
     seq: int
     kind: str
-    author: str | None
+    author: Text | None
     created_at: str
-    subject: str | None
-    body: str
+    subject: Text | None
+    body: Text
     internal: bool
     automatic: str | None = Field(description="bounce, auto_reply, list or null.")
     third_party: bool
     field: str | None = None
-    old: str | None = None
-    new: str | None = None
+    old: Text | None = None
+    new: Text | None = None
     direction: str | None = None
-    from_: str | None = Field(default=None, alias="from")
+    from_: Text | None = Field(default=None, alias="from")
     to: list[str] = Field(default_factory=list)
     cc: list[str] = Field(default_factory=list)
     bcc: list[str] = Field(default_factory=list)
@@ -203,14 +218,14 @@ class TicketTimeView(ReadModel):
     user: str
     date: str
     minutes: int
-    note: str
+    note: Text
     billable: bool
     billed: str | None = Field(description="The number of the invoice it is billed on.")
 
 
 class FileView(ReadModel):
     id: int | None
-    name: str
+    name: Text
     size: int
     content_type: str
     sha256: str
@@ -223,11 +238,11 @@ class FileView(ReadModel):
 class AlarmView(ReadModel):
     id: int | None
     ticket: int
-    subject: str
+    subject: Text
     for_: str = Field(alias="for")
     by: str
     via: str
-    note: str
+    note: Text
     due_at: str | None
     fired_at: str | None
 
@@ -238,14 +253,14 @@ class TicketDetail(ReadModel):
     number: int
     kind: str
     status: str
-    subject: str
+    subject: Text
     priority: int
     channel: str | None
     owner: str | None
     creator: str | None
     customer: ContactView | None
     project: str | None
-    categories: list[str]
+    categories: list[Text]
     color: str | None
     origin: str
     form_values: dict[str, Any]
@@ -279,14 +294,14 @@ class TimeRow(ReadModel):
 
     id: int | None
     ticket: int
-    subject: str
-    customer: str | None
+    subject: Text
+    customer: Text | None
     project: str | None
     user: str
     date: str
     minutes: int
     hours: float
-    note: str
+    note: Text
     billable: bool
     billed: str | None
 
