@@ -62,6 +62,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
         "webform_app",
         _("The contact form for your own web site."),
     ),
+    "view": ("tix.cli.commands.view", "app", _("Saved filters of the ticket list (views).")),
     "config": ("tix.cli.commands.config", "app", _("Show the settings and where each comes from.")),
 }
 #: Single top-level commands: name -> (module, attribute of a Typer holding it, help).

@@ -102,6 +102,22 @@ FormatOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _set_jsonl(value: bool) -> bool:
+    if value:
+        _set_format("jsonl")
+    return value
+
+
+JsonlOption = Annotated[
+    bool,
+    typer.Option(
+        "--jsonl",
+        help=_("One JSON object per line (as --format jsonl)."),
+        callback=_set_jsonl,
+    ),
+]
 FieldsOption = Annotated[
     str | None,
     typer.Option(
@@ -273,6 +289,60 @@ def emit_rows(
     else:
         for line in [keys, *cells]:
             sys.stdout.write("\t".join(_one_line(cell) for cell in line) + "\n")
+
+
+def emit_row_pages(
+    pages: Iterable[Sequence[Mapping[str, Any]]],
+    human: Callable[[list[Mapping[str, Any]]], None],
+    *,
+    fields: Sequence[str],
+    default: Sequence[str],
+) -> None:
+    """:func:`emit_rows` for rows that come a page at a time (``--all``): JSON lines,
+    TSV and CSV are written as each page arrives, a JSON array too (one element after
+    the other); a table needs every row for its widths, so ``human`` gets them all."""
+    chosen = _chosen_fields(list(fields))
+    output_format = state.format or (
+        "json" if state.json else "table" if sys.stdout.isatty() else "tsv"
+    )
+    if output_format == "table":
+        rows = [row for page in pages for row in page]
+        if chosen is None:
+            human(rows)
+        else:
+            table(chosen, [[plain_text(row.get(key)) for key in chosen] for row in rows])
+        return
+    keys = list(chosen if chosen is not None else default)
+    writer: Any = None
+    if output_format == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(keys)
+    elif output_format == "tsv":
+        sys.stdout.write("\t".join(keys) + "\n")
+    elif output_format == "json":
+        sys.stdout.write("[")
+    first = True
+    for page in pages:
+        for row in page:
+            if output_format in ("json", "jsonl"):
+                shown = row if chosen is None else {key: row.get(key) for key in chosen}
+                text = json.dumps(shown, ensure_ascii=False, default=str)
+                if output_format == "jsonl":
+                    sys.stdout.write(text + "\n")
+                else:
+                    sys.stdout.write(("\n  " if first else ",\n  ") + text)
+            elif writer is not None:
+                writer.writerow([plain_text(row.get(key)) for key in keys])
+            else:
+                sys.stdout.write(
+                    "\t".join(_one_line(plain_text(row.get(key))) for key in keys) + "\n"
+                )
+            first = False
+        sys.stdout.flush()
+    if output_format == "json":
+        sys.stdout.write("]\n" if first else "\n]\n")
 
 
 def _chosen_fields(fields: Sequence[str]) -> list[str] | None:

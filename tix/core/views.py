@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
 from tix.core import search
-from tix.core.errors import Invalid
+from tix.core.errors import Invalid, Malformed
 from tix.core.i18n import _
 from tix.core.models import (
     Activity,
@@ -74,9 +74,15 @@ class TicketFilter:
     customer_id: int | None = None
     kind: str | None = None
     min_priority: int | None = None
+    max_priority: int | None = None
+    color: str | None = None
+    """A color mark, or ``none`` for tickets without one."""
     unassigned: bool = False
     """Only tickets still with their channel's default owner: nobody has taken them."""
     search: str | None = None
+    sort: str | None = None
+    """One of :data:`SORT_KEYS`, ``-`` before it for descending (``-priority``: highest
+    first). None: last changed first; a search: newest first."""
 
 
 @dataclass(frozen=True)
@@ -130,10 +136,45 @@ class TicketRow:
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where the next page starts: after (updated_at, id), or below id for searches."""
+    """Where the next page starts: after the row with these values (and id) in the
+    list's order; below id for searches. Made by :func:`cursor_of`."""
 
     updated_at: datetime | None
     id: int
+    created_at: datetime | None = None
+    priority: int | None = None
+    number: int | None = None
+
+
+SORT_KEYS = ("updated", "created", "priority", "number")
+"""What the ticket list sorts by (``--sort``); ``-`` before one sorts descending."""
+
+
+def parse_sort(value: str | None) -> tuple[str, bool] | None:
+    """``(key, descending)`` of a sort such as ``-priority`` or ``created``; None for
+    the default order. Unknown keys are refused with the ones there are."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip().lower()
+    sign = text[:1] if text[:1] in ("+", "-") else ""
+    descending = sign == "-"
+    key = text[len(sign) :].strip()
+    if key not in SORT_KEYS:
+        raise Malformed(
+            _("unknown sort {value!r}: use {keys}, with - before it for descending").format(
+                value=value, keys=", ".join(SORT_KEYS)
+            )
+        )
+    return key, descending
+
+
+def _sort_column(key: str) -> Any:
+    return {
+        "updated": col(Ticket.updated_at),
+        "created": col(Ticket.created_at),
+        "priority": col(Ticket.priority),
+        "number": col(Ticket.number),
+    }[key]
 
 
 def _row_query() -> Select[*tuple[Any, ...]]:
@@ -202,6 +243,12 @@ def _filtered(query: Select[int | None], actor: User, filters: TicketFilter) -> 
         query = query.where(col(Ticket.kind) == filters.kind)
     if filters.min_priority is not None:
         query = query.where(col(Ticket.priority) >= filters.min_priority)
+    if filters.max_priority is not None:
+        query = query.where(col(Ticket.priority) <= filters.max_priority)
+    if filters.color == "none":
+        query = query.where(col(Ticket.color).is_(None))
+    elif filters.color:
+        query = query.where(col(Ticket.color) == filters.color)
     if filters.category:
         query = query.where(
             col(Ticket.id).in_(
@@ -222,10 +269,52 @@ def list_tickets(
     after: Cursor | None = None,
 ) -> list[TicketRow]:
     """One page of the tickets ``actor`` may see, last changed first (searches: newest
-    first). Pages are keyset-paged: pass the last row's :func:`cursor_of` as ``after``."""
+    first), or in the order of ``filters.sort``. Pages are keyset-paged: pass the last
+    row's :func:`cursor_of` as ``after``."""
     if not 0 < limit <= MAX_PAGE:
         raise Invalid(
             _("limit {limit} is out of range: use 1 to {max}").format(limit=limit, max=MAX_PAGE)
+        )
+    return _page(session, actor, filters, limit=limit, after=after)
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    """One page of the list, and whether more tickets follow it."""
+
+    rows: list[TicketRow]
+    more: bool
+
+    def next_cursor(self, filters: TicketFilter) -> Cursor | None:
+        if not self.more or not self.rows:
+            return None
+        return cursor_of(self.rows[-1], searching=bool(filters.search))
+
+
+def ticket_page(
+    session: Session,
+    actor: User,
+    filters: TicketFilter = TicketFilter(),
+    *,
+    limit: int = 50,
+    after: Cursor | None = None,
+) -> TicketPage:
+    """:func:`list_tickets`, telling whether another page follows (one row more is read)."""
+    if not 0 < limit <= MAX_PAGE:
+        raise Invalid(
+            _("limit {limit} is out of range: use 1 to {max}").format(limit=limit, max=MAX_PAGE)
+        )
+    rows = _page(session, actor, filters, limit=limit + 1, after=after)
+    return TicketPage(rows=rows[:limit], more=len(rows) > limit)
+
+
+def _page(
+    session: Session, actor: User, filters: TicketFilter, *, limit: int, after: Cursor | None
+) -> list[TicketRow]:
+    order = parse_sort(filters.sort)
+    if filters.search and order is not None and order not in (("created", True), ("number", True)):
+        raise Malformed(
+            _("a search lists the newest tickets first: leave out the sort, or use -created")
         )
     # Two steps: the page's ids from the tickets table alone (its indexes decide the
     # plan), then the joined rows for those ids. One joined query lets SQLite's planner
@@ -233,6 +322,8 @@ def list_tickets(
     query = _filtered(select(col(Ticket.id)).where(visible_tickets(session, actor)), actor, filters)
     if filters.search:
         ids = _search_page(session, query, filters.search, limit, after)
+    elif order is not None:
+        ids = _sorted_page(session, query, order, limit, after)
     else:
         if after is not None and after.updated_at is not None:
             query = query.where(
@@ -248,6 +339,39 @@ def list_tickets(
     position = {ticket_id: index for index, ticket_id in enumerate(ids)}
     rows = session.execute(_row_query().where(col(Ticket.id).in_(ids))).all()
     return _with_details(session, sorted(rows, key=lambda row: position[row[0]]))
+
+
+def _sorted_page(
+    session: Session,
+    query: Select[int | None],
+    order: tuple[str, bool],
+    limit: int,
+    after: Cursor | None,
+) -> list[int]:
+    """Ids of one page in ``order`` (key, descending), ties broken by id the same way."""
+    key, descending = order
+    column = _sort_column(key)
+    if after is not None:
+        value = {
+            "updated": after.updated_at,
+            "created": after.created_at,
+            "priority": after.priority,
+            "number": after.number,
+        }[key]
+        if value is not None:
+            if descending:
+                query = query.where(
+                    or_(column < value, and_(column == value, col(Ticket.id) < after.id))
+                )
+            else:
+                query = query.where(
+                    or_(column > value, and_(column == value, col(Ticket.id) > after.id))
+                )
+    if descending:
+        query = query.order_by(column.desc(), col(Ticket.id).desc())
+    else:
+        query = query.order_by(column.asc(), col(Ticket.id).asc())
+    return [i for i in session.execute(query.limit(limit)).scalars().all() if i is not None]
 
 
 def _search_page(
@@ -279,7 +403,16 @@ def _search_page(
 
 
 def cursor_of(row: TicketRow, *, searching: bool) -> Cursor:
-    return Cursor(updated_at=None if searching else row.updated_at, id=row.id)
+    """Where the page after ``row`` starts, whatever the list is sorted by."""
+    if searching:
+        return Cursor(updated_at=None, id=row.id)
+    return Cursor(
+        updated_at=row.updated_at,
+        id=row.id,
+        created_at=row.created_at,
+        priority=row.priority,
+        number=row.number,
+    )
 
 
 def _with_details(session: Session, rows: list[Any]) -> list[TicketRow]:

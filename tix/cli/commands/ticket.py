@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -13,13 +15,32 @@ from tix.cli.output import (
     BodyOption,
     FieldsOption,
     FormatOption,
+    JsonlOption,
     JsonOption,
     emit,
+    emit_row_pages,
     emit_rows,
     read_body,
     read_files,
     say,
+    state,
     table,
+)
+from tix.cli.ticket_filters import (
+    CategoryOption,
+    ChannelOption,
+    ColorOption,
+    CustomerOption,
+    KindOption,
+    MineOption,
+    OwnerOption,
+    PriorityOption,
+    ProjectOption,
+    SearchOption,
+    SortOption,
+    StatusOption,
+    UnassignedOption,
+    spec_of,
 )
 from tix.core.i18n import _
 from tix.core.labels import (
@@ -65,19 +86,6 @@ def _kind(value: str) -> str:
         return parse_ticket_kind(value)
     except Invalid as error:
         raise typer.BadParameter(error.message) from None
-
-
-def _statuses(values: list[str] | None) -> tuple[tuple[str, ...], bool]:
-    """The statuses asked for (keywords or labels, comma-separated or repeated), and
-    whether ``all`` was among them."""
-    from tix.core.labels import parse_status
-
-    parts = [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
-    every = {"all", _("all").casefold()}
-    return (
-        tuple(parse_status(part) for part in parts if part.casefold() not in every),
-        any(part.casefold() in every for part in parts),
-    )
 
 
 def _detail(session: Session, user: User, ticket: Ticket) -> dict[str, Any]:
@@ -260,114 +268,200 @@ def new(
     help=_(
         "List the tickets you may see, last changed first.\n"
         "\n"
+        "A page holds --limit tickets (at most 1000). For more, --all streams every "
+        'page, or page yourself: --paged prints {"tickets": [...], "next_cursor": ...} '
+        "with --json (the cursor on stderr otherwise), and --cursor gives the next page. "
+        "Options given with --view refine the view.\n"
+        "\n"
         "\b\n"
         "Examples:\n"
         "  tix ticket list --mine --status open --status waiting\n"
-        '  tix ticket list --search "invoice 4711" --json'
+        '  tix ticket list --search "invoice 4711" --json\n'
+        "  tix ticket list --unassigned --priority 7+ --sort=-priority\n"
+        "  tix ticket list --all --jsonl --status all > tickets.jsonl\n"
+        "  tix ticket list --view urgent --color red"
     ),
 )
 def list_(
-    mine: Annotated[bool, typer.Option("--mine", help=_("Only tickets you own."))] = False,
-    status: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--status",
-            help=_(
-                "new, open, waiting, solved, closed or all (repeatable; default: all but closed)."
-            ),
-            metavar="S",
-        ),
-    ] = None,
-    channel: Annotated[
-        str | None, typer.Option("--channel", help=_("Only this channel."), metavar="CHANNEL")
-    ] = None,
-    owner: Annotated[
-        str | None, typer.Option("--owner", help=_("Only tickets this user owns."), metavar="LOGIN")
-    ] = None,
-    category: Annotated[
-        str | None, typer.Option("--category", help=_("Only this category."), metavar="C")
-    ] = None,
-    project: Annotated[
-        str | None, typer.Option("--project", help=_("Only this project."), metavar="PROJECT")
-    ] = None,
-    customer: Annotated[
-        str | None,
-        typer.Option("--customer", help=_("Only this customer's tickets."), metavar="ADDR"),
-    ] = None,
-    kind: Annotated[
-        str | None,
-        typer.Option("--kind", help=_("Only internal, mail or request tickets."), metavar="KIND"),
-    ] = None,
-    search: Annotated[
+    mine: MineOption = False,
+    unassigned: UnassignedOption = False,
+    status: StatusOption = None,
+    channel: ChannelOption = None,
+    owner: OwnerOption = None,
+    category: CategoryOption = None,
+    project: ProjectOption = None,
+    customer: CustomerOption = None,
+    kind: KindOption = None,
+    priority: PriorityOption = None,
+    color: ColorOption = None,
+    search: SearchOption = None,
+    sort: SortOption = None,
+    view: Annotated[
         str | None,
         typer.Option(
-            "--search",
-            help=_(
-                "Words in the subject or any activity (word* for prefixes); newest tickets first."
-            ),
-            metavar="TEXT",
+            "--view", help=_("Start from this saved view (tix view list)."), metavar="NAME"
         ),
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", help=_("At most N tickets (1-1000)."), metavar="N")
-    ] = 50,
+        int | None,
+        typer.Option("--limit", help=_("At most N tickets (1-1000; default 50)."), metavar="N"),
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        typer.Option(
+            "--cursor",
+            help=_("Start after the page that printed this next_cursor (same filters)."),
+            metavar="CURSOR",
+        ),
+    ] = None,
+    paged: Annotated[
+        bool,
+        typer.Option(
+            "--paged",
+            help=_('With --json: {"tickets": [...], "next_cursor": ...} (null on the last page).'),
+        ),
+    ] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help=_("Every matching ticket, page after page."))
+    ] = False,
+    jsonl: JsonlOption = False,
     json_output: JsonOption = False,
     output_format: FormatOption = None,
     only_fields: FieldsOption = None,
 ) -> None:
-    from tix.core.services import channels, contacts, projects, users
-    from tix.core.views import TicketFilter, list_tickets
+    from tix.core.list_cursor import decode_cursor, encode_cursor
+    from tix.core.services import saved_views
+    from tix.core.views import MAX_PAGE, ticket_page
 
-    statuses, all_statuses = _statuses(status)
-    if kind is not None:
-        kind = _kind(kind)
+    if every and limit is not None:
+        raise typer.BadParameter(_("give --limit or --all, not both"))
+    asked = spec_of(
+        mine=mine,
+        unassigned=unassigned,
+        status=status,
+        channel=channel,
+        owner=owner,
+        category=category,
+        project=project,
+        customer=customer,
+        kind=kind,
+        priority=priority,
+        color=color,
+        search=search,
+        sort=sort,
+    )
     with context.session() as session:
         actor = context.acting(session)
-        filters = TicketFilter(
-            mine=mine,
-            statuses=statuses,
-            all_statuses=all_statuses,
-            channel_id=channels.get_channel(session, channel).id if channel else None,
-            owner_id=users.get_user(session, owner).id if owner else None,
-            category=category,
-            project_id=projects.get_project(session, project).id if project else None,
-            customer_id=contacts.get_contact(session, customer).id if customer else None,
-            kind=kind,
-            search=search,
-        )
-        rows = list_tickets(session, actor, filters, limit=limit)
+        spec = asked
+        if view is not None:
+            spec = saved_views.view_spec(saved_views.get_view(session, actor, view)).refined(asked)
+        filters = saved_views.resolve_spec(session, spec)
+        after = decode_cursor(cursor, filters) if cursor is not None else None
         zone = context.zone(actor)
-    data = [row.to_json(zone) for row in rows]
+        if every:
+
+            def pages() -> Iterator[list[dict[str, Any]]]:
+                start = after
+                while True:
+                    page = ticket_page(session, actor, filters, limit=MAX_PAGE, after=start)
+                    yield [row.to_json(zone) for row in page.rows]
+                    start = page.next_cursor(filters)
+                    if start is None:
+                        return
+
+            emit_row_pages(
+                pages(),
+                lambda rows: _print_list_rows(rows, zone),
+                fields=LIST_FIELDS,
+                default=LIST_DEFAULT,
+            )
+            return
+        page = ticket_page(
+            session, actor, filters, limit=50 if limit is None else limit, after=after
+        )
+    next_at = page.next_cursor(filters)
+    next_cursor = encode_cursor(next_at, filters) if next_at is not None else None
+    data = [row.to_json(zone) for row in page.rows]
+    if (paged or cursor is not None) and state.json and state.format in (None, "json"):
+        emit({"tickets": data, "next_cursor": next_cursor})
+        return
     emit_rows(
         data,
-        lambda: _print_list(rows, zone),
-        fields=(
-            "number",
-            "kind",
-            "status",
-            "priority",
-            "subject",
-            "color",
-            "channel",
-            "owner",
-            "customer",
-            "creator",
-            "project",
-            "categories",
-            "created_at",
-            "updated_at",
-            "version",
-        ),
-        default=(
-            "number",
-            "priority",
-            "status",
-            "subject",
-            "customer",
-            "owner",
-            "channel",
-            "updated_at",
-        ),
+        lambda: _print_list(page.rows, zone),
+        fields=LIST_FIELDS,
+        default=LIST_DEFAULT,
+    )
+    if next_cursor is not None:
+        if state.json:
+            if paged or cursor is not None:
+                sys.stderr.write(f"next_cursor: {next_cursor}\n")
+        else:
+            # not through rich: a cursor wrapped at the terminal's width cannot be copied
+            sys.stderr.write(
+                _("More tickets follow: add --cursor {cursor}").format(cursor=next_cursor) + "\n"
+            )
+
+
+LIST_FIELDS = (
+    "number",
+    "kind",
+    "status",
+    "priority",
+    "subject",
+    "color",
+    "channel",
+    "owner",
+    "customer",
+    "creator",
+    "project",
+    "categories",
+    "created_at",
+    "updated_at",
+    "version",
+)
+LIST_DEFAULT = (
+    "number",
+    "priority",
+    "status",
+    "subject",
+    "customer",
+    "owner",
+    "channel",
+    "updated_at",
+)
+
+
+def _print_list_rows(rows: list[Any], zone: Any) -> None:
+    """The table of :func:`_print_list` for rows in their JSON form (``--all``)."""
+    from datetime import datetime
+
+    table(
+        [
+            "#",
+            "P",
+            _("Status"),
+            _("Subject"),
+            _("Customer"),
+            _("Owner"),
+            _("Channel"),
+            _("Changed"),
+        ],
+        [
+            (
+                row["number"],
+                row["priority"],
+                status_label(row["status"]),
+                row["subject"],
+                (row["customer"] or {}).get("name") or row["creator"],
+                row["owner"],
+                row["channel"] or _("internal"),
+                _when(datetime.fromisoformat(row["updated_at"]), zone),
+            )
+            for row in rows
+        ],
+        empty=_("No tickets match."),
+        wide=3,
+        droppable=(6, 4, 1),
     )
 
 

@@ -12,6 +12,7 @@ from tix.core.models.link import LinkKind, TicketLink
 from tix.core.models.mail import ImportStatus, MailImport, SyncState
 from tix.core.models.outbox import OutboxMessage, OutboxPurpose, OutboxStatus
 from tix.core.models.project import Project
+from tix.core.models.saved_view import SavedView
 from tix.core.models.sla import BusinessCalendar, SlaPolicy
 from tix.core.models.texts import Signature, TextModule
 from tix.core.models.ticket import (
@@ -78,6 +79,7 @@ __all__ = [
     "PortalSession",
     "PortalToken",
     "Project",
+    "SavedView",
     "ScaledDecimal",
     "Signature",
     "SlaPolicy",

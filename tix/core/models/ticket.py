@@ -57,6 +57,8 @@ class Ticket(TixModel, table=True):
         Index("ix_tickets_customer", "customer_id"),
         Index("ix_tickets_status", "status", "updated_at"),
         Index("ix_tickets_sla_due", "sla_due_at", "id"),
+        Index("ix_tickets_created", "created_at", "id"),
+        Index("ix_tickets_priority", "priority", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
