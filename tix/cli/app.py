@@ -46,6 +46,16 @@ GROUPS: dict[str, tuple[str, str, str]] = {
         _("Quotes, order confirmations and invoices from tickets."),
     ),
     "project": ("tix.cli.commands.project", "app", _("Projects that tickets belong to.")),
+    "signature": (
+        "tix.cli.commands.signature",
+        "app",
+        _("Signatures of channels, mail accounts and agents under outgoing mail."),
+    ),
+    "template": (
+        "tix.cli.commands.template",
+        "app",
+        _("Text modules: named texts with variables for replies, notes and new tickets."),
+    ),
     "mail": (
         "tix.cli.commands.mail",
         "app",

@@ -593,24 +593,42 @@ def _activity_line(activity: ActivityView) -> str:
     return head + "\n" + escape(activity.body).rstrip() + "\n"
 
 
+TemplateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--template",
+        help=_("Start with this text module, filled in for the ticket (--body follows it)."),
+        metavar="NAME",
+        show_default=False,
+    ),
+]
+
+
 def _work(
     number: str,
     action: str,
     body: str | None,
     body_file: str | None,
     attach: list[str] | None,
+    template: str | None = None,
     **options: Any,
 ) -> None:
     from tix.core.services import tickets
     from tix.core.services.messages import add_note, add_solution, reply_to_ticket
     from tix.core.views import activity_result
 
-    text = read_body(body, body_file)
-    assert text is not None
+    text = read_body(body, body_file, required=template is None)
     attachments = read_files(attach or [], max_size=context.settings().max_file_size)
     with context.session(write=True) as session:
         actor = context.acting(session)
         ticket = tickets.get_ticket(session, actor, number)
+        if template is not None:
+            from tix.core.services.text_modules import use_text_module
+
+            start = use_text_module(session, actor, template, ticket=ticket).rstrip("\n")
+            parts = [start, text.strip("\n")] if text and text.strip() else [start]
+            text = "\n\n".join(parts)
+        assert text is not None
         do = {
             "reply": reply_to_ticket,
             "note": add_note,
@@ -641,9 +659,10 @@ def _work(
         "customer.\n"
         "\n"
         "\b\n"
-        "Example:\n"
+        "Examples:\n"
         '  tix ticket reply 1042 --body "Thanks, the part is on its way." --cc '
-        "boss@kunde.de"
+        "boss@kunde.de\n"
+        '  tix ticket reply 1042 --template greeting --body "The part is on its way."'
     ),
 )
 def reply(
@@ -659,9 +678,20 @@ def reply(
     cc: CcOption = None,
     bcc: BccOption = None,
     attach: AttachOption = None,
+    template: TemplateOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    _work(number, "reply", body, body_file, attach, to=to or [], cc=cc or [], bcc=bcc or [])
+    _work(
+        number,
+        "reply",
+        body,
+        body_file,
+        attach,
+        template,
+        to=to or [],
+        cc=cc or [],
+        bcc=bcc or [],
+    )
 
 
 @app.command(
@@ -680,9 +710,10 @@ def note(
     body: BodyOption = None,
     body_file: BodyFileOption = None,
     attach: AttachOption = None,
+    template: TemplateOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    _work(number, "note", body, body_file, attach)
+    _work(number, "note", body, body_file, attach, template)
 
 
 @app.command(
@@ -702,9 +733,10 @@ def solve(
     body_file: BodyFileOption = None,
     cc: CcOption = None,
     attach: AttachOption = None,
+    template: TemplateOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    _work(number, "solve", body, body_file, attach, cc=cc or [])
+    _work(number, "solve", body, body_file, attach, template, cc=cc or [])
 
 
 @app.command(
