@@ -151,13 +151,13 @@ async def test_internal_ticket_typed_in(app: TixApp, backend: Backend) -> None:
         assert pilot.app.screen is not screen
 
     ticket = backend.ticket(number)
-    assert ticket["kind"] == "internal"
-    assert ticket["owner"] == "carl"
-    assert ticket["creator"] == "bob"
-    assert ticket["subject"] == "Spare pumps"
-    assert ticket["priority"] == 7
-    assert ticket["categories"] == ["Lager", "Pumpen"]
-    assert ticket["first_message"]["body"] == "Count **pumps**\nby Friday."
+    assert ticket.kind == "internal"
+    assert ticket.owner == "carl"
+    assert ticket.creator == "bob"
+    assert ticket.subject == "Spare pumps"
+    assert ticket.priority == 7
+    assert ticket.categories == ["Lager", "Pumpen"]
+    assert ticket.first_message.body == "Count **pumps**\nby Friday."
 
 
 @each_database
@@ -198,19 +198,19 @@ async def test_mail_ticket_queues_the_mail_with_copies_and_an_attachment(
         assert f"Opened ticket #{number}" in notifications(app)
 
     ticket = backend.ticket(number)
-    assert ticket["kind"] == "mail"
-    assert ticket["account"] == "support"
-    assert ticket["channel"] == "Support"
-    assert ticket["owner"] == "bob"
-    assert ticket["priority"] == 4
-    assert ticket["categories"] == ["Angebot"]
-    assert ticket["customer"]["address"] == "kunde@example.com"
-    first = ticket["first_message"]
-    assert first["body"] == "Hello,\n\nthe **offer**."
-    assert first["to"] == ["kunde@example.com"]
-    assert first["cc"] == ["chef@example.com"]
-    assert first["bcc"] == ["a@example.com", "b@example.com"]
-    assert [a["name"] for a in first["attachments"]] == ["offer 2026.txt"]
+    assert ticket.kind == "mail"
+    assert ticket.account == "support"
+    assert ticket.channel == "Support"
+    assert ticket.owner == "bob"
+    assert ticket.priority == 4
+    assert ticket.categories == ["Angebot"]
+    assert ticket.customer.address == "kunde@example.com"
+    first = ticket.first_message
+    assert first.body == "Hello,\n\nthe **offer**."
+    assert first.to == ["kunde@example.com"]
+    assert first.cc == ["chef@example.com"]
+    assert first.bcc == ["a@example.com", "b@example.com"]
+    assert [a.name for a in first.attachments] == ["offer 2026.txt"]
     with session_scope(backend.engine) as session:
         queued = session.execute(select(OutboxMessage)).scalars().all()
         assert [(m.purpose, m.mail_to, m.mail_cc, m.mail_bcc) for m in queued] == [
@@ -241,13 +241,13 @@ async def test_request_ticket_for_a_new_customer(app: TixApp, backend: Backend) 
         assert isinstance(number, int)
 
     ticket = backend.ticket(number)
-    assert ticket["kind"] == "request"
-    assert ticket["channel"] == "Support"
-    assert ticket["owner"] == "bob"
-    assert ticket["priority"] == 5
-    assert ticket["customer"]["address"] == "nina@example.org"
-    assert ticket["customer"]["name"] == "Nina Neu"
-    assert ticket["first_message"]["body"] == "Pump leaks oil."
+    assert ticket.kind == "request"
+    assert ticket.channel == "Support"
+    assert ticket.owner == "bob"
+    assert ticket.priority == 5
+    assert ticket.customer.address == "nina@example.org"
+    assert ticket.customer.name == "Nina Neu"
+    assert ticket.first_message.body == "Pump leaks oil."
     with session_scope(backend.engine) as session:
         assert session.execute(select(func.count()).select_from(Contact)).scalar_one() == 2
 

@@ -17,8 +17,10 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, TabbedContent
 
 from tests.conftest import BACKENDS, World
+from tests.tui.models import activity
 from tix.core.db import session_scope
 from tix.core.models import Document, OutboxMessage
+from tix.core.read_models import ActivityView, TicketDetail, WatcherView
 from tix.tui.app import TixApp, make_app
 from tix.tui.backend import Backend
 from tix.tui.screens import ticket_view
@@ -118,32 +120,32 @@ def test_paths_dropped_on_the_terminal_are_told_apart(tmp_path: Path) -> None:
 def test_records_read_as_one_line() -> None:
     from datetime import UTC
 
-    change = {"kind": "change", "field": "status", "old": "open", "new": "waiting"}
+    change = activity(kind="change", field="status", old="open", new="waiting")
     assert describe(change, UTC) == "Status open → waiting"
-    category = {"kind": "change", "field": "category", "old": None, "new": "Pumpen"}
+    category = activity(kind="change", field="category", old=None, new="Pumpen")
     assert describe(category, UTC) == "category added: Pumpen"
-    booked = {
-        "kind": "time",
-        "author": "bob",
-        "created_at": "2026-11-27T10:00:00+01:00",
-        "body": "Phone call",
-        "details": {"minutes": 90, "date": "2026-11-26", "billable": False, "user": "bob"},
-    }
+    booked = activity(
+        kind="time",
+        author="bob",
+        created_at="2026-11-27T10:00:00+01:00",
+        body="Phone call",
+        details={"minutes": 90, "date": "2026-11-26", "billable": False, "user": "bob"},
+    )
     assert describe(booked, UTC) == "booked 1:30 h for 2026-11-26, not billable: Phone call"
-    alarm = {
-        "kind": "alarm",
-        "body": "Call back",
-        "details": {"for": "carl", "via": "mail", "due_at": "2026-11-29T15:25:00+00:00"},
-    }
+    alarm = activity(
+        kind="alarm",
+        body="Call back",
+        details={"for": "carl", "via": "mail", "due_at": "2026-11-29T15:25:00+00:00"},
+    )
     assert describe(alarm, UTC) == "alarm for carl at 2026-11-29 15:25 by mail: Call back"
-    files = {"kind": "file", "details": {"files": [{"name": "a.pdf", "size": 10}]}}
+    files = activity(kind="file", details={"files": [{"name": "a.pdf", "size": 10}]})
     assert describe(files, UTC) == "added files: a.pdf (10 B)"
-    document = {"kind": "document", "body": "AN-2026-0001: 80.00 EUR", "details": {"type": "quote"}}
+    document = activity(kind="document", body="AN-2026-0001: 80.00 EUR", details={"type": "quote"})
     assert describe(document, UTC) == "made Quote AN-2026-0001: 80.00 EUR"
-    project = {"kind": "project", "body": "Pump upgrade", "details": {"project": "Pump upgrade"}}
+    project = activity(kind="project", body="Pump upgrade", details={"project": "Pump upgrade"})
     assert describe(project, UTC) == "made project Pump upgrade"
-    assert describe({"kind": "watcher"}, UTC) == "changed the watchers"
-    watcher = {"kind": "watcher", "field": "watcher", "old": None, "new": "group:Support"}
+    assert describe(activity(kind="watcher"), UTC) == "changed the watchers"
+    watcher = activity(kind="watcher", field="watcher", old=None, new="group:Support")
     assert describe(watcher, UTC) == "watcher added: group:Support"
 
 
@@ -154,19 +156,21 @@ def test_blocks_mark_notes_mails_and_delivery_problems() -> None:
 
     styles = ActivityStyles()
     note = {"kind": "note", "author": "bob", "created_at": "2026-11-27T10:00:00+01:00"}
-    kind, parts = activity_parts({**note, "body": "Secret"}, styles, UTC)
+    kind, parts = activity_parts(activity(**note, body="Secret"), styles, UTC)
     assert kind == "note" and "Internal note" in parts[0].plain and parts[-1].plain == "Secret"
-    mail = {
-        "kind": "reply",
-        "author": "bob",
-        "direction": "out",
-        "from": "Support <support@tix.test>",
-        "to": ["kunde@example.com"],
-        "cc": ["chef@example.com"],
-        "subject": "Re: Pump",
-        "body": "Hello",
-        "attachments": [{"name": "offer.pdf", "size": 2048, "inline": False}],
-    }
+    mail = activity(
+        kind="reply",
+        author="bob",
+        direction="out",
+        from_="Support <support@tix.test>",
+        to=["kunde@example.com"],
+        cc=["chef@example.com"],
+        subject="Re: Pump",
+        body="Hello",
+        attachments=[
+            {"id": 1, "name": "offer.pdf", "size": 2048, "content_type": "", "inline": False}
+        ],
+    )
     kind, parts = activity_parts(mail, styles, UTC, subject="Pump")
     texts = [part.plain for part in parts]
     assert "mailed" in texts[0]
@@ -174,16 +178,16 @@ def test_blocks_mark_notes_mails_and_delivery_problems() -> None:
         "From: Support <support@tix.test>  To: kunde@example.com  CC: chef@example.com"
     )
     assert texts[2:] == ["Hello", "Attachments: offer.pdf (2.0 KB)"]  # "Re:" is no news
-    failed = {
-        "kind": "delivery",
-        "author": None,
-        "body": "550 no such user",
-        "details": {"to": ["gone@example.com"]},
-    }
+    failed = activity(
+        kind="delivery",
+        author=None,
+        body="550 no such user",
+        details={"to": ["gone@example.com"]},
+    )
     kind, parts = activity_parts(failed, styles, UTC)
     assert kind == "delivery" and "Not delivered" in parts[0].plain
     assert [part.plain for part in parts[1:]] == ["To: gone@example.com", "550 no such user"]
-    kind, parts = activity_parts({**note, "id": 7, "body": "x"}, styles, UTC, pinned=True)
+    kind, parts = activity_parts(activity(**note, id=7, body="x"), styles, UTC, pinned=True)
     assert len(parts) == 1 and "shown above" in parts[0].plain
 
 
@@ -257,7 +261,7 @@ class CountedTicket:
         self.gate = gate
         backend.ticket = self  # type: ignore[method-assign]
 
-    def __call__(self, number: int) -> dict[str, Any]:
+    def __call__(self, number: int) -> TicketDetail:
         self.calls += 1
         if self.gate is not None:
             assert self.gate.wait(10)
@@ -293,7 +297,7 @@ async def test_opening_fetches_first_and_the_first_frame_shows_the_ticket(
         ticket_view.open_ticket_view(pilot.app, ticket)
         ticket_view.open_ticket_view(pilot.app, ticket)  # a second Enter meanwhile
         screen = await view_mounted(pilot)
-        assert screen.detail is not None and screen.detail["number"] == ticket  # at once
+        assert screen.detail is not None and screen.detail.number == ticket  # at once
         await settle(pilot)
         assert f"#{ticket} Pump" in screen_text(pilot.app)
         assert len(pilot.app.screen_stack) == before + 1  # opened once
@@ -316,7 +320,7 @@ async def test_a_slow_ticket_shows_the_screen_first_and_fills_it_when_it_comes(
         assert screen.detail is None  # the screen does not fetch it a second time
         gate.set()
         await settle(pilot)
-        assert screen.detail is not None and screen.detail["number"] == ticket
+        assert screen.detail is not None and screen.detail.number == ticket
         assert f"#{ticket} Pump" in screen_text(pilot.app)
         assert counted.calls == 1
 
@@ -368,9 +372,9 @@ async def test_reply_goes_out_by_mail(app: TixApp, backend: Backend, ticket: int
         await press(pilot, "ctrl+s")
         assert pilot.app.screen is screen
     detail = backend.ticket(ticket)
-    reply = detail["activities"][-1]
-    assert reply["kind"] == "reply" and reply["body"] == "We send a new seal."
-    assert reply["cc"] == ["chef@example.com"]
+    reply = detail.activities[-1]
+    assert reply.kind == "reply" and reply.body == "We send a new seal."
+    assert reply.cc == ["chef@example.com"]
     with session_scope(backend.engine) as session:
         mails = session.execute(select(OutboxMessage)).scalars().all()
         sent = [m for m in mails if "kunde@example.com" in m.mail_to]
@@ -393,9 +397,9 @@ async def test_note_stays_internal(app: TixApp, backend: Backend, ticket: int) -
         await press(pilot, "ctrl+s")
         log = screen.query_one(ActivityLog)
         assert log.line_count > 0
-    note = backend.ticket(ticket)["activities"][-1]
-    assert note["kind"] == "note" and note["internal"] is True
-    assert note["body"] == "Customer is **grumpy**"
+    note = backend.ticket(ticket).activities[-1]
+    assert note.kind == "note" and note.internal is True
+    assert note.body == "Customer is **grumpy**"
     with session_scope(backend.engine) as session:
         mails = session.execute(select(OutboxMessage)).scalars().all()
         assert not [m for m in mails if "kunde@example.com" in m.mail_to]
@@ -408,11 +412,11 @@ async def test_solution_solves_the_ticket(app: TixApp, backend: Backend, ticket:
         await press(pilot, "l")
         await type_text(pilot, "Seal replaced.")
         await press(pilot, "ctrl+s")
-        assert screen.detail is not None and screen.detail["status"] == "solved"
+        assert screen.detail is not None and screen.detail.status == "solved"
         assert "solved  P5" in screen_text(pilot.app)
     detail = backend.ticket(ticket)
-    assert detail["status"] == "solved"
-    assert any(a["kind"] == "solution" for a in detail["activities"])
+    assert detail.status == "solved"
+    assert any(a.kind == "solution" for a in detail.activities)
 
 
 @each_database
@@ -433,7 +437,7 @@ async def test_a_failed_reply_gives_the_text_back(
         dialog(pilot.app, ConfirmDialog)
         await press(pilot, "y")
         assert isinstance(pilot.app.screen, TicketViewScreen)
-    assert [a["kind"] for a in backend.ticket(ticket)["activities"]] == ["message"]
+    assert [a.kind for a in backend.ticket(ticket).activities] == ["message"]
 
 
 @each_database
@@ -455,8 +459,8 @@ async def test_status_channel_and_owner_from_the_pickers(
         await press(pilot, "s")
         await press(pilot, "escape")  # picked nothing: nothing changes
     detail = backend.ticket(ticket)
-    assert (detail["status"], detail["channel"], detail["owner"]) == ("waiting", "Sales", "carl")
-    changes = [(a["field"], a["new"]) for a in detail["activities"] if a["kind"] == "change"]
+    assert (detail.status, detail.channel, detail.owner) == ("waiting", "Sales", "carl")
+    changes = [(a.field, a.new) for a in detail.activities if a.kind == "change"]
     assert changes == [("status", "waiting"), ("channel", "Sales"), ("owner", "carl")]
 
 
@@ -477,16 +481,16 @@ async def test_details_tab_saves_only_what_changed(
         await pilot.click("#edit-categories")
         await type_text(pilot, "Pumpen, Wartung")
         await press(pilot, "ctrl+s")
-        assert screen.detail is not None and screen.detail["subject"] == "Pump leaks at the seal"
+        assert screen.detail is not None and screen.detail.subject == "Pump leaks at the seal"
         assert screen.query_one("#edit-subject", Input).value == "Pump leaks at the seal"
         await press(pilot, "ctrl+s")
         assert "Nothing to save." in notifications(pilot.app)
     detail = backend.ticket(ticket)
-    assert detail["subject"] == "Pump leaks at the seal"
-    assert (detail["priority"], detail["status"]) == (7, "waiting")
-    assert detail["categories"] == ["Pumpen", "Wartung"]
-    assert detail["owner"] == "bob" and detail["channel"] == "Support"  # untouched
-    fields = sorted(a["field"] for a in detail["activities"] if a["kind"] == "change")
+    assert detail.subject == "Pump leaks at the seal"
+    assert (detail.priority, detail.status) == (7, "waiting")
+    assert detail.categories == ["Pumpen", "Wartung"]
+    assert detail.owner == "bob" and detail.channel == "Support"  # untouched
+    fields = sorted(a.field for a in detail.activities if a.kind == "change")
     assert fields == ["category", "category", "priority", "status", "subject"]
 
 
@@ -513,9 +517,9 @@ async def test_a_change_behind_the_views_back_is_not_overwritten(
         await press(pilot, "ctrl+s")
         assert "changed by someone else: reloaded" in notifications(pilot.app)
         assert screen.query_one("#edit-subject", Input).value == "Theirs"
-        assert screen.detail is not None and screen.detail["priority"] == 8
+        assert screen.detail is not None and screen.detail.priority == 8
     detail = backend.ticket(ticket)
-    assert (detail["subject"], detail["priority"]) == ("Theirs", 8)
+    assert (detail.subject, detail.priority) == ("Theirs", 8)
 
 
 # --- work records: time, documents, projects --------------------------------------------
@@ -537,8 +541,8 @@ async def test_book_time_and_filter_it(app: TixApp, backend: Backend, ticket: in
         assert "Total: 1:50 h in 2 entries" in screen_text(pilot.app)
         await press(pilot, "b")  # billable only
         assert "Total: 1:30 h in 1 entries" in screen_text(pilot.app)
-    times = backend.ticket(ticket)["times"]
-    assert [(t["minutes"], t["billable"], t["user"]) for t in times] == [
+    times = backend.ticket(ticket).times
+    assert [(t.minutes, t.billable, t.user) for t in times] == [
         (90, True, "bob"),
         (20, False, "bob"),
     ]
@@ -578,8 +582,8 @@ async def test_new_document_from_the_times(app: TixApp, backend: Backend, ticket
         await press(pilot, "ctrl+s")
         assert any(text.startswith("Made ") for text in notifications(pilot.app))
     detail = backend.ticket(ticket)
-    made = [a for a in detail["activities"] if a["kind"] == "document"]
-    assert len(made) == 1 and made[0]["details"]["type"] == "quote"
+    made = [a for a in detail.activities if a.kind == "document"]
+    assert len(made) == 1 and made[0].details["type"] == "quote"
     with session_scope(backend.engine) as session:
         assert len(session.execute(select(Document)).scalars().all()) == 1
 
@@ -593,7 +597,7 @@ async def test_new_project_from_the_ticket(app: TixApp, backend: Backend, ticket
         await type_text(pilot, "Pump upgrade")
         await press(pilot, "enter")
         assert "Pump upgrade" in screen.choices.projects
-    assert backend.ticket(ticket)["project"] == "Pump upgrade"
+    assert backend.ticket(ticket).project == "Pump upgrade"
 
 
 # --- watchers, files, alarms ------------------------------------------------------------
@@ -610,14 +614,14 @@ async def test_add_a_group_as_watcher_and_remove_it(
         dialog(pilot.app, PickDialog)
         await type_text(pilot, "Support")  # groups come first: Group: Support
         await press(pilot, "enter")
-        assert {"group": "Support"} in backend.ticket(ticket)["watchers"]
+        assert WatcherView(group="Support") in backend.ticket(ticket).watchers
         table = pilot.app.focused
         assert isinstance(table, DataTable) and table.id == "watchers-table"
         await press(pilot, "down")  # the second row: the group
         assert table.cursor_row == 1
         await press(pilot, "x")
-    watchers = backend.ticket(ticket)["watchers"]
-    assert {"group": "Support"} not in watchers and {"user": "bob"} in watchers
+    watchers = backend.ticket(ticket).watchers
+    assert WatcherView(group="Support") not in watchers and WatcherView(user="bob") in watchers
 
 
 @each_database
@@ -646,7 +650,7 @@ async def test_add_save_and_open_a_file(
         await type_text(pilot, f"'{source}' ")  # dropped on the terminal: quoted
         await press(pilot, "enter")
         assert screen.detail is not None
-        assert [f["name"] for f in screen.detail["files"]] == ["pump photo.txt"]
+        assert [f.name for f in screen.detail.files] == ["pump photo.txt"]
         await press(pilot, "5")  # the table has a row now: focus it
         await press(pilot, "s")
         dialog(pilot.app, FormDialog)
@@ -667,7 +671,7 @@ async def test_add_save_and_open_a_file(
         assert where, notifications(pilot.app)
         copy = Path(where[-1].split("saved to ", 1)[1].rstrip("."))
         assert copy.read_text() == "a photo, as text"
-    assert [f["name"] for f in backend.ticket(ticket)["files"]] == ["pump photo.txt"]
+    assert [f.name for f in backend.ticket(ticket).files] == ["pump photo.txt"]
 
 
 @each_database
@@ -685,11 +689,9 @@ async def test_add_an_alarm(app: TixApp, backend: Backend, ticket: int) -> None:
         await type_text(pilot, "Call the customer back")
         await press(pilot, "enter")
         assert pilot.app.screen is screen
-    alarms = backend.ticket(ticket)["alarms"]
-    assert [(a["note"], a["for"], a["via"]) for a in alarms] == [
-        ("Call the customer back", "bob", "app")
-    ]
-    assert alarms[0]["due_at"].endswith(("+01:00", "+02:00"))  # shown in Berlin time
+    alarms = backend.ticket(ticket).alarms
+    assert [(a.note, a.for_, a.via) for a in alarms] == [("Call the customer back", "bob", "app")]
+    assert alarms[0].due_at.endswith(("+01:00", "+02:00"))  # shown in Berlin time
 
 
 # --- the command palette -------------------------------------------------------------------
@@ -719,21 +721,21 @@ class _LogApp(App[None]):
 async def test_a_thousand_activities_are_one_widget() -> None:
     from datetime import UTC
 
-    activities: list[dict[str, Any]] = []
+    activities: list[ActivityView] = []
     for number in range(1000):
         kind = ("message", "reply", "note", "change", "time")[number % 5]
         activities.append(
-            {
-                "id": number,
-                "kind": kind,
-                "author": "bob",
-                "created_at": "2026-11-27T10:00:00+01:00",
-                "body": f"Text {number}\n\nsecond paragraph",
-                "field": "status",
-                "old": "open",
-                "new": "waiting",
-                "details": {"minutes": 30, "date": "2026-11-27"},
-            }
+            activity(
+                id=number,
+                kind=kind,
+                author="bob",
+                created_at="2026-11-27T10:00:00+01:00",
+                body=f"Text {number}\n\nsecond paragraph",
+                field="status",
+                old="open",
+                new="waiting",
+                details={"minutes": 30, "date": "2026-11-27"},
+            )
         )
     app = _LogApp()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -754,7 +756,8 @@ async def test_a_thousand_activities_are_one_widget() -> None:
         print(f"1000 activities: first frame {first_frame * 1000:.0f} ms, all {took * 1000:.0f} ms")
         log.scroll_to(y=100, animate=False, immediate=True)
         top_line = log.render_line(0).text
-        log.show([*activities[:-1], {**activities[-1], "body": "changed"}], zone=UTC)
+        changed = activities[-1].model_copy(update={"body": "changed"})
+        log.show([*activities[:-1], changed], zone=UTC)
         while not log.complete:
             await pilot.pause(0.02)
         assert log.render_line(0).text == top_line  # a reload keeps the place

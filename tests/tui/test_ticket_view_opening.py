@@ -31,5 +31,5 @@ async def test_a_ticket_handed_over_before_the_screen_is_up_is_drawn_once_it_is(
         screen.take(loaded)  # what open_ticket_view's worker does when the ticket comes
         await mounted
         await settle(pilot)
-        assert screen.detail is not None and screen.detail["number"] == ticket
+        assert screen.detail is not None and screen.detail.number == ticket
         assert f"#{ticket} Pump" in screen_text(pilot.app)

@@ -7,7 +7,7 @@ filled here once. Times are ISO 8601 with offset in the zone the caller passes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -590,20 +590,13 @@ def _deliveries(session: Session, activity_ids: list[int | None]) -> dict[int, D
     return {activity_id: entry for activity_id, (_weight, entry) in found.items()}
 
 
-def activity_marks(activity: ActivityView | Mapping[str, Any]) -> list[str]:
+def activity_marks(activity: ActivityView) -> list[str]:
     """What sets a mail activity apart, in the user's language: automatic mail, a third
     party's message, a reused Message-ID, a follow-up of another ticket, a mail that
-    could not be delivered. ``activity`` is the model or its JSON form (which the TUI
-    still reads)."""
-    if isinstance(activity, ActivityView):
-        shown: Mapping[str, Any] = activity.model_dump(
-            mode="json", include={"automatic", "third_party", "details", "delivery", "direction"}
-        )
-    else:
-        shown = activity
-    details: dict[str, Any] = shown.get("details") or {}
+    could not be delivered."""
+    details: dict[str, Any] = activity.details or {}
     marks: list[str] = []
-    automatic = shown.get("automatic") or details.get("automatic")
+    automatic = activity.automatic or details.get("automatic")
     if automatic == "bounce":
         marks.append(_("bounce"))
     elif automatic == "auto_reply":
@@ -612,15 +605,15 @@ def activity_marks(activity: ActivityView | Mapping[str, Any]) -> list[str]:
         marks.append(_("list mail"))
     elif automatic:
         marks.append(_("automatic mail"))
-    if shown.get("third_party") or details.get("third_party"):
+    if activity.third_party or details.get("third_party"):
         marks.append(_("from a third party"))
     if details.get("reused_message_id"):
         marks.append(_("reused Message-ID"))
     if details.get("follow_up_of"):
         marks.append(_("follow-up of #{number}").format(number=details["follow_up_of"]))
-    delivery = shown.get("delivery") or {}
-    if delivery.get("status") == OutboxStatus.FAILED:
-        error = delivery.get("error")
+    delivery = activity.delivery if activity.direction == "out" else None
+    if delivery is not None and delivery.status == OutboxStatus.FAILED:
+        error = delivery.error
         marks.append(
             _("not delivered: {reason}").format(reason=error) if error else _("not delivered")
         )

@@ -1,8 +1,9 @@
-"""What the terminal UI asks of tix, as plain data: one method per question or action.
+"""What the terminal UI asks of tix: one method per question or action.
 
 Every method opens its own session, calls the core services (the one write path) and
-returns JSON-like data, or raises a :class:`~tix.core.errors.TixError`. The methods
-block: the UI calls them from worker threads, never on its event loop.
+returns the core's typed read models (:mod:`tix.core.read_models`, the shapes ``--json``
+and the API give) or plain values, or raises a :class:`~tix.core.errors.TixError`. The
+methods block: the UI calls them from worker threads, never on its event loop.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tix.core.config import Settings
 from tix.core.db import check_schema, make_engine, session_scope
 from tix.core.i18n import _
 from tix.core.models import Ticket, User
+from tix.core.read_models import TicketDetail
 from tix.core.views import Cursor, TicketFilter, TicketRow
 
 
@@ -85,15 +87,14 @@ class Backend:
         with session_scope(self.engine) as session:
             return list_tickets(session, self._user(session), filters, limit=limit, after=after)
 
-    def ticket(self, number: int) -> dict[str, Any]:
-        """The whole ticket, as ``tix ticket show --json`` gives it."""
+    def ticket(self, number: int) -> TicketDetail:
+        """The whole ticket, as ``tix ticket show --json`` gives it (as its model)."""
         from tix.core.services.tickets import get_ticket
         from tix.core.views import ticket_detail
 
         with session_scope(self.engine) as session:
             user = self._user(session)
-            detail = ticket_detail(session, user, get_ticket(session, user, number), self.zone)
-            return detail.model_dump(mode="json")
+            return ticket_detail(session, user, get_ticket(session, user, number), self.zone)
 
     def choices(self) -> Choices:
         from tix.core.models import Category, Group, MailAccount, Project
@@ -233,7 +234,7 @@ class Backend:
         *,
         cc: Sequence[str] = (),
         attachments: Sequence[str] = (),
-    ) -> dict[str, Any]:
+    ) -> TicketDetail:
         """``action`` is reply, note or solve; returns the ticket afterwards."""
         from tix.core.services import messages, tickets
 
@@ -252,7 +253,7 @@ class Backend:
                 raise ValueError(action)
         return self.ticket(number)
 
-    def change(self, number: int, *, version: int | None, **fields: Any) -> dict[str, Any]:
+    def change(self, number: int, *, version: int | None, **fields: Any) -> TicketDetail:
         """Change fields (status, channel, owner, priority, subject, color, project,
         add_categories, remove_categories); a stale ``version`` is a Conflict."""
         from tix.core.services import tickets
@@ -272,7 +273,7 @@ class Backend:
 
     def book_time(
         self, number: int, duration: str, *, day: str = "", note: str = "", billable: bool = True
-    ) -> dict[str, Any]:
+    ) -> TicketDetail:
         from datetime import datetime
 
         from tix.core.services import tickets, times
@@ -327,7 +328,7 @@ class Backend:
 
     def watch(
         self, number: int, *, user: str = "", group: str = "", remove: bool = False
-    ) -> dict[str, Any]:
+    ) -> TicketDetail:
         from tix.core.services import tickets, users, watchers
 
         with session_scope(self.engine, write=True) as session:
@@ -339,7 +340,7 @@ class Backend:
             change(session, actor, ticket=ticket, user=found_user, group=found_group)
         return self.ticket(number)
 
-    def add_files(self, number: int, paths: Sequence[str]) -> dict[str, Any]:
+    def add_files(self, number: int, paths: Sequence[str]) -> TicketDetail:
         from tix.core.services import files, tickets
 
         new = self._read_files(paths)
@@ -375,7 +376,7 @@ class Backend:
 
     def add_alarm(
         self, number: int, when: str, note: str, *, recipient: str = "", via: str = "app"
-    ) -> dict[str, Any]:
+    ) -> TicketDetail:
         from tix.core import clock
         from tix.core.services import alarms, tickets, users
         from tix.core.timeparse import parse_when

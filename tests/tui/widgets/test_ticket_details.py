@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import App, ComposeResult
 from textual.widgets import Input, TabbedContent
 
+from tests.tui.models import ticket_detail
 from tix.tui.backend import Choices
 from tix.tui.widgets.ticket_details import TicketDetails, change_fields
 from tix.tui.widgets.ticket_pane import TicketPane
 
-TICKET: dict[str, Any] = {
-    "number": 1001,
-    "version": 3,
-    "kind": "mail",
-    "subject": "Pump leaks",
-    "status": "open",
-    "priority": 5,
-    "channel": "Support",
-    "owner": "bob",
-    "project": None,
-    "color": None,
-    "categories": ["Pumpen", "Garantie"],
-    "customer": {"name": "Eva Hartmann", "address": "eva@example.org"},
-    "creator": "bob",
-}
+TICKET = ticket_detail(
+    number=1001,
+    version=3,
+    kind="mail",
+    subject="Pump leaks",
+    status="open",
+    priority=5,
+    channel="Support",
+    owner="bob",
+    project=None,
+    color=None,
+    categories=["Pumpen", "Garantie"],
+    customer={
+        "name": "Eva Hartmann",
+        "address": "eva@example.org",
+        "kind": "customer",
+        "organization": None,
+    },
+    creator="bob",
+)
 CHOICES = Choices(
     users=[("bob", "Bob Berg"), ("carl", "Carl Cramer")],
     channels=["Support", "Sales"],
@@ -41,7 +45,7 @@ class _DetailsApp(App[None]):
 
     def compose(self) -> ComposeResult:
         with TabbedContent():
-            yield TicketDetails(number=TICKET["number"])
+            yield TicketDetails(number=TICKET.number)
 
     def on_ticket_pane_change_requested(self, message: TicketPane.ChangeRequested) -> None:
         self.asked.append(message)
@@ -82,12 +86,12 @@ async def test_the_form_keeps_edits_over_another_change_and_carries_them_over_it
         details = await _ready(app)
         subject = app.query_one("#edit-subject", Input)
         subject.value = "Mine"
-        theirs = {**TICKET, "version": 4, "priority": 8}
+        theirs = TICKET.model_copy(update={"version": 4, "priority": 8})
         details.show(theirs)  # polled: someone else's change
         await pilot.pause()
         assert subject.value == "Mine"
         assert details.form_source is TICKET  # Save still sends version 3: a conflict
-        ours = {**theirs, "version": 5, "status": "waiting"}
+        ours = theirs.model_copy(update={"version": 5, "status": "waiting"})
         details.show(ours, own=True)  # this user's own action elsewhere
         await pilot.pause()
         assert subject.value == "Mine" and details.form_source is ours

@@ -7,12 +7,13 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Select, Static, TabbedContent
 
+from tests.tui.models import booked, ticket_detail
 from tix.tui.widgets.ticket_times import TicketTimes
 
-TIMES: list[dict[str, Any]] = [
-    {"id": 1, "date": "2026-11-25", "user": "bob", "minutes": 90, "billable": True},
-    {"id": 2, "date": "2026-11-26", "user": "carl", "minutes": 30, "billable": False},
-    {"id": 3, "date": "2026-11-27", "user": "carl", "minutes": 45, "billable": True},
+TIMES = [
+    booked(id=1, date="2026-11-25", user="bob", minutes=90, billable=True),
+    booked(id=2, date="2026-11-26", user="carl", minutes=30, billable=False),
+    booked(id=3, date="2026-11-27", user="carl", minutes=45, billable=True),
 ]
 
 
@@ -32,7 +33,7 @@ async def test_the_filters_narrow_the_rows_and_the_total() -> None:
     app = _TimesApp()
     async with app.run_test(size=(100, 30)) as pilot:
         times = app.query_one(TicketTimes)
-        times.show({"number": 1001, "times": TIMES})
+        times.show(ticket_detail(times=TIMES))
         await pilot.pause()
         assert _shown(app) == (["1", "2", "3"], "Total: 2:45 h in 3 entries  ·  billable 2:15 h")
         times.toggle_billable_only()
@@ -41,7 +42,7 @@ async def test_the_filters_narrow_the_rows_and_the_total() -> None:
         app.query_one("#times-user", Select).value = "carl"
         await pilot.pause()
         assert _shown(app) == (["3"], "Total: 0:45 h in 1 entries")
-        times.show({"number": 1001, "times": TIMES[:1]})  # carl's times are gone
+        times.show(ticket_detail(times=TIMES[:1]))  # carl's times are gone
         await pilot.pause()
         assert app.query_one("#times-user", Select).value is Select.NULL
         assert _shown(app) == (["1"], "Total: 1:30 h in 1 entries")

@@ -30,6 +30,7 @@ from textual.widgets.option_list import Option
 from tix.core.errors import TixError
 from tix.core.i18n import _
 from tix.core.labels import status_label
+from tix.core.read_models import TicketDetail
 from tix.core.views import Cursor, TicketFilter, TicketRow, cursor_of
 from tix.tui.widgets.footer import KeyBar
 from tix.tui.widgets.ticket_table import TicketTable, format_changed, one_line
@@ -246,21 +247,21 @@ class TicketPreview(VerticalScroll):
             message.update(Text(_("Loading…"), style="dim"))
             self.scroll_home(animate=False)
 
-    def show_detail(self, detail: dict[str, Any], app: TixApp) -> None:
+    def show_detail(self, detail: TicketDetail, app: TixApp) -> None:
         message = self.query_one("#preview-message", Static)
-        first = detail.get("first_message")
+        first = detail.first_message
         if not first:
             message.update(Text(_("No message yet."), style="dim"))
             return
         text = Text()
         text.append(_("First message"), style="bold")
-        byline = [str(first.get("author") or "")]
-        if first.get("created_at"):
-            moment = datetime.fromisoformat(first["created_at"])
+        byline = [first.author or ""]
+        if first.created_at:
+            moment = datetime.fromisoformat(first.created_at)
             byline.append(format_changed(moment, app.backend.zone))
         text.append("  " + " · ".join(part for part in byline if part), style="dim")
         text.append("\n")
-        body = str(first.get("body") or "").strip()
+        body = (first.body or "").strip()
         if len(body) > MESSAGE_PREVIEW:
             body = body[:MESSAGE_PREVIEW] + "…"
         text.append(body)
@@ -314,7 +315,7 @@ class TicketListScreen(Screen[None]):
         self._poll_resumes_at = 0.0
         self._unread: int | None = None
         self._preview_timer: Timer | None = None
-        self._preview_cache: OrderedDict[tuple[int, int], dict[str, Any]] = OrderedDict()
+        self._preview_cache: OrderedDict[tuple[int, int], TicketDetail] = OrderedDict()
         self._previewed_once = False
         self._started = False
         self._back_from_picker = False
@@ -705,7 +706,7 @@ class TicketListScreen(Screen[None]):
         self._preview_timer = None
         backend = self.tix.backend
 
-        def shown(detail: dict[str, Any]) -> None:
+        def shown(detail: TicketDetail) -> None:
             self._preview_cache[(row.id, row.version)] = detail
             while len(self._preview_cache) > PREVIEW_CACHE:
                 self._preview_cache.popitem(last=False)

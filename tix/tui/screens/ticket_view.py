@@ -31,6 +31,7 @@ from textual.widgets import DataTable, Static, TabbedContent
 from tix.core.errors import Conflict, Forbidden, NotFound, TixError
 from tix.core.i18n import _
 from tix.core.labels import color_label, status_label, ticket_kind_label
+from tix.core.read_models import TicketDetail
 from tix.tui.backend import Backend, Choices
 from tix.tui.screens.dialogs import ConfirmDialog
 from tix.tui.widgets.activity import COLOR_MARKS
@@ -46,7 +47,7 @@ from tix.tui.widgets.ticket_watchers import TicketWatchers
 if TYPE_CHECKING:
     from tix.tui.app import TixApp
 
-Loaded = tuple[dict[str, Any], Choices | None]
+Loaded = tuple[TicketDetail, Choices | None]
 """A ticket as ``backend.ticket`` gives it, and what the pickers offer."""
 
 TABS = ("details", "activities", "times", "watchers", "files", "alarms")
@@ -160,7 +161,7 @@ class TicketViewScreen(Screen[None]):
         self._pending = pending
         self.initial_tab = tab if tab in TABS else "activities"
         self.tab = self.initial_tab
-        self.detail: dict[str, Any] | None = None
+        self.detail: TicketDetail | None = None
         """The ticket as last loaded."""
         self.choices: Choices | None = None
         """What the pickers and selects offer (users, channels, projects …)."""
@@ -193,7 +194,7 @@ class TicketViewScreen(Screen[None]):
         return (self.details, self.activities, self.times, self.watchers, self.files, self.alarms)
 
     @property
-    def form_source(self) -> dict[str, Any] | None:
+    def form_source(self) -> TicketDetail | None:
         """The ticket the Details form was filled from: its version is what Save sends."""
         return self.details.form_source
 
@@ -258,10 +259,10 @@ class TicketViewScreen(Screen[None]):
         number, backend = self.number, self.backend
         need_choices = self.choices is None
 
-        def job() -> tuple[dict[str, Any], Choices | None]:
+        def job() -> Loaded:
             return backend.ticket(number), backend.choices() if need_choices else None
 
-        def loaded(result: tuple[dict[str, Any], Choices | None]) -> None:
+        def loaded(result: Loaded) -> None:
             detail, choices = result
             if choices is not None:
                 self._set_choices(choices)
@@ -313,7 +314,7 @@ class TicketViewScreen(Screen[None]):
 
     def _show(
         self,
-        detail: dict[str, Any],
+        detail: TicketDetail,
         *,
         refill_form: bool = False,
         own: bool = False,
@@ -333,25 +334,25 @@ class TicketViewScreen(Screen[None]):
         self._label_tabs(detail)
         self.refresh_bindings()
 
-    def _show_header(self, detail: dict[str, Any]) -> None:
+    def _show_header(self, detail: TicketDetail) -> None:
         title = Text()
-        title.append(f"#{detail['number']} ", style="bold")
-        title.append(detail.get("subject") or "", style="bold")
+        title.append(f"#{detail.number} ", style="bold")
+        title.append(detail.subject or "", style="bold")
         title.no_wrap = True
         title.overflow = "ellipsis"
         self.query_one("#view-title", Static).update(title)
         meta = Text(no_wrap=True)
-        meta.append(status_label(str(detail.get("status", ""))), style="bold")
-        meta.append("  P{priority}".format(priority=detail.get("priority", "")))
-        color = detail.get("color")
+        meta.append(status_label(str(detail.status)), style="bold")
+        meta.append(f"  P{detail.priority}")
+        color = detail.color
         if color:
             meta.append("  ")
             meta.append("●", style=COLOR_MARKS.get(color, ""))
             meta.append(f" {color_label(color)}")
-        meta.append("  " + ticket_kind_label(str(detail.get("kind", ""))), style="dim")
+        meta.append("  " + ticket_kind_label(str(detail.kind)), style="dim")
         self.query_one("#view-meta", Static).update(meta)
 
-    def _label_tabs(self, detail: dict[str, Any]) -> None:
+    def _label_tabs(self, detail: TicketDetail) -> None:
         tabs = self.query_one("#view-tabs", TabbedContent)
         titles = {
             "details": _("Details"),
@@ -361,8 +362,15 @@ class TicketViewScreen(Screen[None]):
             "files": _("Files"),
             "alarms": _("Alarms"),
         }
+        counts = {
+            "activities": len(detail.activities),
+            "times": len(detail.times),
+            "watchers": len(detail.watchers),
+            "files": len(detail.files),
+            "alarms": len(detail.alarms),
+        }
         for pane, title in titles.items():
-            count = len(detail.get(pane) or []) if pane != "details" else 0
+            count = counts.get(pane, 0)
             label = f"{title} ({count})" if count else title
             tab = tabs.get_tab(pane)
             if tab.label_text != label:
@@ -388,13 +396,13 @@ class TicketViewScreen(Screen[None]):
                 self.notify(_("changed by someone else: reloaded"), severity="warning")
                 self.reload(refill_form=True)
 
-        def changed(detail: dict[str, Any]) -> None:
+        def changed(detail: TicketDetail) -> None:
             self._written(detail, refill_form=refill_form)
 
         self.run_job(lambda: backend.change(number, version=version, **fields), changed, failed)
 
     def _written(
-        self, detail: dict[str, Any], *, refill_form: bool = False, notice: str = ""
+        self, detail: TicketDetail, *, refill_form: bool = False, notice: str = ""
     ) -> None:
         self._show(detail, own=True, refill_form=refill_form, scroll_end=True)
         if notice:
@@ -469,11 +477,11 @@ class TicketViewScreen(Screen[None]):
             return False
         if self.detail is None:
             return None
-        if action == "channel" and self.detail.get("kind") == "internal":
+        if action == "channel" and self.detail.kind == "internal":
             return None
-        if action in ("remove_watcher",) and not self.detail.get("watchers"):
+        if action in ("remove_watcher",) and not self.detail.watchers:
             return None
-        if action in ("save_file", "open_file") and not self.detail.get("files"):
+        if action in ("save_file", "open_file") and not self.detail.files:
             return None
         return True
 

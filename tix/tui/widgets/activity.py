@@ -30,6 +30,7 @@ from textual.strip import Strip
 from tix.core import clock
 from tix.core.i18n import _
 from tix.core.labels import activity_kind_label, change_value, document_label, field_label
+from tix.core.read_models import ActivityView
 from tix.core.services.storage import human_size
 from tix.core.views import activity_marks
 
@@ -106,14 +107,14 @@ def _same_subject(first: str | None, second: str | None) -> bool:
     return clean(first) == clean(second)
 
 
-def describe(activity: dict[str, Any], zone: tzinfo) -> str:
+def describe(activity: ActivityView, zone: tzinfo) -> str:
     """One line saying what a record activity (change, time, file …) did."""
-    kind = activity.get("kind", "")
-    details: dict[str, Any] = activity.get("details") or {}
-    body = " ".join(str(activity.get("body") or "").split())
-    if kind == "change" or activity.get("field"):
-        changed = str(activity.get("field") or "")
-        old, new = activity.get("old"), activity.get("new")
+    kind = activity.kind
+    details: dict[str, Any] = activity.details or {}
+    body = " ".join((activity.body or "").split())
+    if kind == "change" or activity.field:
+        changed = activity.field or ""
+        old, new = activity.old, activity.new
         if changed == "watcher" or kind == "watcher":
             if new and not old:
                 return _("watcher added: {name}").format(name=new)
@@ -132,11 +133,11 @@ def describe(activity: dict[str, Any], zone: tzinfo) -> str:
     if kind == "time":
         hours = format_minutes(int(details.get("minutes") or 0))
         day = str(details.get("date", ""))
-        if day and not str(activity.get("created_at") or "").startswith(day):
+        if day and not (activity.created_at or "").startswith(day):
             text = _("booked {hours} h for {day}").format(hours=hours, day=day)
         else:
             text = _("booked {hours} h").format(hours=hours)
-        if details.get("user") and details.get("user") != activity.get("author"):
+        if details.get("user") and details.get("user") != activity.author:
             text += " " + _("(for {login})").format(login=details["user"])
         if details.get("billable") is False:
             text += ", " + _("not billable")
@@ -169,14 +170,14 @@ def describe(activity: dict[str, Any], zone: tzinfo) -> str:
     return f"{kind}: {body}" if body else str(kind)
 
 
-def header_text(activity: dict[str, Any], styles: ActivityStyles) -> Text:
-    kind = str(activity.get("kind", ""))
+def header_text(activity: ActivityView, styles: ActivityStyles) -> Text:
+    kind = str(activity.kind)
     text = Text()
     text.append(f" {activity_kind_label(kind)} ", style=styles.label(kind))
     text.append("  ")
-    text.append(str(activity.get("author") or "–"), style=styles.author)
-    text.append("  " + format_time(activity.get("created_at")), style=styles.muted)
-    direction = activity.get("direction")
+    text.append(activity.author or "–", style=styles.author)
+    text.append("  " + format_time(activity.created_at), style=styles.muted)
+    direction = activity.direction
     if direction == "out":
         text.append("  " + _("mailed"), style=styles.muted)
     elif direction == "in":
@@ -187,43 +188,40 @@ def header_text(activity: dict[str, Any], styles: ActivityStyles) -> Text:
     return text
 
 
-def mail_lines(activity: dict[str, Any], styles: ActivityStyles, subject: str) -> list[Text]:
+def mail_lines(activity: ActivityView, styles: ActivityStyles, subject: str) -> list[Text]:
     """Who a mail went from and to (one line), and a subject that differs from the ticket's."""
     found: list[Text] = []
-    if "direction" not in activity:
+    if activity.direction is None:
         return found
     line = Text(style=styles.muted)
-    sender = activity.get("from")
-    if sender and sender != activity.get("author"):
+    sender = activity.from_
+    if sender and sender != activity.author:
         line.append(_("From") + ": " + str(sender) + "  ")
     for label, addresses in (
-        (_("To"), activity.get("to")),
-        (_("CC"), activity.get("cc")),
-        (_("BCC"), activity.get("bcc")),
+        (_("To"), activity.to),
+        (_("CC"), activity.cc),
+        (_("BCC"), activity.bcc),
     ):
         if addresses:
             line.append(f"{label}: " + ", ".join(addresses) + "  ")
     line.rstrip()
     if line.plain:
         found.append(line)
-    if activity.get("subject") and not _same_subject(activity.get("subject"), subject):
-        found.append(Text(_("Subject") + ": " + str(activity["subject"]), style=styles.muted))
+    if activity.subject and not _same_subject(activity.subject, subject):
+        found.append(Text(_("Subject") + ": " + activity.subject, style=styles.muted))
     return found
 
 
-def attachment_line(activity: dict[str, Any], styles: ActivityStyles) -> Text | None:
-    attachments = [a for a in activity.get("attachments") or [] if not a.get("inline")]
+def attachment_line(activity: ActivityView, styles: ActivityStyles) -> Text | None:
+    attachments = [a for a in activity.attachments if not a.inline]
     if not attachments:
         return None
-    names = ", ".join(
-        "{name} ({size})".format(name=a.get("name", ""), size=human_size(int(a.get("size") or 0)))
-        for a in attachments
-    )
+    names = ", ".join(f"{a.name} ({human_size(a.size)})" for a in attachments)
     return Text(_("Attachments: {names}").format(names=names), style=styles.attachment)
 
 
 def activity_parts(
-    activity: dict[str, Any],
+    activity: ActivityView,
     styles: ActivityStyles,
     zone: tzinfo,
     *,
@@ -235,13 +233,13 @@ def activity_parts(
 
     ``pinned``: the first message, shown in full above the log, takes only its header.
     """
-    kind = str(activity.get("kind", ""))
+    kind = str(activity.kind)
     if kind not in BLOCK_KINDS:
         line = Text(describe(activity, zone), style=styles.text)
         line.append(
             "  · {author} · {when}".format(
-                author=activity.get("author") or "–",
-                when=format_time(activity.get("created_at"), this_year=this_year),
+                author=activity.author or "–",
+                when=format_time(activity.created_at, this_year=this_year),
             ),
             style=styles.muted,
         )
@@ -251,9 +249,9 @@ def activity_parts(
         parts[0].append("  " + _("(first message, shown above)"), style=styles.muted)
         return kind, parts
     parts.extend(mail_lines(activity, styles, subject))
-    body = str(activity.get("body") or "").strip("\n")
+    body = (activity.body or "").strip("\n")
     if kind == "delivery":
-        details = activity.get("details") or {}
+        details = activity.details or {}
         if details.get("to"):
             parts.append(Text(_("To") + ": " + ", ".join(details["to"]), style=styles.muted))
     if body:
@@ -264,23 +262,23 @@ def activity_parts(
     return kind, parts
 
 
-def first_message_text(first: dict[str, Any] | None, subject: str, styles: ActivityStyles) -> Text:
+def first_message_text(first: ActivityView | None, subject: str, styles: ActivityStyles) -> Text:
     """The pinned first message: subject, who and when, and the whole text."""
     text = Text()
     if first is None:
         text.append(subject, style=styles.author)
         return text
-    text.append(str(first.get("subject") or subject), style=styles.author)
+    text.append(first.subject or subject, style=styles.author)
     text.append(
         "  {author} · {when}".format(
-            author=first.get("author") or "–", when=format_time(first.get("created_at"))
+            author=first.author or "–", when=format_time(first.created_at)
         ),
         style=styles.muted,
     )
     for mark in activity_marks(first):
         text.append("  ")
         text.append(f" {mark} ", style=styles.mark)
-    body = str(first.get("body") or "").strip()
+    body = (first.body or "").strip()
     if body:
         text.append("\n")
         text.append(body, style=styles.text)
@@ -318,7 +316,7 @@ class ActivityLog(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._activities: list[dict[str, Any]] = []
+        self._activities: list[ActivityView] = []
         self._pinned_id: int | None = None
         self._subject = ""
         self._zone: tzinfo | None = None
@@ -346,7 +344,7 @@ class ActivityLog(ScrollView, can_focus=True):
 
     def show(
         self,
-        activities: Sequence[dict[str, Any]],
+        activities: Sequence[ActivityView],
         *,
         zone: tzinfo,
         subject: str = "",
@@ -467,12 +465,12 @@ class ActivityLog(ScrollView, can_focus=True):
 
     def _separated(self, index: int) -> bool:
         return (
-            self._activities[index].get("kind") in BLOCK_KINDS
-            or self._activities[index - 1].get("kind") in BLOCK_KINDS
+            self._activities[index].kind in BLOCK_KINDS
+            or self._activities[index - 1].kind in BLOCK_KINDS
         )
 
-    def _block(self, activity: dict[str, Any], index: int, width: int) -> list[Strip]:
-        key = (activity.get("id", f"#{index}"), width)
+    def _block(self, activity: ActivityView, index: int, width: int) -> list[Strip]:
+        key = (activity.id, width)
         found = self._blocks.get(key)
         if found is not None:
             return found
@@ -482,7 +480,7 @@ class ActivityLog(ScrollView, can_focus=True):
             styles,
             self._zone or _utc(),
             subject=self._subject,
-            pinned=activity.get("id") is not None and activity.get("id") == self._pinned_id,
+            pinned=activity.id is not None and activity.id == self._pinned_id,
             this_year=self._this_year,
         )
         console: Console = self.app.console

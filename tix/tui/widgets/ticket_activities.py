@@ -18,6 +18,7 @@ from textual.widgets import Static
 from tix.core.errors import TixError
 from tix.core.i18n import _
 from tix.core.models.ticket import TicketStatus
+from tix.core.read_models import TicketDetail
 from tix.tui.backend import Choices
 from tix.tui.screens.dialogs import Composed, ComposeDialog, FormDialog, FormField, PickDialog
 from tix.tui.widgets.activity import ActivityLog, first_message_text
@@ -38,20 +39,20 @@ class TicketActivities(TicketPane):
     def on_mount(self) -> None:
         self.query_one("#first-message-box").display = False
 
-    def show(self, detail: dict[str, Any], *, scroll_end: bool = False) -> None:
+    def show(self, detail: TicketDetail, *, scroll_end: bool = False) -> None:
         super().show(detail)
         log = self.query_one("#activity-log", ActivityLog)
-        first = detail.get("first_message")
+        first = detail.first_message
         box = self.query_one("#first-message-box")
         box.display = first is not None
         self.query_one("#first-message", Static).update(
-            first_message_text(first, detail.get("subject") or "", log.styles_for_text)
+            first_message_text(first, detail.subject, log.styles_for_text)
         )
         log.show(
-            detail.get("activities") or [],
+            detail.activities,
             zone=self.backend.zone,
-            subject=detail.get("subject") or "",
-            pinned_id=first.get("id") if first else None,
+            subject=detail.subject,
+            pinned_id=first.id if first else None,
             scroll_end=scroll_end,
         )
 
@@ -69,8 +70,8 @@ class TicketActivities(TicketPane):
         detail = self.detail
         if detail is None:
             return
-        external = detail.get("kind") != "internal"
-        customer = (detail.get("customer") or {}).get("address") or ""
+        external = detail.kind != "internal"
+        customer = (detail.customer.address if detail.customer else None) or ""
         titles = {
             "reply": _("Reply on #{number}"),
             "note": _("Internal note on #{number}"),
@@ -126,7 +127,7 @@ class TicketActivities(TicketPane):
         detail = self.detail
         if detail is None:
             return
-        version = detail["version"]
+        version = detail.version
 
         def picked(value: str | None) -> None:
             if value and value != current:
@@ -139,20 +140,20 @@ class TicketActivities(TicketPane):
             self._pick(
                 _("Status of #{number}").format(number=self.number),
                 [(status.value, status.value) for status in TicketStatus],
-                self.detail.get("status"),
+                self.detail.status,
                 "status",
             )
 
     def pick_channel(self) -> None:
         if self.detail is None or self.choices is None:
             return
-        if self.detail.get("kind") == "internal":
+        if self.detail.kind == "internal":
             self.notify(_("Internal tickets have no channel."), severity="warning")
             return
         self._pick(
             _("Channel of #{number}").format(number=self.number),
             [(name, name) for name in self.choices.channels],
-            self.detail.get("channel"),
+            self.detail.channel,
             "channel",
         )
 
@@ -162,7 +163,7 @@ class TicketActivities(TicketPane):
         self._pick(
             _("Owner of #{number}").format(number=self.number),
             [(f"{login} – {name}", login) for login, name in self.choices.users],
-            self.detail.get("owner"),
+            self.detail.owner,
             "owner",
         )
 
@@ -205,13 +206,13 @@ class TicketActivities(TicketPane):
             if not values:
                 return
 
-            def job() -> tuple[str, dict[str, Any]]:
+            def job() -> tuple[str, TicketDetail]:
                 made = backend.new_document(
                     number, values["kind"], from_times=values["from_times"], lines=values["lines"]
                 )
                 return made, backend.ticket(number)
 
-            def done(result: tuple[str, dict[str, Any]]) -> None:
+            def done(result: tuple[str, TicketDetail]) -> None:
                 notice = _("Made {number}.").format(number=result[0])
                 self.post_message(self.Written(result[1], notice=notice))
 
@@ -232,11 +233,11 @@ class TicketActivities(TicketPane):
             if not values:
                 return
 
-            def job() -> tuple[str, dict[str, Any], Choices]:
+            def job() -> tuple[str, TicketDetail, Choices]:
                 name = backend.new_project(values["name"], from_ticket=number)
                 return name, backend.ticket(number), backend.choices()
 
-            def done(result: tuple[str, dict[str, Any], Choices]) -> None:
+            def done(result: tuple[str, TicketDetail, Choices]) -> None:
                 name, detail, choices = result
                 notice = _("Made project {name}.").format(name=name)
                 self.post_message(self.Written(detail, notice=notice, choices=choices))

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from tix.core.i18n import _
+from tix.core.read_models import TicketDetail
 from tix.tui.screens.dialogs import FormDialog, FormField
 from tix.tui.widgets.activity import format_time
 from tix.tui.widgets.ticket_pane import ListPane
@@ -27,21 +28,21 @@ class TicketAlarms(ListPane):
         yield DataTable(id="alarms-table", cursor_type="row")
         yield Static(_("No alarms."), id="alarms-empty", classes="empty")
 
-    def show(self, detail: dict[str, Any]) -> None:
+    def show(self, detail: TicketDetail) -> None:
         super().show(detail)
         vias = {"app": _("app"), "mail": _("e-mail")}
         self.fill(
             [
                 (
-                    str(alarm["id"]),
-                    format_time(alarm.get("due_at")),
-                    alarm.get("for") or "",
-                    vias.get(alarm.get("via") or "", alarm.get("via") or ""),
-                    alarm.get("note") or "",
-                    alarm.get("by") or "",
-                    format_time(alarm.get("fired_at")),
+                    str(alarm.id),
+                    format_time(alarm.due_at),
+                    alarm.for_ or "",
+                    vias.get(alarm.via or "", alarm.via or ""),
+                    alarm.note or "",
+                    alarm.by or "",
+                    format_time(alarm.fired_at),
                 )
-                for alarm in detail.get("alarms") or []
+                for alarm in detail.alarms
             ]
         )
 

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from tix.core.i18n import _
 from tix.core.labels import color_label, source_label, status_label, ticket_kind_label
 from tix.core.models.ticket import TicketStatus
+from tix.core.read_models import TicketDetail
 from tix.core.validation import COLORS, split_names
 from tix.tui.backend import Choices
 from tix.tui.widgets.activity import COLOR_MARKS, format_time
@@ -39,31 +40,29 @@ def priority_label(priority: int) -> str:
     return str(priority)
 
 
-def form_values_of(detail: dict[str, Any]) -> dict[str, Any]:
+def form_values_of(detail: TicketDetail) -> dict[str, Any]:
     """What the form shows for ``detail``, by field name."""
     return {
-        "subject": detail.get("subject") or "",
-        "status": detail.get("status"),
-        "priority": str(detail.get("priority")),
-        "channel": detail.get("channel"),
-        "owner": detail.get("owner"),
-        "project": detail.get("project"),
-        "color": detail.get("color"),
-        "categories": list(detail.get("categories") or []),
+        "subject": detail.subject or "",
+        "status": detail.status,
+        "priority": str(detail.priority),
+        "channel": detail.channel,
+        "owner": detail.owner,
+        "project": detail.project,
+        "color": detail.color,
+        "categories": list(detail.categories),
     }
 
 
-def change_fields(source: dict[str, Any], edits: dict[str, Any]) -> dict[str, Any]:
+def change_fields(source: TicketDetail, edits: dict[str, Any]) -> dict[str, Any]:
     """The ``backend.change`` fields for the form's ``edits`` to ticket ``source``."""
     fields: dict[str, Any] = {}
     for name, value in edits.items():
         if name == "categories":
-            old = {c.casefold() for c in source.get("categories") or []}
+            old = {c.casefold() for c in source.categories}
             new = {c.casefold() for c in value}
             fields["add_categories"] = [c for c in value if c.casefold() not in old]
-            fields["remove_categories"] = [
-                c for c in source.get("categories") or [] if c.casefold() not in new
-            ]
+            fields["remove_categories"] = [c for c in source.categories if c.casefold() not in new]
         elif name == "priority":
             fields["priority"] = int(value)
         elif name == "project":
@@ -80,7 +79,7 @@ class TicketDetails(TicketPane):
 
     def __init__(self, *, number: int) -> None:
         super().__init__(_("Details"), number=number, id="details")
-        self.form_source: dict[str, Any] | None = None
+        self.form_source: TicketDetail | None = None
         """The ticket the form was filled from: its version is what Save sends."""
         self._options: dict[str, list[tuple[str, str]]] = {}
         """The options of the selects filled from data, by widget id."""
@@ -161,7 +160,7 @@ class TicketDetails(TicketPane):
 
     def show(
         self,
-        detail: dict[str, Any],
+        detail: TicketDetail,
         *,
         first_load: bool = False,
         refill_form: bool = False,
@@ -211,14 +210,14 @@ class TicketDetails(TicketPane):
                 edits[name] = value
         return edits
 
-    def _fill_form(self, detail: dict[str, Any]) -> None:
+    def _fill_form(self, detail: TicketDetail) -> None:
         self.form_source = detail
         values = form_values_of(detail)
         self.query_one("#edit-subject", Input).value = values["subject"]
         self.query_one("#edit-categories", Input).value = ", ".join(values["categories"])
         for name in ("status", "priority", "channel", "owner", "project", "color"):
             self._select(name, values[name])
-        self.query_one("#edit-channel", Select).disabled = detail.get("kind") == "internal"
+        self.query_one("#edit-channel", Select).disabled = detail.kind == "internal"
 
     def _select(self, name: str, value: str | None) -> None:
         widget_id = f"edit-{name}"
@@ -242,29 +241,29 @@ class TicketDetails(TicketPane):
             else:
                 self._select(name, value)
 
-    def _show_info(self, detail: dict[str, Any]) -> None:
-        rows: list[tuple[str, str]] = [(_("Kind"), ticket_kind_label(str(detail.get("kind", ""))))]
-        customer = detail.get("customer")
+    def _show_info(self, detail: TicketDetail) -> None:
+        rows: list[tuple[str, str]] = [(_("Kind"), ticket_kind_label(str(detail.kind)))]
+        customer = detail.customer
         if customer:
-            who = customer.get("name") or ""
-            if customer.get("address"):
-                who = f"{who} <{customer['address']}>" if who else customer["address"]
-            if customer.get("organization"):
-                who += f", {customer['organization']}"
+            who = customer.name or ""
+            if customer.address:
+                who = f"{who} <{customer.address}>" if who else customer.address
+            if customer.organization:
+                who += f", {customer.organization}"
             rows.append((_("Customer"), who))
-        rows.append((_("Creator"), str(detail.get("creator") or "–")))
-        if detail.get("account"):
-            rows.append((_("Account"), str(detail["account"])))
-        source = source_label(str(detail.get("kind", "")), str(detail.get("origin") or ""))
+        rows.append((_("Creator"), detail.creator or "–"))
+        if detail.account:
+            rows.append((_("Account"), detail.account))
+        source = source_label(str(detail.kind), str(detail.origin or ""))
         if source:
             rows.append((_("Source"), source))
-        rows.append((_("Created"), format_time(detail.get("created_at"))))
-        rows.append((_("Changed"), format_time(detail.get("updated_at"))))
-        first = detail.get("first_message") or {}
-        details = first.get("details") or {}
+        rows.append((_("Created"), format_time(detail.created_at)))
+        rows.append((_("Changed"), format_time(detail.updated_at)))
+        first = detail.first_message
+        details = (first.details if first else None) or {}
         if details.get("on_behalf_of"):
             rows.append((_("On behalf of"), str(details["on_behalf_of"])))
-        form = detail.get("form_values") or {
+        form = detail.form_values or {
             key: value for key, value in details.items() if key != "on_behalf_of"
         }
         if form:
@@ -287,7 +286,7 @@ class TicketDetails(TicketPane):
             self.notify(_("Nothing to save."))
             return
         self.post_message(
-            self.ChangeRequested(source["version"], change_fields(source, edits), refill_form=True)
+            self.ChangeRequested(source.version, change_fields(source, edits), refill_form=True)
         )
 
     @on(Button.Pressed, "#details-save")

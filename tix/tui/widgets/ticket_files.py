@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from tix.core.i18n import _
+from tix.core.read_models import FileView, TicketDetail
 from tix.core.services.storage import human_size
 from tix.tui.screens.dialogs import FormDialog, FormField, split_paths
 from tix.tui.widgets.activity import format_time
@@ -60,27 +61,27 @@ class TicketFiles(ListPane):
         yield DataTable(id="files-table", cursor_type="row")
         yield Static(_("No files on this ticket."), id="files-empty", classes="empty")
 
-    def show(self, detail: dict[str, Any]) -> None:
+    def show(self, detail: TicketDetail) -> None:
         super().show(detail)
         self.fill(
             [
                 (
-                    str(item["id"]),
-                    item.get("name", ""),
-                    Text(human_size(int(item.get("size") or 0)), justify="right"),
-                    item.get("content_type") or "",
-                    format_time(item.get("created_at")),
-                    item.get("uploaded_by") or "",
+                    str(item.id),
+                    item.name,
+                    Text(human_size(item.size), justify="right"),
+                    item.content_type or "",
+                    format_time(item.created_at),
+                    item.uploaded_by or "",
                 )
-                for item in detail.get("files") or []
+                for item in detail.files
             ]
         )
 
-    def selected_file(self) -> dict[str, Any] | None:
+    def selected_file(self) -> FileView | None:
         selected = self.selected()
         if selected is None or self.detail is None:
             return None
-        return next((f for f in self.detail.get("files") or [] if str(f["id"]) == selected), None)
+        return next((f for f in self.detail.files if str(f.id) == selected), None)
 
     def add(self) -> None:
         """Ask for paths (typed, or dropped on the terminal) and add those files."""
@@ -112,7 +113,7 @@ class TicketFiles(ListPane):
             return
         number, backend = self.number, self.backend
         dialog = FormDialog(
-            _("Save {name}").format(name=found["name"]),
+            _("Save {name}").format(name=found.name),
             [FormField("target", _("Folder or file"), value=default_save_folder(), required=True)],
             submit_label=_("Save"),
         )
@@ -124,12 +125,10 @@ class TicketFiles(ListPane):
 
             def done(path: Path) -> None:
                 self.notify(
-                    _("Saved {file} ({size}).").format(
-                        file=path, size=human_size(int(found.get("size") or 0))
-                    )
+                    _("Saved {file} ({size}).").format(file=path, size=human_size(found.size))
                 )
 
-            self.run_job(lambda: backend.save_file(number, int(found["id"]), target), done)
+            self.run_job(lambda: backend.save_file(number, int(found.id or 0), target), done)
 
         self.app.push_screen(dialog, filled)
 
@@ -143,7 +142,7 @@ class TicketFiles(ListPane):
 
         def job() -> tuple[Path, bool]:
             folder = tempfile.mkdtemp(prefix="tix-")
-            path = backend.save_file(number, int(found["id"]), folder)
+            path = backend.save_file(number, int(found.id or 0), folder)
             command = opener()
             if command is None:
                 return path, False

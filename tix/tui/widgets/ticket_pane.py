@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Select, TabPane
 
 from tix.core.errors import TixError
+from tix.core.read_models import TicketDetail
 from tix.tui.backend import Backend, Choices
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class TicketPane(TabPane):
     class Written(Message):
         """A backend call changed the ticket and gave it back: draw it everywhere."""
 
-        detail: dict[str, Any]
+        detail: TicketDetail
         refill_form: bool = False
         """Fill the Details form afresh (after Save), instead of keeping its edits."""
         notice: str = ""
@@ -51,7 +52,7 @@ class TicketPane(TabPane):
     def __init__(self, title: str, *, number: int, id: str) -> None:
         super().__init__(title, id=id)
         self.number = number
-        self.detail: dict[str, Any] | None = None
+        self.detail: TicketDetail | None = None
         """The ticket as last shown."""
         self.choices: Choices | None = None
         """What the pickers offer (users, channels, projects …), once loaded."""
@@ -64,7 +65,7 @@ class TicketPane(TabPane):
     def backend(self) -> Backend:
         return self.tix.backend
 
-    def show(self, detail: dict[str, Any]) -> None:
+    def show(self, detail: TicketDetail) -> None:
         """Draw ``detail``; subclasses draw their part and call this first."""
         self.detail = detail
 
@@ -90,7 +91,7 @@ class TicketPane(TabPane):
             job, then=when_attached(then), failed=when_attached(failed), group="ticket-view-action"
         )
 
-    def written(self, detail: dict[str, Any]) -> None:
+    def written(self, detail: TicketDetail) -> None:
         """The usual answer to a write: the fresh ticket, drawn by the screen."""
         self.post_message(self.Written(detail))
 

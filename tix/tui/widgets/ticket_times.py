@@ -14,6 +14,7 @@ from textual.widgets import Checkbox, DataTable, Select, Static
 
 from tix.core import clock
 from tix.core.i18n import _
+from tix.core.read_models import TicketDetail
 from tix.tui.screens.dialogs import FormDialog, FormField
 from tix.tui.widgets.activity import format_minutes
 from tix.tui.widgets.ticket_pane import TicketPane, refill, set_options
@@ -39,15 +40,15 @@ class TicketTimes(TicketPane):
             _("Date"), _("User"), _("Hours"), _("Billable"), _("Billed"), _("Note")
         )
 
-    def show(self, detail: dict[str, Any]) -> None:
+    def show(self, detail: TicketDetail) -> None:
         super().show(detail)
         self._draw()
 
     def _draw(self) -> None:
         if self.detail is None:
             return
-        times = self.detail.get("times") or []
-        users = sorted({entry["user"] for entry in times})
+        times = self.detail.times
+        users = sorted({entry.user for entry in times})
         select: Select[str] = self.query_one("#times-user", Select)
         chosen = None if select.value is Select.NULL else str(select.value)
         if self._options.get("times-user") != [(login, login) for login in users]:
@@ -58,27 +59,26 @@ class TicketTimes(TicketPane):
         shown = [
             entry
             for entry in times
-            if (not billable_only or entry.get("billable"))
-            and (chosen is None or entry.get("user") == chosen)
+            if (not billable_only or entry.billable) and (chosen is None or entry.user == chosen)
         ]
         table = self.query_one("#times-table", DataTable)
         refill(
             table,
             (
                 (
-                    str(entry["id"]),
-                    entry.get("date", ""),
-                    entry.get("user", ""),
-                    Text(format_minutes(int(entry.get("minutes") or 0)), justify="right"),
-                    "✓" if entry.get("billable") else "",
-                    entry.get("billed") or "",
-                    entry.get("note") or "",
+                    str(entry.id),
+                    entry.date,
+                    entry.user,
+                    Text(format_minutes(entry.minutes), justify="right"),
+                    "✓" if entry.billable else "",
+                    entry.billed or "",
+                    entry.note or "",
                 )
                 for entry in shown
             ),
         )
-        total = sum(int(entry.get("minutes") or 0) for entry in shown)
-        billable = sum(int(entry.get("minutes") or 0) for entry in shown if entry.get("billable"))
+        total = sum(entry.minutes for entry in shown)
+        billable = sum(entry.minutes for entry in shown if entry.billable)
         line = _("Total: {hours} h in {count} entries").format(
             hours=format_minutes(total), count=len(shown)
         )

@@ -3,19 +3,18 @@ changes; adding and removing one starts here."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from tix.core.i18n import _
+from tix.core.read_models import TicketDetail, WatcherView
 from tix.tui.screens.dialogs import PickDialog
 from tix.tui.widgets.ticket_pane import ListPane
 
 
-def watcher_key(watcher: dict[str, Any]) -> str:
+def watcher_key(watcher: WatcherView) -> str:
     """``user:<login>`` or ``group:<name>``: a watcher's row key."""
-    return f"user:{watcher['user']}" if "user" in watcher else f"group:{watcher['group']}"
+    return f"user:{watcher.user}" if watcher.user is not None else f"group:{watcher.group}"
 
 
 class TicketWatchers(ListPane):
@@ -31,17 +30,17 @@ class TicketWatchers(ListPane):
         yield DataTable(id="watchers-table", cursor_type="row")
         yield Static(_("Nobody watches this ticket."), id="watchers-empty", classes="empty")
 
-    def show(self, detail: dict[str, Any]) -> None:
+    def show(self, detail: TicketDetail) -> None:
         super().show(detail)
         names = dict(self.choices.users) if self.choices is not None else {}
         rows = []
-        for watcher in detail.get("watchers") or []:
-            if "user" in watcher:
-                login = watcher["user"]
+        for watcher in detail.watchers:
+            if watcher.user is not None:
+                login = watcher.user
                 label = f"{login} ({names[login]})" if login in names else login
                 rows.append((watcher_key(watcher), _("User"), label))
             else:
-                rows.append((watcher_key(watcher), _("Group"), watcher["group"]))
+                rows.append((watcher_key(watcher), _("Group"), watcher.group or ""))
         self.fill(rows)
 
     def add(self) -> None:
@@ -49,7 +48,7 @@ class TicketWatchers(ListPane):
         detail, choices = self.detail, self.choices
         if detail is None or choices is None:
             return
-        watching = {watcher_key(w) for w in detail.get("watchers") or []}
+        watching = {watcher_key(w) for w in detail.watchers}
         options = [(_("Group") + f": {group}", f"group:{group}") for group in choices.groups] + [
             (_("User") + f": {login} – {name}", f"user:{login}") for login, name in choices.users
         ]
