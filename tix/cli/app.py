@@ -46,6 +46,16 @@ GROUPS: dict[str, tuple[str, str, str]] = {
         _("Quotes, order confirmations and invoices from tickets."),
     ),
     "project": ("tix.cli.commands.project", "app", _("Projects that tickets belong to.")),
+    "sla": (
+        "tix.cli.commands.sla",
+        "app",
+        _("SLA policies: first-response and solution targets in business hours."),
+    ),
+    "calendar": (
+        "tix.cli.commands.sla",
+        "calendar_app",
+        _("Business calendars: open hours, public holidays and closed days for SLAs."),
+    ),
     "signature": (
         "tix.cli.commands.signature",
         "app",

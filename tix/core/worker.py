@@ -1,5 +1,5 @@
 """One long-running process for the background work: sync mail, send the outbox,
-fire alarms, on a schedule; stops cleanly between steps when asked.
+fire alarms, warn of SLA deadlines, on a schedule; stops cleanly between steps when asked.
 
 OAuth2 accounts refresh their access tokens by themselves as they sign in. One whose
 token can no longer be refreshed (or whose fresh token the server refuses) is marked
@@ -32,6 +32,7 @@ class Round:
     synced: list[dict[str, Any]] = field(default_factory=list)
     sent: dict[str, Any] = field(default_factory=dict)
     alarms: int = 0
+    sla_warnings: int = 0
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -39,6 +40,7 @@ class Round:
             "synced": self.synced,
             "sent": self.sent,
             "alarms": self.alarms,
+            "sla_warnings": self.sla_warnings,
             "errors": self.errors,
         }
 
@@ -63,11 +65,12 @@ def run_round(
     cafile: str | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> Round:
-    """Sync every account, send what is due, fire due alarms. A failing step is logged
-    and the others still run."""
+    """Sync every account, send what is due, fire due alarms, warn of SLA deadlines near
+    or missed. A failing step is logged and the others still run."""
     from tix.core.mail.delivery import deliver
     from tix.core.mail.sync import sync_account
     from tix.core.services.alarms import fire_due_alarms
+    from tix.core.services.sla import warn_before_breaches
 
     done = Round()
     for account_id in syncable_accounts(engine):
@@ -99,6 +102,12 @@ def run_round(
             done.alarms = len(fire_due_alarms(session))
     except Exception as error:
         log.error("alarms failed: %s", error)
+        done.errors.append(str(error))
+    try:
+        with session_scope(engine, write=True) as session:
+            done.sla_warnings = len(warn_before_breaches(session))
+    except Exception as error:
+        log.error("SLA warnings failed: %s", error)
         done.errors.append(str(error))
     return done
 

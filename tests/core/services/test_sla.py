@@ -348,3 +348,36 @@ def test_two_workers_at_once_warn_exactly_once(world) -> None:
     assert errors == []
     assert sorted(warned) == sorted(numbers)  # each warned, none twice
     assert len(_sla_notifications(world)) == 15
+
+
+def test_two_worker_rounds_at_once_warn_exactly_once(world) -> None:
+    from tix.core.config import Settings
+    from tix.core.worker import run_round
+
+    make_policy(world)
+    numbers = {open_request(world, berlin(2024, 11, 4, 8, 0)) for _ in range(5)}
+    rounds: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            start.wait()
+            done = run_round(world.engine, Settings())
+            rounds.append(done.sla_warnings)
+            errors.extend(RuntimeError(e) for e in done.errors)
+        except BaseException as error:
+            errors.append(error)
+
+    clock.fix_clock(lambda: berlin(2024, 11, 4, 11, 30))
+    try:
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        clock.fix_clock(None)
+    assert errors == []
+    assert sum(rounds) == len(numbers)
+    assert len(_sla_notifications(world)) == len(numbers)

@@ -16,7 +16,8 @@ app = typer.Typer()
 @app.command(
     "worker",
     help=_(
-        "Sync every account's mail, send the outbox and fire due alarms, every INTERVAL "
+        "Sync every account's mail, send the outbox, fire due alarms and warn of SLA "
+        "deadlines, every INTERVAL "
         "seconds, until stopped (SIGTERM or Ctrl-C finish the current step first). Several "
         "workers may share one PostgreSQL database.\n\n\b\nExamples:\n"
         "  tix worker --interval 60\n  tix worker --once --json"
@@ -45,8 +46,14 @@ def worker(
         emit(
             data,
             lambda: say(
-                _("Synced {accounts} accounts, sent {sent}, fired {alarms} alarms.").format(
-                    accounts=len(done.synced), sent=done.sent.get("sent", 0), alarms=done.alarms
+                _(
+                    "Synced {accounts} accounts, sent {sent}, fired {alarms} alarms, "
+                    "sent {warnings} SLA warnings."
+                ).format(
+                    accounts=len(done.synced),
+                    sent=done.sent.get("sent", 0),
+                    alarms=done.alarms,
+                    warnings=done.sla_warnings,
                 )
             ),
         )

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -286,13 +286,33 @@ def _check_policy(session: Session, policy: SlaPolicy) -> None:
             else col(SlaPolicy.channel_id) == policy.channel_id,
             col(SlaPolicy.priority_min) <= policy.priority_max,
             col(SlaPolicy.priority_max) >= policy.priority_min,
+            # One range inside the other is fine (the narrower applies); the same range
+            # twice, or two that only overlap, would leave the choice to chance.
+            or_(
+                and_(
+                    col(SlaPolicy.priority_min) == policy.priority_min,
+                    col(SlaPolicy.priority_max) == policy.priority_max,
+                ),
+                not_(
+                    or_(
+                        and_(
+                            col(SlaPolicy.priority_min) <= policy.priority_min,
+                            col(SlaPolicy.priority_max) >= policy.priority_max,
+                        ),
+                        and_(
+                            col(SlaPolicy.priority_min) >= policy.priority_min,
+                            col(SlaPolicy.priority_max) <= policy.priority_max,
+                        ),
+                    )
+                ),
+            ),
         )
     ).first()
     if clash is not None:
         raise Conflict(
             _(
-                "SLA policy {other!r} covers the same channel and priorities already: "
-                "narrow the priorities or change that policy"
+                "SLA policy {other!r} covers the same channel and overlapping priorities: "
+                "give priorities that lie inside or outside its range, or change that policy"
             ).format(other=clash[0])
         )
 
