@@ -65,6 +65,16 @@ app = typer.Typer(no_args_is_help=True)
 NumberArgument = Annotated[
     str, typer.Argument(help=_("Ticket number, e.g. 1042 or #1042."), metavar="N")
 ]
+NumbersArgument = Annotated[
+    list[str],
+    typer.Argument(
+        help=_(
+            "Ticket numbers, e.g. 1042 #1043; - reads them from standard input (numbers, "
+            "or the JSON or table of tix ticket list)."
+        ),
+        metavar="N...",
+    ),
+]
 CcOption = Annotated[
     list[str] | None,
     typer.Option("--cc", help=_("Copy to this address (repeatable)."), metavar="ADDR"),
@@ -697,23 +707,30 @@ def reply(
 @app.command(
     "note",
     help=_(
-        "Add an internal note (never mailed, never shown to customers).\n"
+        "Add an internal note (never mailed, never shown to customers); to many "
+        "tickets at once when given many numbers.\n"
         "\n"
         "\b\n"
-        "Example:\n"
+        "Examples:\n"
         '  tix ticket note 1042 --body "Called back, waiting for the serial '
-        'number"'
+        'number"\n'
+        '  tix ticket note 1042 1043 1044 --body "Supplier confirmed delivery for Monday"'
     ),
 )
 def note(
-    number: NumberArgument,
+    numbers: NumbersArgument,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
     attach: AttachOption = None,
     template: TemplateOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    _work(number, "note", body, body_file, attach, template)
+    from tix.cli import bulk
+
+    if bulk.is_bulk(numbers):
+        bulk.note(numbers, body, body_file, attach, template)
+        return
+    _work(numbers[0], "note", body, body_file, attach, template)
 
 
 @app.command(
@@ -742,16 +759,23 @@ def solve(
 @app.command(
     "set",
     help=_(
-        "Change a ticket's fields; each change is recorded as an activity.\n"
+        "Change the fields of one ticket or many; each change is recorded as an "
+        "activity. With many numbers (or - for standard input) every ticket is "
+        "changed on its own: --json lists each result, and the exit code is 0 only "
+        "when all were changed.\n"
         "\n"
         "\b\n"
-        "Example:\n"
+        "Examples:\n"
         "  tix ticket set 1042 --status waiting --owner ben --priority 7 "
-        "--add-category Hardware"
+        "--add-category Hardware\n"
+        "  tix ticket set 1001 1002 1003 --status closed\n"
+        "  tix ticket list --status solved --json | tix ticket set - --status closed\n"
+        "  tix ticket list --json | jq '.[] | select(.priority > 6) | .number' "
+        "| tix ticket set - --owner ben"
     ),
 )
 def set_(
-    number: NumberArgument,
+    numbers: NumbersArgument,
     status: Annotated[
         str | None,
         typer.Option("--status", help=_("new, open, waiting, solved or closed."), metavar="STATUS"),
@@ -799,28 +823,29 @@ def set_(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
+    from tix.cli import bulk
     from tix.core.services import tickets
     from tix.core.services.changes import TicketChanges, change_ticket
 
+    wanted = TicketChanges(
+        status=status,
+        channel=channel,
+        owner=owner,
+        priority=priority,
+        subject=subject,
+        color=color,
+        project=project,
+        add_categories=add_categories or (),
+        remove_categories=remove_categories or (),
+    )
+    if bulk.is_bulk(numbers):
+        bulk.change(numbers, wanted, if_version=if_version)
+        return
     with context.session(write=True) as session:
         actor = context.acting(session)
-        ticket = tickets.get_ticket(session, actor, number)
+        ticket = tickets.get_ticket(session, actor, numbers[0])
         changes = change_ticket(
-            session,
-            actor,
-            ticket=ticket,
-            expected_version=if_version,
-            changes=TicketChanges(
-                status=status,
-                channel=channel,
-                owner=owner,
-                priority=priority,
-                subject=subject,
-                color=color,
-                project=project,
-                add_categories=add_categories or (),
-                remove_categories=remove_categories or (),
-            ),
+            session, actor, ticket=ticket, expected_version=if_version, changes=wanted
         )
         data = _detail(session, actor, ticket)
     count = len([change for change in changes if change.kind == "change"])

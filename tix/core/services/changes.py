@@ -140,6 +140,26 @@ def _resolve(session: Session, changes: TicketChanges) -> _Resolved:
     )
 
 
+def check_changes(session: Session, changes: TicketChanges) -> TicketChanges:
+    """``changes`` with its names resolved to models and every value checked (raises as
+    :func:`change_ticket` would); nothing is written. For the same changes on many
+    tickets: check once, then pass the result to :func:`change_ticket` for each."""
+    wanted = _resolve(session, changes)
+    if wanted.owner is not None:
+        check_owner(wanted.owner)
+    return TicketChanges(
+        status=wanted.status,
+        channel=wanted.channel,
+        owner=wanted.owner,
+        priority=wanted.priority,
+        subject=wanted.subject,
+        color=CLEAR if wanted.clear_color else wanted.color,
+        project=wanted.project,
+        add_categories=tuple(wanted.add_categories),
+        remove_categories=tuple(wanted.remove_categories),
+    )
+
+
 def change_ticket(
     session: Session,
     actor: User,
@@ -193,7 +213,7 @@ def change_ticket(
         )
     if owner is not None:
         check_owner(owner)
-    current = _category_names(session, ticket)
+    current = _category_names(session, ticket) if removing else []
     unknown = [name for name in removing if name.lower() not in {c.lower() for c in current}]
     if unknown:
         raise Invalid(
