@@ -237,7 +237,7 @@ def main() -> None:
 
     backend = open_backend(url)
     try:
-        assert len(backend.ticket(big)["activities"]) == scale.BIG_TICKET_ACTIVITIES
+        assert len(backend.ticket(big).activities) == scale.BIG_TICKET_ACTIVITIES
         page_floor = median_call_ms(runs, lambda: backend.page(TicketFilter(), limit=PAGE))
         ticket_floor = median_call_ms(runs, lambda: backend.ticket(big))
         choices_floor = median_call_ms(runs, backend.choices)

@@ -107,6 +107,9 @@ def test_watch_file_alarm_and_notify(cli, ticket, tmp_path: Path) -> None:
         "ticket", "reply", str(ticket), "--body", "see attachment", "--attach", str(photo), "--json"
     )
     assert replied.json()["attachments"][0]["name"] == "Foto Pumpe.jpg"
+    listed = cli("file", "list", str(ticket), "--json").json()
+    assert [f["uploaded_by"] for f in listed] == ["anna", "anna"]  # added, and with the reply
+    assert "anna" in cli("file", "list", str(ticket)).stdout  # the "By" column
 
     alarm = cli(
         "alarm", "add", str(ticket), "--at", "+2h", "--note", "Call back", "--for", "bob", "--json"

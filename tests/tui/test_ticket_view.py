@@ -651,6 +651,8 @@ async def test_add_save_and_open_a_file(
         await press(pilot, "enter")
         assert screen.detail is not None
         assert [f.name for f in screen.detail.files] == ["pump photo.txt"]
+        table = screen.query_one("#files-table", DataTable)
+        assert table.get_row_at(0)[-1] == "bob"  # By: who added it
         await press(pilot, "5")  # the table has a row now: focus it
         await press(pilot, "s")
         dialog(pilot.app, FormDialog)

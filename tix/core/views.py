@@ -710,7 +710,7 @@ def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -
         activities=activities,
         watchers=ticket_watchers(session, ticket),
         times=[TicketTimeView(**entry) for entry in times.ticket_times(session, ticket)],
-        files=[_file(f, zone) for f in files.ticket_files(session, ticket)],
+        files=_files(session, files.ticket_files(session, ticket), zone),
         alarms=[
             AlarmView.model_validate(info.to_json(lambda moment: iso(moment, zone)))
             for info in alarms.list_alarms(session, actor, ticket=ticket)
@@ -718,12 +718,17 @@ def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -
     )
 
 
-def _file(ticket_file: TicketFile, zone: tzinfo) -> FileView:
+def _files(session: Session, ticket_files: Sequence[TicketFile], zone: tzinfo) -> list[FileView]:
+    """The ticket's files, each with the login of the user who uploaded it."""
     from tix.core.services import files
 
-    data = files.file_json(ticket_file)
-    data["created_at"] = iso(ticket_file.created_at, zone)
-    return FileView.model_validate(data)
+    logins = files.uploader_logins(session, ticket_files)
+    found = []
+    for ticket_file in ticket_files:
+        data = files.file_json(ticket_file, logins)
+        data["created_at"] = iso(ticket_file.created_at, zone)
+        found.append(FileView.model_validate(data))
+    return found
 
 
 # --- directory entries ----------------------------------------------------------------

@@ -64,3 +64,34 @@ def test_files_of_another_ticket_are_not_found(world, ticket) -> None:
         other = opening.open_internal_ticket(session, bob, owner=bob, subject="other")
         with pytest.raises(NotFound):
             files.get_file(session, bob, ticket=other, file_id=stored[0].id)
+
+
+def test_every_file_an_agent_adds_names_its_uploader(world, ticket) -> None:
+    """Files added directly, attached to a reply and to a new ticket all say who added
+    them (``uploaded_by`` in ``--json``, "By" in the TUI)."""
+    from datetime import UTC
+
+    from tix.core.views import ticket_detail
+
+    with session_scope(world.engine, write=True) as session:
+        bob = world.user(session, "bob")
+        found = tickets.find_ticket(session, ticket)
+        files.add_files(session, bob, ticket=found, files=[NewFile("direct.txt", b"d")])
+        messages.reply_to_ticket(
+            session, bob, ticket=found, body="see", attachments=[NewFile("reply.txt", b"r")]
+        )
+        made = opening.open_internal_ticket(
+            session,
+            bob,
+            owner=bob,
+            subject="With a file",
+            body="here",
+            attachments=[NewFile("new.txt", b"n")],
+        )
+        shown = ticket_detail(session, bob, found, UTC).files
+        assert [(f.name, f.uploaded_by) for f in shown] == [
+            ("direct.txt", "bob"),
+            ("reply.txt", "bob"),
+        ]
+        new = ticket_detail(session, bob, made, UTC).files
+        assert [(f.name, f.uploaded_by) for f in new] == [("new.txt", "bob")]

@@ -46,7 +46,8 @@ def add(
         ticket = tickets.get_ticket(session, actor, number)
         stored = files.add_files(session, actor, ticket=ticket, files=new_files)
         zone = context.zone(actor)
-        data = [_json(f, zone) for f in stored]
+        logins = files.uploader_logins(session, stored)
+        data = [_json(f, zone, logins) for f in stored]
         ticket_number = ticket.number
     emit(
         data,
@@ -56,11 +57,11 @@ def add(
     )
 
 
-def _json(ticket_file: object, zone: object) -> dict[str, Any]:
+def _json(ticket_file: object, zone: object, logins: dict[int, str]) -> dict[str, Any]:
     from tix.core.services.files import file_json
     from tix.core.timeutil import iso
 
-    data = file_json(ticket_file)  # type: ignore[arg-type]
+    data = file_json(ticket_file, logins)  # type: ignore[arg-type]
     data["created_at"] = iso(data["created_at"], zone)  # type: ignore[arg-type]
     return data
 
@@ -81,11 +82,13 @@ def list_(
         actor = context.acting(session)
         ticket = tickets.get_ticket(session, actor, number)
         zone = context.zone(actor)
-        data = [_json(f, zone) for f in files.ticket_files(session, ticket)]
+        found = files.ticket_files(session, ticket)
+        logins = files.uploader_logins(session, found)
+        data = [_json(f, zone, logins) for f in found]
     emit_rows(
         data,
         lambda: table(
-            ["ID", _("Name"), _("Size"), _("Type"), _("Added")],
+            ["ID", _("Name"), _("Size"), _("Type"), _("Added"), _("By")],
             [
                 (
                     f["id"],
@@ -93,6 +96,7 @@ def list_(
                     files.human_size(int(f["size"])),
                     f["content_type"],
                     str(f["created_at"])[:16].replace("T", " "),
+                    f["uploaded_by"] or "",
                 )
                 for f in data
             ],
@@ -110,7 +114,7 @@ def list_(
             "uploaded_by",
             "created_at",
         ),
-        default=("id", "name", "size", "content_type", "created_at"),
+        default=("id", "name", "size", "content_type", "created_at", "uploaded_by"),
     )
 
 

@@ -93,6 +93,16 @@ def activity_files(session: Session, activity_ids: Sequence[int]) -> dict[int, l
     return found
 
 
+def uploader_logins(session: Session, ticket_files: Sequence[TicketFile]) -> dict[int, str]:
+    """The logins of the users who uploaded ``ticket_files``, by user id (for
+    :func:`file_json`); files that came with a customer's message have none."""
+    ids = {f.uploaded_by_id for f in ticket_files if f.uploaded_by_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(col(User.id), col(User.login)).where(col(User.id).in_(ids)))
+    return {int(user_id): str(login) for user_id, login in rows.all()}
+
+
 def file_json(ticket_file: TicketFile, logins: dict[int, str] | None = None) -> dict[str, Any]:
     return {
         "id": ticket_file.id,
