@@ -100,7 +100,7 @@ def uploader_logins(session: Session, ticket_files: Sequence[TicketFile]) -> dic
     if not ids:
         return {}
     rows = session.execute(select(col(User.id), col(User.login)).where(col(User.id).in_(ids)))
-    return {int(user_id): str(login) for user_id, login in rows.all()}
+    return {user_id: login for user_id, login in rows.all() if user_id is not None}
 
 
 def file_json(ticket_file: TicketFile, logins: dict[int, str] | None = None) -> dict[str, Any]:
