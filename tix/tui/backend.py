@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, select
 from sqlmodel import col
@@ -25,6 +25,10 @@ from tix.core.i18n import _
 from tix.core.models import Ticket, User
 from tix.core.read_models import TicketDetail
 from tix.core.views import Cursor, TicketFilter, TicketRow
+
+if TYPE_CHECKING:
+    from tix.core.services.bulk_actions import BulkResult, Target
+    from tix.tui.screens.bulk import BulkRequest
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,48 @@ class Backend:
             notes = session.execute(select(func.max(Notification.id))).scalar() or 0
             stamp = tickets[1].timestamp() if tickets[1] else 0
             return (int(tickets[0]), int(stamp * 1000), int(activities), int(notes))
+
+    # --- bulk actions (tix.core.services.bulk_actions) -----------------------------
+
+    def matching(self, query: TicketFilter) -> list[tuple[int, Target]]:
+        """Every ticket of the list for ``query``, all pages: (id, number and version)."""
+        from tix.core.services.bulk_actions import matching
+
+        with session_scope(self.engine) as session:
+            return matching(session, self._user(session), query)
+
+    def bulk(
+        self,
+        request: BulkRequest,
+        targets: Sequence[Target],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[BulkResult]:
+        """Do ``request`` to each ticket (each on its own; see bulk_actions)."""
+        from tix.core.services import bulk_actions
+        from tix.core.services.changes import TicketChanges
+
+        if request.action == "note":
+            return bulk_actions.note_tickets(
+                self.engine, self.login, targets, body=request.value, progress=progress
+            )
+        if request.action == "merge":
+            return bulk_actions.merge_tickets_into(
+                self.engine,
+                self.login,
+                targets,
+                into=request.value,
+                other_customer=request.other_customer,
+                progress=progress,
+            )
+        field = {"category": "add_categories"}.get(request.action, request.action)
+        value: Any = (request.value,) if field == "add_categories" else request.value
+        return bulk_actions.change_tickets(
+            self.engine,
+            self.login,
+            targets,
+            TicketChanges(**{field: value}),
+            progress=progress,
+        )
 
     def close(self) -> None:
         with self._marker_lock:

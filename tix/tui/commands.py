@@ -57,6 +57,17 @@ class TixCommands(Provider):
                 ),
                 (_("Search…"), screen.action_search, _("Find tickets by words (/)")),
                 (_("Clear filters"), screen.action_clear_filters, _("Show all open tickets (x)")),
+                (
+                    _("Mark all that match"),
+                    screen.action_mark_matching,
+                    _("Mark every ticket of the filtered list, on all pages (*; Space marks one)"),
+                ),
+                (_("Clear marks"), screen.action_clear_marks, _("Unmark every ticket (-)")),
+                (
+                    _("Bulk action…"),
+                    screen.action_bulk,
+                    _("Owner, status, channel, priority, category, color, note or merge (b)"),
+                ),
             ]
         if screen is not None:
             found.append(

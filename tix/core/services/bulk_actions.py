@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, select
@@ -36,6 +37,9 @@ from tix.core.models import Activity, ActivityKind, Ticket, User
 from tix.core.services.activities import lock
 from tix.core.services.changes import TicketChanges, change_ticket, check_changes
 from tix.core.services.storage import NewFile
+
+if TYPE_CHECKING:
+    from tix.core.views import TicketFilter
 
 
 class BulkError(BaseModel):
@@ -94,6 +98,21 @@ def targets(numbers: Iterable[int | str | Target]) -> list[Target]:
         target = given if isinstance(given, Target) else Target(validation.ticket_number(given))
         seen.setdefault(target.number, target)
     return list(seen.values())
+
+
+def matching(session: Session, actor: User, filters: TicketFilter) -> list[tuple[int, Target]]:
+    """Every ticket the list shows ``actor`` for ``filters``, all pages, in its order: (id,
+    the ticket as a target at the version seen now)."""
+    from tix.core.views import MAX_PAGE, ticket_page
+
+    found: list[tuple[int, Target]] = []
+    after = None
+    while True:
+        page = ticket_page(session, actor, filters, limit=MAX_PAGE, after=after)
+        found += [(row.id, Target(row.number, row.version)) for row in page.rows]
+        after = page.next_cursor(filters)
+        if after is None:
+            return found
 
 
 def change_tickets(

@@ -28,7 +28,7 @@ from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tix.core.errors import TixError
-from tix.core.i18n import _
+from tix.core.i18n import _, ngettext
 from tix.core.labels import status_label
 from tix.core.read_models import TicketDetail
 from tix.core.views import Cursor, TicketFilter, TicketRow, cursor_of
@@ -36,8 +36,10 @@ from tix.tui.widgets.footer import KeyBar
 from tix.tui.widgets.ticket_table import TicketTable, format_changed, one_line
 
 if TYPE_CHECKING:
+    from tix.core.services.bulk_actions import BulkResult, Target
     from tix.tui.app import TixApp
     from tix.tui.backend import Backend
+    from tix.tui.screens.bulk import BulkRequest
 
 T = TypeVar("T")
 
@@ -290,6 +292,9 @@ class TicketListScreen(Screen[None]):
         Binding("ctrl+t", "app.toggle_theme", _("Theme"), key_display="^t"),
         Binding("q", "quit", _("Quit")),
         Binding("escape", "escape", _("Clear"), show=False),
+        Binding("asterisk", "mark_matching", _("Mark all"), key_display="*", show=False),
+        Binding("minus", "clear_marks", _("Clear marks"), key_display="-", show=False),
+        Binding("b", "bulk", _("Bulk action"), show=False),
     ]
 
     def __init__(self) -> None:
@@ -567,6 +572,7 @@ class TicketListScreen(Screen[None]):
             elif self._started:
                 count = f"{len(rows)}+" if self.table.more_coming else str(len(rows))
                 text.append(f"  ({count})", style="dim")
+            self._append_marks(text)
             self.query_one("#filters", Static).update(text)
             bell = self.query_one("#bell", Static)
             bell.update(f"🔔 {self._unread}" if self._unread is not None else "🔔")
@@ -680,6 +686,115 @@ class TicketListScreen(Screen[None]):
             self.apply_filters(replace(self.filters, search=None))
         elif self.filters.active:
             self.action_clear_filters()
+
+    # --- marks and bulk actions (tix/tui/screens/bulk.py) -----------------------------
+
+    _bulk_progress: tuple[int, int] | None = None
+    """(done, of) while a bulk action runs."""
+
+    def _append_marks(self, text: Text) -> None:
+        """The marks (and a running bulk action) at the end of the filter bar."""
+        if self._bulk_progress is not None:
+            done, total = self._bulk_progress
+            text.append("  " + _("working: {done} of {total}…").format(done=done, total=total))
+            return
+        count = len(self.table.marks)
+        if count:
+            text.append("  " + _("✓ {count} marked").format(count=count), style="bold")
+            text.append("  " + _("b bulk action · - clear marks"), style="dim")
+
+    def on_ticket_table_marks_changed(self, message: TicketTable.MarksChanged) -> None:
+        message.stop()
+        self._update_bar()
+
+    def action_mark_matching(self) -> None:
+        """Mark every ticket that matches the filters, on every page (not only those
+        loaded)."""
+        query = self._query
+        if query is None:
+            return
+        backend = self.tix.backend
+
+        def marked(found: list[tuple[int, Target]]) -> None:
+            added = self.table.add_marks(found)
+            self.notify(
+                ngettext(
+                    "Marked {count} ticket that matches the filters.",
+                    "Marked {count} tickets that match the filters.",
+                    added,
+                ).format(count=added)
+            )
+
+        self._background(lambda: backend.matching(query), then=marked, group="marks")
+
+    def action_clear_marks(self) -> None:
+        self.table.clear_marks()
+
+    def action_bulk(self) -> None:
+        """Ask what to do to the marked tickets, confirm, do it in a worker, sum up."""
+        from tix.tui.screens import bulk
+
+        marks = self.table.marks
+        if not marks:
+            self.notify(_("Mark tickets first: Space marks one, * all that match."))
+            return
+        if self._bulk_progress is not None:
+            self.notify(_("A bulk action is still running."), severity="warning")
+            return
+
+        def chosen(request: bulk.BulkRequest | None) -> None:
+            if request is not None:
+                self._run_bulk(request, marks)
+
+        def ask(choices: Any) -> None:
+            self._back_from_picker = True
+            numbers = [target.number for target in marks.values()]
+            bulk.ask(self.app, len(marks), choices, chosen, marked=numbers)
+
+        self._background(self.tix.backend.choices, then=ask, group="choices")
+
+    def _run_bulk(self, request: BulkRequest, marks: dict[int, Target]) -> None:
+        from tix.tui.screens.bulk import BulkSummaryDialog
+
+        ids = {target.number: ticket_id for ticket_id, target in marks.items()}
+        targets = [
+            target
+            for target in marks.values()
+            if not (request.action == "merge" and str(target.number) == request.value)
+        ]
+        backend = self.tix.backend
+        self._bulk_progress = (0, len(targets))
+        self._update_bar()
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(self._bulk_progressed, done, total)
+
+        def finished(results: list[BulkResult]) -> None:
+            self._bulk_progress = None
+            self.table.clear_marks(ids[r.number] for r in results if r.ok and r.number in ids)
+            target_id = ids.get(int(request.value)) if request.action == "merge" else None
+            if target_id is not None:  # merged into: no longer one to act on
+                self.table.clear_marks([target_id])
+            self._update_bar()
+            self.refresh_rows()
+            self._back_from_picker = True
+            self.app.push_screen(BulkSummaryDialog(request, results))
+
+        def failed(_error: TixError) -> None:
+            self._bulk_progress = None
+            self._update_bar()
+
+        self._background(
+            lambda: backend.bulk(request, targets, progress),
+            then=finished,
+            failed=failed,
+            group="bulk",
+        )
+
+    def _bulk_progressed(self, done: int, total: int) -> None:
+        if self._bulk_progress is not None and self._alive():
+            self._bulk_progress = (done, total)
+            self._update_bar()
 
     # --- the preview ----------------------------------------------------------------
 

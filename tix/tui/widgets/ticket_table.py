@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -32,6 +32,9 @@ from tix.core import clock
 from tix.core.i18n import _
 from tix.core.labels import status_label
 from tix.core.views import TicketRow
+
+if TYPE_CHECKING:
+    from tix.core.services.bulk_actions import Target
 
 NEAR_END = 30
 """Rows before the end of what is loaded at which the table asks for the next page."""
@@ -161,6 +164,7 @@ class TicketTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", show=False),
         Binding("home", "first", show=False),
         Binding("end", "last", show=False),
+        Binding("space", "toggle_mark", _("Mark"), show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -175,6 +179,7 @@ class TicketTable(ScrollView, can_focus=True):
         "ticket-table--status-closed",
         "ticket-table--priority-high",
         "ticket-table--priority-low",
+        "ticket-table--marked",
     }
 
     class Highlighted(Message):
@@ -194,6 +199,13 @@ class TicketTable(ScrollView, can_focus=True):
     class NearEnd(Message):
         """The cursor or the view is near the last loaded row: time for the next page."""
 
+    class MarksChanged(Message):
+        """Tickets were marked or unmarked (for a bulk action)."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
     def __init__(self, zone: tzinfo, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.zone = zone
@@ -208,6 +220,8 @@ class TicketTable(ScrollView, can_focus=True):
         """Shown while there are no rows."""
         self.more_coming = False
         """Whether another page may follow the loaded rows (shown as a last line)."""
+        self._marks: dict[int, Target] = {}
+        """Marked tickets: id -> number and the version the agent saw when marking."""
 
     # --- data -----------------------------------------------------------------------
 
@@ -301,6 +315,55 @@ class TicketTable(ScrollView, can_focus=True):
                 self.move_cursor(position)
                 return True
         return False
+
+    # --- marks (for a bulk action) ----------------------------------------------------
+
+    @property
+    def marks(self) -> dict[int, Target]:
+        """The marked tickets (id -> number and version when marked), in marking order."""
+        return dict(self._marks)
+
+    def is_marked(self, ticket_id: int) -> bool:
+        return ticket_id in self._marks
+
+    def action_toggle_mark(self) -> None:
+        """Mark the ticket under the cursor, or unmark it; the cursor moves on."""
+        from tix.core.services.bulk_actions import Target
+
+        row = self.selected
+        if row is None:
+            return
+        if row.id in self._marks:
+            del self._marks[row.id]
+        else:
+            self._marks[row.id] = Target(row.number, row.version)
+        self._marks_changed()
+        self.move_cursor(self._cursor + 1)
+
+    def add_marks(self, marks: Iterable[tuple[int, Target]]) -> int:
+        """Mark these tickets too (those marked already keep their version); how many
+        were new."""
+        added = 0
+        for ticket_id, target in marks:
+            if ticket_id not in self._marks:
+                self._marks[ticket_id] = target
+                added += 1
+        self._marks_changed()
+        return added
+
+    def clear_marks(self, ticket_ids: Iterable[int] | None = None) -> None:
+        """Unmark these tickets (``None``: every one)."""
+        if ticket_ids is None:
+            self._marks.clear()
+        else:
+            for ticket_id in ticket_ids:
+                self._marks.pop(ticket_id, None)
+        self._marks_changed()
+
+    def _marks_changed(self) -> None:
+        self._columns_width = -1  # the mark column comes or goes
+        self.refresh()
+        self.post_message(self.MarksChanged(len(self._marks)))
 
     # --- cursor ---------------------------------------------------------------------
 
@@ -424,7 +487,11 @@ class TicketTable(ScrollView, can_focus=True):
     def columns(self) -> list[Column]:
         width = self.scrollable_content_region.width
         if width != self._columns_width:
-            self._columns, self._columns_width = layout_columns(width), width
+            if self._marks:  # a column of its own for the marks, while there are some
+                self._columns = [Column("marked", "", 1, 1), *layout_columns(width - 2)]
+            else:
+                self._columns = layout_columns(width)
+            self._columns_width = width
         return self._columns
 
     def render_line(self, y: int) -> Strip:
@@ -464,6 +531,8 @@ class TicketTable(ScrollView, can_focus=True):
         key = column.key
 
         part = self.part
+        if key == "marked":
+            return ("✓", part("marked")) if row.id in self._marks else ("", None)
         if key == "mark":
             color = COLOR_MARKS.get(row.color or "")
             return ("●", Style(color=color)) if color else ("", None)
