@@ -91,6 +91,47 @@ def field_phrase(field: str) -> str:
     return labels.get(field, field)
 
 
+def relation_label(relation: str) -> str:
+    """How a ticket stands to a linked one, before its number: "parent of" #1005."""
+    labels = {
+        "related": _("related to"),
+        "parent": _("parent of"),
+        "child": _("child of"),
+        "duplicate": _("duplicate of"),
+        "original": _("duplicated by"),
+    }
+    return labels.get(relation, relation)
+
+
+def _relation_phrase(value: str) -> str:
+    """A link as a change records it (``parent:1005``) as people read it."""
+    relation, _sep, number = value.partition(":")
+    return f"{relation_label(relation)} #{number}"
+
+
+def children_marker(open_children: int, children: int) -> str:
+    """Before a parent's subject in lists: its open and all children, ``[1/3] ``."""
+    return f"[{open_children}/{children}] " if children else ""
+
+
+def ticket_change_text(field: str | None, old: str | None, new: str | None) -> str | None:
+    """The sentence for a change between tickets (a link, a merge, a split), or ``None``
+    for the changes of a field, which read "field old → new"."""
+    if field == "link":
+        if new:
+            return _("linked: {link}").format(link=_relation_phrase(new))
+        return _("link removed: {link}").format(link=_relation_phrase(old or ""))
+    texts = {
+        "merged_into": _("merged into #{number}"),
+        "merged_from": _("merged #{number} into this ticket"),
+        "split_to": _("split off into the new ticket #{number}"),
+        "split_from": _("split off from #{number}"),
+    }
+    if field in texts:
+        return texts[field].format(number=new or "")
+    return None
+
+
 def activity_kind_label(kind: str) -> str:
     labels = {
         "message": _("Message"),

@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from tix.core.errors import Conflict, Invalid, NotFound
 from tix.core.i18n import _
+from tix.core.labels import relation_label
 from tix.core.models import LinkKind, Ticket, TicketLink, TicketStatus, User
 from tix.core.permissions import can_see, require_see
 from tix.core.services.activities import lock, record_change
@@ -28,18 +29,6 @@ RELATIONS = ("related", "parent", "child", "duplicate")
 
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
 """A child in one of these is still open (its parent is not done)."""
-
-
-def relation_label(relation: str) -> str:
-    """How a ticket stands to the other, before its number: "parent of" #1005."""
-    labels = {
-        "related": _("related to"),
-        "parent": _("parent of"),
-        "child": _("child of"),
-        "duplicate": _("duplicate of"),
-        "original": _("duplicated by"),
-    }
-    return labels.get(relation, relation)
 
 
 def _mirror(relation: str) -> str:
@@ -156,8 +145,9 @@ def link_tickets(
     return link
 
 
-def unlink_tickets(session: Session, actor: User, *, ticket: Ticket, other: Ticket) -> None:
-    """Remove the link between ``ticket`` and ``other``."""
+def unlink_tickets(session: Session, actor: User, *, ticket: Ticket, other: Ticket) -> str:
+    """Remove the link between ``ticket`` and ``other``; returns what ``ticket`` was to
+    ``other`` (see :func:`relation`)."""
     require_see(session, actor, ticket)
     require_see(session, actor, other)
     link = _find(session, ticket, other)
@@ -175,6 +165,7 @@ def unlink_tickets(session: Session, actor: User, *, ticket: Ticket, other: Tick
     session.flush()
     record_change(session, ticket, actor, "link", _value(mine, other), None)
     record_change(session, other, actor, "link", _value(_mirror(mine), ticket), None)
+    return mine
 
 
 @dataclass(frozen=True)

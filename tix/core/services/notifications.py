@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from tix.core.errors import NotFound
 from tix.core.i18n import _, use_language
-from tix.core.labels import change_value, field_phrase
+from tix.core.labels import change_value, field_phrase, ticket_change_text
 from tix.core.models import (
     Activity,
     ActivityKind,
@@ -33,6 +33,9 @@ from tix.core.services import outbox
 
 def describe(activity: Activity, author: str) -> str:
     """One line saying what ``activity`` was, in the active language."""
+    between = ticket_change_text(activity.field, activity.old_value, activity.new_value)
+    if activity.kind == ActivityKind.CHANGE and between is not None:
+        return _("{author}: {change}").format(author=author, change=between)
     if activity.kind == ActivityKind.CHANGE:
         return _("{author} changed {field}: {old} → {new}").format(
             author=author,
