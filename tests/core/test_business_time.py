@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tix.core.business_time import (
     BusinessCalendarRules,
@@ -138,3 +140,38 @@ def test_holidays_of_a_year() -> None:
     assert date(2026, 11, 1) in rules.holidays_of(2026)
     assert date(2026, 1, 6) in rules.holidays_of(2026)  # Epiphany, Bavaria
     assert date(2026, 1, 6) not in _office(country="DE", subdivision="BE").holidays_of(2026)
+
+
+def _walk_minutes(rules: BusinessCalendarRules, start: datetime, end: datetime) -> float:
+    """Business minutes counted the slow way: day after day."""
+    total = 0.0
+    day = start.astimezone(BERLIN).date()
+    while day <= end.astimezone(BERLIN).date():
+        for opens, closes in rules.open_ranges(day):
+            opens, closes = max(opens, start), min(closes, end)
+            if closes > opens:
+                total += (closes - opens).total_seconds() / 60
+        day = date.fromordinal(day.toordinal() + 1)
+    return total
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.integers(min_value=0, max_value=2 * 365 * 24 * 60),
+    length=st.integers(min_value=0, max_value=120 * 24 * 60),
+    target=st.integers(min_value=1, max_value=60 * 8 * 60),
+)
+def test_the_running_sums_agree_with_a_walk_over_the_days(start, length, target) -> None:
+    rules = BusinessCalendarRules.from_stored(
+        timezone="Europe/Berlin",
+        hours=parse_hours(["mon-thu 08:00-12:00,13:00-17:30", "fri 08:00-14:00", "sat 0-24"]),
+        country="DE",
+        subdivision="BY",
+        closed_days=["2025-12-24", "2026-12-31"],
+    )
+    begin = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=start)
+    end = begin + timedelta(minutes=length)
+    assert rules.minutes_between(begin, end) == pytest.approx(_walk_minutes(rules, begin, end))
+    due = rules.add(begin, target)
+    assert _walk_minutes(rules, begin, due) == pytest.approx(target)
+    assert rules.minutes_between(begin, due) == pytest.approx(target)

@@ -78,8 +78,8 @@ SortOption = Annotated[
     typer.Option(
         "--sort",
         help=_(
-            "updated, created, priority or number; with - before it descending "
-            "(--sort=-priority: highest first). Default: last changed first."
+            "updated, created, priority, number or sla (next SLA deadline); with - before "
+            "it descending (--sort=-priority: highest first). Default: last changed first."
         ),
         metavar="KEY",
     ),

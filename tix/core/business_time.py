@@ -22,7 +22,7 @@ What people type:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -228,6 +228,14 @@ def format_minutes(minutes: int) -> str:
     return f"{sign}{rest}m"
 
 
+def sla_text(left_minutes: int | None, *, paused: bool) -> str:
+    """Time left as lists show it: ``2h 30m``, ``-45m`` (overdue), ``⏸ 3h`` (paused)."""
+    if left_minutes is None:
+        return ""
+    text = format_minutes(left_minutes)
+    return f"⏸ {text}" if paused else text
+
+
 @dataclass
 class BusinessCalendarRules:
     """A calendar as the clocks use it: read from a stored calendar by
@@ -240,6 +248,11 @@ class BusinessCalendarRules:
     subdivision: str | None = None
     closed_days: frozenset[date] = frozenset()
     _holidays: dict[int, dict[date, str]] = field(default_factory=dict, repr=False)
+    _days: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
+        default_factory=dict, repr=False
+    )
+    _first: int | None = field(default=None, repr=False)
+    _sums: list[float] = field(default_factory=list, repr=False)
 
     @classmethod
     def from_stored(
@@ -279,12 +292,18 @@ class BusinessCalendarRules:
     def is_closed(self, day: date) -> bool:
         return day in self.closed_days or day in self.holidays_of(day.year)
 
-    def open_ranges(self, day: date) -> Iterator[tuple[datetime, datetime]]:
-        """The UTC moments the calendar is open on the local ``day``."""
-        if self.is_closed(day):
-            return
-        for start, end in self.week[day.weekday()]:
-            yield self._moment(day, start), self._moment(day, end)
+    def open_ranges(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The UTC moments the calendar is open on the local ``day`` (kept per day)."""
+        found = self._days.get(day)
+        if found is None:
+            found = ()
+            if not self.is_closed(day):
+                found = tuple(
+                    (self._moment(day, start), self._moment(day, end))
+                    for start, end in self.week[day.weekday()]
+                )
+            self._days[day] = found
+        return found
 
     def _moment(self, day: date, minute: int) -> datetime:
         if minute >= 1440:
@@ -292,38 +311,86 @@ class BusinessCalendarRules:
         local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=self.zone)
         return local.astimezone(UTC)
 
+    def _open_seconds(self, day: date) -> float:
+        return sum((closes - opens).total_seconds() for opens, closes in self.open_ranges(day))
+
+    def _before(self, day: date) -> float:
+        """Open seconds of the days from a fixed first day up to (not including) ``day``:
+        a running sum, so long spans cost two look-ups instead of a walk over each day.
+        A day before the first starts the sums again there: subtract only values read
+        in ascending order of their days."""
+        ordinal = day.toordinal()
+        if self._first is None or ordinal < self._first:
+            first = ordinal - 31
+            self._sums = [0.0]
+            self._first = first
+        assert self._first is not None
+        while len(self._sums) <= ordinal - self._first:
+            past = date.fromordinal(self._first + len(self._sums) - 1)
+            self._sums.append(self._sums[-1] + self._open_seconds(past))
+        return self._sums[ordinal - self._first]
+
+    def _local_day(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
     def add(self, start: datetime, minutes: float) -> datetime:
         """The moment ``minutes`` business minutes after ``start``."""
         remaining = timedelta(minutes=minutes)
         if remaining <= timedelta(0):
             return start
-        day = start.astimezone(self.zone).date()
-        for _step in range(MAX_SEARCH_DAYS):
-            for opens, closes in self.open_ranges(day):
-                opens = max(opens, start)
-                if closes <= opens:
-                    continue
-                if closes - opens >= remaining:
-                    return opens + remaining
-                remaining -= closes - opens
-            day += timedelta(days=1)
-        raise Invalid(
-            _("the calendar has no open hours within {days} days: check its hours").format(
-                days=MAX_SEARCH_DAYS
+        day = self._local_day(start)
+        for opens, closes in self.open_ranges(day):
+            opens = max(opens, start)
+            if closes <= opens:
+                continue
+            if closes - opens >= remaining:
+                return opens + remaining
+            remaining -= closes - opens
+        # Whole days from the next one on: find the day the sum reaches the rest.
+        wanted = remaining.total_seconds()
+        first = day + timedelta(days=1)
+        base = self._before(first)
+        low, high = first.toordinal(), first.toordinal() + MAX_SEARCH_DAYS
+        if self._before(date.fromordinal(high)) - base < wanted:
+            raise Invalid(
+                _("the calendar has no open hours within {days} days: check its hours").format(
+                    days=MAX_SEARCH_DAYS
+                )
             )
-        )
+        while low < high:  # the first day whose end reaches the rest
+            middle = (low + high) // 2
+            if self._before(date.fromordinal(middle + 1)) - base >= wanted:
+                high = middle
+            else:
+                low = middle + 1
+        target = date.fromordinal(low)
+        remaining = timedelta(seconds=wanted - (self._before(target) - base))
+        for opens, closes in self.open_ranges(target):
+            if closes - opens >= remaining:
+                return opens + remaining
+            remaining -= closes - opens
+        return self.open_ranges(target)[-1][1]  # pragma: no cover - rounding
 
     def minutes_between(self, start: datetime, end: datetime) -> float:
         """Business minutes from ``start`` to ``end`` (negative when ``end`` is earlier)."""
         if end < start:
             return -self.minutes_between(end, start)
-        total = timedelta(0)
-        day = start.astimezone(self.zone).date()
-        last = end.astimezone(self.zone).date()
-        while day <= last:
-            for opens, closes in self.open_ranges(day):
-                opens, closes = max(opens, start), min(closes, end)
-                if closes > opens:
-                    total += closes - opens
-            day += timedelta(days=1)
-        return total.total_seconds() / 60
+        first, last = self._local_day(start), self._local_day(end)
+        if first == last:
+            return self._within(first, start, end) / 60
+        total = self._within(first, start, end) + self._within(last, start, end)
+        if last.toordinal() - first.toordinal() > 1:
+            # the earlier day first: a look-up before the running sums' first day
+            # starts them again from there
+            after_first = self._before(first + timedelta(days=1))
+            total += self._before(last) - after_first
+        return total / 60
+
+    def _within(self, day: date, start: datetime, end: datetime) -> float:
+        """Open seconds of ``day`` between ``start`` and ``end``."""
+        total = 0.0
+        for opens, closes in self.open_ranges(day):
+            opens, closes = max(opens, start), min(closes, end)
+            if closes > opens:
+                total += (closes - opens).total_seconds()
+        return total

@@ -45,6 +45,7 @@ def encode_cursor(cursor: Cursor, filters: TicketFilter) -> str:
         "c": _moment(cursor.created_at) if key == "created" else None,
         "p": cursor.priority if key == "priority" else None,
         "n": cursor.number if key == "number" else None,
+        "s": _moment(cursor.sla_due_at) if key == "sla" else None,
     }
     text = json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
@@ -69,6 +70,7 @@ def decode_cursor(text: str, filters: TicketFilter) -> Cursor:
             created_at=_parse_moment(data.get("c")),
             priority=None if data.get("p") is None else int(data["p"]),
             number=None if data.get("n") is None else int(data["n"]),
+            sla_due_at=_parse_moment(data.get("s")),
         )
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise bad from None

@@ -38,6 +38,7 @@ from tix.core.models import (
     TicketStatus,
     User,
     Watcher,
+    utcnow,
 )
 from tix.core.permissions import require_see, visible_tickets
 from tix.core.read_models import (
@@ -54,6 +55,7 @@ from tix.core.read_models import (
     TicketTimeView,
     WatcherView,
 )
+from tix.core.sla_read_models import SlaListCell
 from tix.core.timeutil import iso
 
 MAX_PAGE = 1000
@@ -83,6 +85,11 @@ class TicketFilter:
     sort: str | None = None
     """One of :data:`SORT_KEYS`, ``-`` before it for descending (``-priority``: highest
     first). None: last changed first; a search: newest first."""
+    breached: bool = False
+    """Only tickets whose next SLA deadline has passed."""
+    due_within: int | None = None
+    """Only tickets whose next SLA deadline is at most this many business minutes away
+    (or has passed)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,14 @@ class TicketRow:
     updated_at: datetime
     version: int
     categories: tuple[str, ...] = field(default=())
+    sla_due_at: datetime | None = None
+    """The next SLA deadline still to meet (None: none runs, or the ticket waits)."""
+    sla_due_kind: str | None = None
+    sla_left_minutes: int | None = None
+    """Business minutes left until ``sla_due_at`` (negative: overdue), or while the
+    ticket waits, left when it resumes."""
+    sla_paused: bool = False
+    sla_breached: bool = False
 
     def view(self, zone: tzinfo) -> TicketListItem:
         """The row as ``--json`` and the API give it, times in ``zone``."""
@@ -125,6 +140,17 @@ class TicketRow:
             creator=self.creator,
             project=self.project,
             categories=list(self.categories),
+            sla=(
+                SlaListCell(
+                    due_at=iso(self.sla_due_at, zone),
+                    target=self.sla_due_kind,
+                    left_minutes=self.sla_left_minutes,
+                    breached=self.sla_breached,
+                    paused=self.sla_paused,
+                )
+                if self.sla_left_minutes is not None
+                else None
+            ),
             created_at=iso(self.created_at, zone) or "",
             updated_at=iso(self.updated_at, zone) or "",
             version=self.version,
@@ -144,9 +170,10 @@ class Cursor:
     created_at: datetime | None = None
     priority: int | None = None
     number: int | None = None
+    sla_due_at: datetime | None = None
 
 
-SORT_KEYS = ("updated", "created", "priority", "number")
+SORT_KEYS = ("updated", "created", "priority", "number", "sla")
 """What the ticket list sorts by (``--sort``); ``-`` before one sorts descending."""
 
 
@@ -174,6 +201,7 @@ def _sort_column(key: str) -> Any:
         "created": col(Ticket.created_at),
         "priority": col(Ticket.priority),
         "number": col(Ticket.number),
+        "sla": col(Ticket.sla_due_at),
     }[key]
 
 
@@ -200,6 +228,10 @@ def _row_query() -> Select[*tuple[Any, ...]]:
             col(Ticket.created_at),
             col(Ticket.updated_at),
             col(Ticket.version),
+            col(Ticket.sla_policy_id),
+            col(Ticket.sla_due_at),
+            col(Ticket.sla_due_kind),
+            col(Ticket.sla_paused_left),
         )
         .join(owner, col(owner.id) == Ticket.owner_id)
         .outerjoin(Channel, col(Channel.id) == Ticket.channel_id)
@@ -249,6 +281,8 @@ def _filtered(query: Select[int | None], actor: User, filters: TicketFilter) -> 
         query = query.where(col(Ticket.color).is_(None))
     elif filters.color:
         query = query.where(col(Ticket.color) == filters.color)
+    if filters.breached:
+        query = query.where(col(Ticket.sla_due_at) <= utcnow())
     if filters.category:
         query = query.where(
             col(Ticket.id).in_(
@@ -320,6 +354,10 @@ def _page(
     # plan), then the joined rows for those ids. One joined query lets SQLite's planner
     # start from a small joined table and sort all 100,000 tickets.
     query = _filtered(select(col(Ticket.id)).where(visible_tickets(session, actor)), actor, filters)
+    if filters.due_within is not None:
+        from tix.core.services.sla import due_within_condition  # lists with SLAs only
+
+        query = query.where(due_within_condition(session, filters.due_within, utcnow()))
     if filters.search:
         ids = _search_page(session, query, filters.search, limit, after)
     elif order is not None:
@@ -350,6 +388,8 @@ def _sorted_page(
 ) -> list[int]:
     """Ids of one page in ``order`` (key, descending), ties broken by id the same way."""
     key, descending = order
+    if key == "sla":
+        return _sla_page(query, descending, limit, after, session)
     column = _sort_column(key)
     if after is not None:
         value = {
@@ -372,6 +412,63 @@ def _sorted_page(
     else:
         query = query.order_by(column.asc(), col(Ticket.id).asc())
     return [i for i in session.execute(query.limit(limit)).scalars().all() if i is not None]
+
+
+def _sla_page(
+    query: Select[int | None],
+    descending: bool,
+    limit: int,
+    after: Cursor | None,
+    session: Session,
+) -> list[int]:
+    """Ids by next SLA deadline, soonest (most overdue) first; the tickets without a
+    running deadline after them, by id (``descending``: all of it reversed). Each part
+    is keyset-paged on its own index, so the order holds on both databases, whose
+    NULLs sort differently."""
+    due = col(Ticket.sla_due_at)
+    dated = query.where(due.is_not(None))
+    undated = query.where(due.is_(None))
+    if after is not None and after.sla_due_at is not None:
+        if descending:
+            dated = dated.where(
+                or_(
+                    due < after.sla_due_at, and_(due == after.sla_due_at, col(Ticket.id) < after.id)
+                )
+            )
+        else:
+            dated = dated.where(
+                or_(
+                    due > after.sla_due_at, and_(due == after.sla_due_at, col(Ticket.id) > after.id)
+                )
+            )
+    elif after is not None:
+        undated = undated.where(
+            col(Ticket.id) < after.id if descending else col(Ticket.id) > after.id
+        )
+    if descending:
+        parts = [
+            undated.order_by(col(Ticket.id).desc()),
+            dated.order_by(due.desc(), col(Ticket.id).desc()),
+        ]
+        if after is not None and after.sla_due_at is not None:
+            parts = parts[1:]
+    else:
+        parts = [
+            dated.order_by(due.asc(), col(Ticket.id).asc()),
+            undated.order_by(col(Ticket.id).asc()),
+        ]
+        if after is not None and after.sla_due_at is None:
+            parts = parts[1:]
+    ids: list[int] = []
+    for part in parts:
+        if len(ids) >= limit:
+            break
+        ids.extend(
+            i
+            for i in session.execute(part.limit(limit - len(ids))).scalars().all()
+            if i is not None
+        )
+    return ids
 
 
 def _search_page(
@@ -412,6 +509,7 @@ def cursor_of(row: TicketRow, *, searching: bool) -> Cursor:
         created_at=row.created_at,
         priority=row.priority,
         number=row.number,
+        sla_due_at=row.sla_due_at,
     )
 
 
@@ -427,6 +525,8 @@ def _with_details(session: Session, rows: list[Any]) -> list[TicketRow]:
         ):
             categories.setdefault(ticket_id, []).append(name)
     customers = {row[10] for row in rows if row[10] is not None}
+    now = utcnow()
+    sla_left = _sla_left(session, rows, now)
     addresses = _primary_addresses(session, customers)
     return [
         TicketRow(
@@ -447,9 +547,33 @@ def _with_details(session: Session, rows: list[Any]) -> list[TicketRow]:
             updated_at=row[14],
             version=row[15],
             categories=tuple(categories.get(row[0], ())),
+            sla_due_at=row[17],
+            sla_due_kind=row[18] if row[17] is not None else None,
+            sla_left_minutes=sla_left.get(row[0]),
+            sla_paused=row[17] is None and row[19] is not None,
+            sla_breached=row[17] is not None and row[17] <= now,
         )
         for row in rows
     ]
+
+
+def _sla_left(session: Session, rows: list[Any], now: datetime) -> dict[int, int]:
+    """Business minutes left of each row's next SLA deadline (while paused: when it
+    resumes), in its policy's calendar."""
+    if not any(row[16] is not None for row in rows):
+        return {}
+    from tix.core.services.sla import RulesCache, left_minutes  # lists with SLAs only
+
+    cache = RulesCache(session)
+    left: dict[int, int] = {}
+    for row in rows:
+        if row[17] is not None:
+            found = left_minutes(cache, policy_id=row[16], due_at=row[17], now=now)
+            if found is not None:
+                left[row[0]] = found
+        elif row[16] is not None and row[19] is not None:
+            left[row[0]] = row[19]
+    return left
 
 
 def _primary_addresses(session: Session, contact_ids: set[int]) -> dict[int, str]:

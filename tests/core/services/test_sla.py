@@ -249,6 +249,7 @@ def test_a_closed_day_added_later_moves_the_deadline(world) -> None:
     make_policy(world)
     number = open_request(world, berlin(2024, 11, 4, 15, 0))
     assert stored(world, number).sla_due_at == berlin(2024, 11, 5, 10, 0)
+    version = stored(world, number).version
     with session_scope(world.engine, write=True) as session:
         sla.update_calendar(
             session,
@@ -257,6 +258,7 @@ def test_a_closed_day_added_later_moves_the_deadline(world) -> None:
             add_closed_days=[datetime(2024, 11, 5).date()],
         )
     assert stored(world, number).sla_due_at == berlin(2024, 11, 6, 10, 0)
+    assert stored(world, number).version == version  # nobody's open edit conflicts
 
 
 def _warn(world, now: datetime) -> list[int]:

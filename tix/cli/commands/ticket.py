@@ -289,7 +289,8 @@ def new(
         '  tix ticket list --search "invoice 4711" --json\n'
         "  tix ticket list --unassigned --priority 7+ --sort=-priority\n"
         "  tix ticket list --all --jsonl --status all > tickets.jsonl\n"
-        "  tix ticket list --view urgent --color red"
+        "  tix ticket list --view urgent --color red\n"
+        "  tix ticket list --due-within 2h --sort sla"
     ),
 )
 def list_(
@@ -306,6 +307,21 @@ def list_(
     color: ColorOption = None,
     search: SearchOption = None,
     sort: SortOption = None,
+    breached: Annotated[
+        bool,
+        typer.Option("--breached", help=_("Only tickets whose next SLA deadline has passed.")),
+    ] = False,
+    due_within: Annotated[
+        str | None,
+        typer.Option(
+            "--due-within",
+            help=_(
+                "Only tickets whose next SLA deadline is at most this much business time "
+                "away, or past: 30m, 2h, 1d (8 business hours)."
+            ),
+            metavar="TIME",
+        ),
+    ] = None,
     view: Annotated[
         str | None,
         typer.Option(
@@ -366,6 +382,16 @@ def list_(
         if view is not None:
             spec = saved_views.view_spec(saved_views.get_view(session, actor, view)).refined(asked)
         filters = saved_views.resolve_spec(session, spec)
+        if breached or due_within is not None:
+            from dataclasses import replace
+
+            from tix.core.business_time import parse_target
+
+            filters = replace(
+                filters,
+                breached=breached,
+                due_within=parse_target(due_within) if due_within is not None else None,
+            )
         after = decode_cursor(cursor, filters) if cursor is not None else None
         zone = context.zone(actor)
         if every:
@@ -428,6 +454,7 @@ LIST_FIELDS = (
     "created_at",
     "updated_at",
     "version",
+    "sla",
 )
 LIST_DEFAULT = (
     "number",
@@ -441,10 +468,25 @@ LIST_DEFAULT = (
 )
 
 
+def _sla_cell(cell: Any, shown: bool) -> tuple[str, ...]:
+    """The SLA column's cell (none when the list has no SLA column): business time
+    left, negative when overdue."""
+    if not shown:
+        return ()
+    if cell is None:
+        return ("",)
+    from tix.core.business_time import sla_text
+
+    if isinstance(cell, dict):
+        return (sla_text(cell["left_minutes"], paused=cell["paused"]),)
+    return (sla_text(cell.sla_left_minutes, paused=cell.sla_paused),)
+
+
 def _print_list_rows(rows: list[Any], zone: Any) -> None:
     """The table of :func:`_print_list` for rows in their JSON form (``--all``)."""
     from datetime import datetime
 
+    with_sla = any(row.get("sla") for row in rows)
     table(
         [
             "#",
@@ -455,6 +497,7 @@ def _print_list_rows(rows: list[Any], zone: Any) -> None:
             _("Owner"),
             _("Channel"),
             _("Changed"),
+            *([_("SLA")] if with_sla else []),
         ],
         [
             (
@@ -466,6 +509,7 @@ def _print_list_rows(rows: list[Any], zone: Any) -> None:
                 row["owner"],
                 row["channel"] or _("internal"),
                 _when(datetime.fromisoformat(row["updated_at"]), zone),
+                *_sla_cell(row.get("sla"), with_sla),
             )
             for row in rows
         ],
@@ -476,6 +520,7 @@ def _print_list_rows(rows: list[Any], zone: Any) -> None:
 
 
 def _print_list(rows: list[Any], zone: Any) -> None:
+    with_sla = any(row.sla_left_minutes is not None for row in rows)
     table(
         [
             "#",
@@ -486,6 +531,7 @@ def _print_list(rows: list[Any], zone: Any) -> None:
             _("Owner"),
             _("Channel"),
             _("Changed"),
+            *([_("SLA")] if with_sla else []),
         ],
         [
             (
@@ -497,6 +543,7 @@ def _print_list(rows: list[Any], zone: Any) -> None:
                 row.owner,
                 row.channel or _("internal"),
                 _when(row.updated_at, zone),
+                *_sla_cell(row, with_sla),
             )
             for row in rows
         ],

@@ -23,7 +23,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, not_, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    func,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -49,6 +60,7 @@ from tix.core.models import (
     TicketKind,
     TicketStatus,
     User,
+    UTCDateTime,
     utcnow,
 )
 from tix.core.permissions import require_admin
@@ -512,18 +524,35 @@ Segment = tuple[datetime, datetime | None, TicketStatus]
 """From, until (``None``: still) and the status the ticket had."""
 
 
-def _segments(session: Session, ticket: Ticket) -> list[Segment]:
-    changes = session.execute(
-        select(col(Activity.created_at), col(Activity.old_value), col(Activity.new_value))
+StatusChange = tuple[datetime, str | None, str | None]
+"""When, from which status, to which."""
+
+
+def _status_changes(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[StatusChange]]:
+    found: dict[int, list[StatusChange]] = {ticket_id: [] for ticket_id in ticket_ids}
+    for ticket_id, when, old, new in session.execute(
+        select(
+            col(Activity.ticket_id),
+            col(Activity.created_at),
+            col(Activity.old_value),
+            col(Activity.new_value),
+        )
         .where(
-            col(Activity.ticket_id) == ticket.id,
+            col(Activity.ticket_id).in_(ticket_ids),
             col(Activity.kind) == ActivityKind.CHANGE,
             col(Activity.field) == "status",
         )
-        .order_by(col(Activity.seq))
-    ).all()
-    status = _status(changes[0][1]) if changes else ticket.status
-    start = ticket.created_at
+        .order_by(col(Activity.ticket_id), col(Activity.seq))
+    ):
+        found[ticket_id].append((when, old, new))
+    return found
+
+
+def _segments(
+    created_at: datetime, status_now: TicketStatus, changes: Sequence[StatusChange]
+) -> list[Segment]:
+    status = _status(changes[0][1]) if changes else status_now
+    start = created_at
     segments: list[Segment] = []
     for when, _old, new in changes:
         segments.append((start, when, status))
@@ -539,22 +568,26 @@ def _status(value: str | None) -> TicketStatus:
         return TicketStatus.OPEN
 
 
-def _first_response_at(session: Session, ticket: Ticket) -> datetime | None:
-    """When a staff user first wrote to the customer: a reply or solution, or the mail
-    that opened the ticket."""
-    return session.execute(
-        select(col(Activity.created_at))
-        .where(
-            col(Activity.ticket_id) == ticket.id,
-            col(Activity.author_user_id).is_not(None),
-            or_(
-                col(Activity.kind).in_((ActivityKind.REPLY, ActivityKind.SOLUTION)),
-                (col(Activity.kind) == ActivityKind.MESSAGE) & (col(Activity.direction) == "out"),
-            ),
+def _first_responses(session: Session, ticket_ids: Sequence[int]) -> dict[int, datetime]:
+    """When a staff user first wrote to each ticket's customer: a reply or solution, or
+    the mail that opened the ticket."""
+    return {
+        ticket_id: when
+        for ticket_id, when in session.execute(
+            select(col(Activity.ticket_id), func.min(col(Activity.created_at)))
+            .where(
+                col(Activity.ticket_id).in_(ticket_ids),
+                col(Activity.author_user_id).is_not(None),
+                or_(
+                    col(Activity.kind).in_((ActivityKind.REPLY, ActivityKind.SOLUTION)),
+                    (col(Activity.kind) == ActivityKind.MESSAGE)
+                    & (col(Activity.direction) == "out"),
+                ),
+            )
+            .group_by(col(Activity.ticket_id))
         )
-        .order_by(col(Activity.seq))
-        .limit(1)
-    ).scalar_one_or_none()
+        if when is not None
+    }
 
 
 def _solved_at(segments: list[Segment]) -> datetime | None:
@@ -623,8 +656,29 @@ def ticket_clocks(
             return None
     calendar = session.get(BusinessCalendar, policy.calendar_id)
     assert calendar is not None
-    rules = rules or rules_of(calendar)
-    segments = _segments(session, ticket)
+    assert ticket.id is not None
+    return _clocks(
+        policy,
+        calendar,
+        rules or rules_of(calendar),
+        created_at=ticket.created_at,
+        status=ticket.status,
+        changes=_status_changes(session, [ticket.id])[ticket.id],
+        first_response_at=_first_responses(session, [ticket.id]).get(ticket.id),
+    )
+
+
+def _clocks(
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+    rules: BusinessCalendarRules,
+    *,
+    created_at: datetime,
+    status: TicketStatus,
+    changes: Sequence[StatusChange],
+    first_response_at: datetime | None,
+) -> TicketClocks:
+    segments = _segments(created_at, status, changes)
     clocks: list[Clock] = []
     if policy.first_response_minutes is not None:
         clocks.append(
@@ -633,7 +687,7 @@ def ticket_clocks(
                 segments,
                 kind=FIRST_RESPONSE,
                 target=policy.first_response_minutes,
-                stopped_at=_first_response_at(session, ticket),
+                stopped_at=first_response_at,
             )
         )
     if policy.solution_minutes is not None:
@@ -649,23 +703,42 @@ def ticket_clocks(
     return TicketClocks(policy=policy, calendar=calendar, rules=rules, clocks=tuple(clocks))
 
 
-def recompute(session: Session, ticket: Ticket) -> None:
-    """Choose the ticket's policy and store its next deadline (see :class:`Ticket`)."""
-    policy = policy_for(session, ticket)
-    clocks = ticket_clocks(session, ticket, policy=policy) if policy is not None else None
+@dataclass(frozen=True)
+class Stored:
+    """What the ticket keeps of its clocks (see :class:`Ticket`)."""
+
+    policy_id: int | None
+    due_at: datetime | None
+    due_kind: str | None
+    paused_left: int | None
+
+
+def _stored(policy: SlaPolicy | None, clocks: TicketClocks | None) -> Stored:
     due = clocks.next_due() if clocks is not None else None
     paused = [
         clock.paused_left
         for clock in (clocks.clocks if clocks is not None else ())
         if clock.paused_left is not None
     ]
-    due_at = due.due_at if due is not None else None
-    ticket.sla_policy_id = policy.id if policy is not None else None
-    if due_at != ticket.sla_due_at:
+    return Stored(
+        policy_id=policy.id if policy is not None else None,
+        due_at=due.due_at if due is not None else None,
+        due_kind=due.kind if due is not None else None,
+        paused_left=math.floor(min(paused)) if due is None and paused else None,
+    )
+
+
+def recompute(session: Session, ticket: Ticket) -> None:
+    """Choose the ticket's policy and store its next deadline (see :class:`Ticket`)."""
+    policy = policy_for(session, ticket)
+    clocks = ticket_clocks(session, ticket, policy=policy) if policy is not None else None
+    stored = _stored(policy, clocks)
+    if stored.due_at != ticket.sla_due_at:
         ticket.sla_warned_at = None
-    ticket.sla_due_at = due_at
-    ticket.sla_due_kind = due.kind if due is not None else None
-    ticket.sla_paused_left = math.floor(min(paused)) if due is None and paused else None
+    ticket.sla_policy_id = stored.policy_id
+    ticket.sla_due_at = stored.due_at
+    ticket.sla_due_kind = stored.due_kind
+    ticket.sla_paused_left = stored.paused_left
 
 
 def after_activity(session: Session, ticket: Ticket, activity: Activity) -> None:
@@ -686,6 +759,24 @@ def after_activity(session: Session, ticket: Ticket, activity: Activity) -> None
         recompute(session, ticket)
 
 
+_BATCH = 500
+"""Tickets recomputed per round trip when a policy or calendar changes."""
+
+
+def _choose(
+    policies: Sequence[SlaPolicy], channel_id: int | None, priority: int
+) -> SlaPolicy | None:
+    """:func:`policy_for` over policies already read."""
+    fitting = [
+        policy
+        for policy in policies
+        if (policy.channel_id is None or policy.channel_id == channel_id)
+        and policy.priority_min <= priority <= policy.priority_max
+    ]
+    fitting.sort(key=lambda p: (p.channel_id is None, p.priority_max - p.priority_min, p.id or 0))
+    return fitting[0] if fitting else None
+
+
 def recompute_open_tickets(
     session: Session,
     *,
@@ -694,23 +785,85 @@ def recompute_open_tickets(
     policy_ids: Sequence[int] = (),
 ) -> int:
     """Recompute the unsolved customer tickets of a channel (or of every channel, or
-    those on the given policies) after a policy or calendar changed; returns how many."""
-    query = select(Ticket).where(
-        col(Ticket.kind).in_(_CLOCKED_KINDS),
-        col(Ticket.status).notin_(_DONE),
-    )
+    those on the given policies) after a policy or calendar changed; returns how many
+    changed. Read and written in batches, by plain UPDATEs: an SLA recomputed is no
+    change of the ticket by anyone, so its version stays (nobody's open edit conflicts)."""
+    session.flush()
+    query = select(
+        col(Ticket.id),
+        col(Ticket.channel_id),
+        col(Ticket.priority),
+        col(Ticket.status),
+        col(Ticket.created_at),
+        col(Ticket.sla_policy_id),
+        col(Ticket.sla_due_at),
+        col(Ticket.sla_due_kind),
+        col(Ticket.sla_paused_left),
+    ).where(col(Ticket.kind).in_(_CLOCKED_KINDS), col(Ticket.status).notin_(_DONE))
     if policy_ids:
         query = query.where(col(Ticket.sla_policy_id).in_(policy_ids))
     elif not everywhere:
         if channel_id is None:
             return 0
         query = query.where(col(Ticket.channel_id) == channel_id)
-    count = 0
-    for ticket in session.execute(query.order_by(col(Ticket.id))).scalars():
-        recompute(session, ticket)
-        count += 1
-    session.flush()
-    return count
+    policies = list(session.execute(select(SlaPolicy)).scalars())
+    calendars = {c.id: c for c in session.execute(select(BusinessCalendar)).scalars()}
+    rules = {calendar_id: rules_of(c) for calendar_id, c in calendars.items()}
+    rows = session.execute(query.order_by(col(Ticket.id))).all()
+    changed = 0
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    for offset in range(0, len(rows), _BATCH):
+        batch = rows[offset : offset + _BATCH]
+        ids = [row[0] for row in batch if row[0] is not None]
+        changes = _status_changes(session, ids)
+        responses = _first_responses(session, ids)
+        updates = []
+        for ticket_id, channel, priority, status, created, *old in batch:
+            assert ticket_id is not None
+            policy = _choose(policies, channel, priority)
+            clocks = None
+            if policy is not None:
+                clocks = _clocks(
+                    policy,
+                    calendars[policy.calendar_id],
+                    rules[policy.calendar_id],
+                    created_at=created,
+                    status=_status(status),
+                    changes=changes[ticket_id],
+                    first_response_at=responses.get(ticket_id),
+                )
+            stored = _stored(policy, clocks)
+            new = [stored.policy_id, stored.due_at, stored.due_kind, stored.paused_left]
+            if new != old:
+                updates.append(
+                    {
+                        "ticket_id": ticket_id,
+                        "policy_id": stored.policy_id,
+                        "due_at": stored.due_at,
+                        "due_kind": stored.due_kind,
+                        "paused_left": stored.paused_left,
+                        "moved": stored.due_at != old[1],
+                    }
+                )
+        if updates:
+            session.connection().execute(
+                table.update()
+                .where(table.c.id == bindparam("ticket_id"))
+                .values(
+                    sla_policy_id=bindparam("policy_id"),
+                    sla_due_at=bindparam("due_at", type_=UTCDateTime()),
+                    sla_due_kind=bindparam("due_kind"),
+                    sla_paused_left=bindparam("paused_left"),
+                    sla_warned_at=case(
+                        (bindparam("moved", type_=Boolean()), None),
+                        else_=table.c.sla_warned_at,
+                    ),
+                ),
+                updates,
+            )
+            changed += len(updates)
+    session.expire_all()
+    return changed
 
 
 # --- what lists and warnings need -----------------------------------------------------
@@ -746,7 +899,7 @@ def left_minutes(
     return math.floor(rules.minutes_between(now, due_at))
 
 
-def due_within_condition(session: Session, minutes: int, now: datetime) -> object:
+def due_within_condition(session: Session, minutes: int, now: datetime) -> ColumnElement[bool]:
     """A WHERE clause: the next deadline is at most ``minutes`` business minutes away
     (or past), in each policy's own calendar."""
     cache = RulesCache(session)

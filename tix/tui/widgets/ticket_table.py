@@ -29,6 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tix.core import clock
+from tix.core.business_time import sla_text
 from tix.core.i18n import _
 from tix.core.labels import status_label
 from tix.core.views import TicketRow
@@ -92,13 +93,13 @@ SUBJECT_MINIMUM = 24
 """The subject never gets narrower than this (or 30 % of the width): other columns
 narrow, then go."""
 
-DROP_ORDER = ("categories", "project", "channel", "owner", "customer", "changed")
+DROP_ORDER = ("categories", "project", "channel", "owner", "customer", "changed", "sla")
 """Which columns go first when the table is too narrow for all of them."""
 
 
-def layout_columns(width: int) -> list[Column]:
+def layout_columns(width: int, *, sla: bool = False) -> list[Column]:
     """The columns that fit in ``width`` cells (one space between columns); the
-    subject takes what is left."""
+    subject takes what is left. ``sla``: with the SLA time left (where SLAs run)."""
     status_width = max(cell_len(status_label(s)) for s in ("new", "open", "waiting", "solved"))
     wanted = [
         Column("mark", "", 1, 1),
@@ -112,6 +113,7 @@ def layout_columns(width: int) -> list[Column]:
         Column("project", _("Project"), 14, 8),
         Column("categories", _("Categories"), 14, 10),
         Column("changed", _("Changed"), 10, 10, "right"),
+        *([Column("sla", _("SLA"), 8, 7, "right")] if sla else []),
     ]
     subject_minimum = max(SUBJECT_MINIMUM, width * 3 // 10)
     dropped: set[str] = set()
@@ -179,6 +181,7 @@ class TicketTable(ScrollView, can_focus=True):
         "ticket-table--status-closed",
         "ticket-table--priority-high",
         "ticket-table--priority-low",
+        "ticket-table--sla-breached",
         "ticket-table--marked",
     }
 
@@ -215,6 +218,8 @@ class TicketTable(ScrollView, can_focus=True):
         self._cursor = 0
         self._columns: list[Column] = []
         self._columns_width = -1
+        self._with_sla = False
+        """Whether a loaded ticket has an SLA clock: then the list shows the column."""
         self._part_styles: dict[str, Style] = {}
         self.placeholder = _("Loading…")
         """Shown while there are no rows."""
@@ -440,6 +445,9 @@ class TicketTable(ScrollView, can_focus=True):
             self.refresh()
 
     def _update_size(self) -> None:
+        with_sla = any(row.sla_left_minutes is not None for row in self._rows)
+        if with_sla != self._with_sla:
+            self._with_sla, self._columns_width = with_sla, -1
         lines = 1 + len(self._rows) + (1 if self.more_coming else 0)
         self.virtual_size = Size(self.scrollable_content_region.width, lines)
 
@@ -488,9 +496,12 @@ class TicketTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if width != self._columns_width:
             if self._marks:  # a column of its own for the marks, while there are some
-                self._columns = [Column("marked", "", 1, 1), *layout_columns(width - 2)]
+                self._columns = [
+                    Column("marked", "", 1, 1),
+                    *layout_columns(width - 2, sla=self._with_sla),
+                ]
             else:
-                self._columns = layout_columns(width)
+                self._columns = layout_columns(width, sla=self._with_sla)
             self._columns_width = width
         return self._columns
 
@@ -571,6 +582,11 @@ class TicketTable(ScrollView, can_focus=True):
             return ", ".join(row.categories), part("muted")
         if key == "changed":
             return format_changed(row.updated_at, self.zone, now), part("muted")
+        if key == "sla":
+            text = sla_text(row.sla_left_minutes, paused=row.sla_paused)
+            if row.sla_breached:
+                return text, part("sla-breached")
+            return text, part("muted") if row.sla_paused else None
         return "", None
 
 
