@@ -38,6 +38,8 @@ from tix.core.services import (
     messages,
     opening,
     projects,
+    signatures,
+    text_modules,
     times,
     users,
 )
@@ -288,6 +290,7 @@ def build_demo(
             desk.write()
         session.execute(update(OutboxMessage).values(status=OutboxStatus.SENT, sent_at=now))
         portal_address = _web(session, admin, channel_list["Support"], customers[0])
+        _texts(session, admin, agents, channel_list)
     session.flush()
     operator = operator_login or admin.login
     return DemoSummary(
@@ -301,6 +304,73 @@ def build_demo(
         portal_address=portal_address,
         portal_password=PORTAL_PASSWORD,
     )
+
+
+#: Text modules of the demo: (name, channel or None, {language: text}).
+TEXT_MODULES: list[tuple[str, str | None, dict[str, str]]] = [
+    (
+        "Begrüßung",
+        None,
+        {
+            "de": "Guten Tag {{ customer.name }},\n\nvielen Dank für Ihre Nachricht.",
+            "en": "Hello {{ customer.first_name }},\n\nthank you for your message.",
+        },
+    ),
+    (
+        "Rückfrage Seriennummer",
+        None,
+        {
+            "de": "Damit wir Ihnen schnell helfen können: Wie lautet die Seriennummer der "
+            "Maschine? Sie steht auf dem Typenschild.",
+            "en": "To help you quickly: what is the machine's serial number? It is on the "
+            "rating plate.",
+        },
+    ),
+    (
+        "Rücksendung",
+        "Support",
+        {
+            "de": "Bitte senden Sie das Teil mit der Angabe **Ticket#{{ ticket.number }}** an "
+            "unser Servicelager. Den Paketschein schicken wir Ihnen per Mail.",
+        },
+    ),
+    (
+        "Angebot folgt",
+        "Vertrieb",
+        {"de": "Ihr Angebot zu „{{ ticket.subject }}“ erhalten Sie bis morgen von mir."},
+    ),
+]
+
+
+def _texts(
+    session: Session, admin: User, agents: list[User], channel_list: dict[str, Channel]
+) -> None:
+    """Signatures (each channel's footer, each agent's own greeting) and text modules."""
+    for channel in channel_list.values():
+        signatures.set_signature(
+            session,
+            admin,
+            signatures.SignatureOwner(channel=channel),
+            body="Muster Maschinenbau GmbH · {{ channel.name }}\n"
+            "Telefon +49 89 123456-0 · {{ account.address }}",
+        )
+    for agent in agents:
+        signatures.set_signature(
+            session,
+            agent,
+            signatures.SignatureOwner(user=agent),
+            body="Viele Grüße\n{{ agent.name }}",
+        )
+    for name, channel_name, texts in TEXT_MODULES:
+        for language, body in texts.items():
+            text_modules.add_text_module(
+                session,
+                admin,
+                name=name,
+                body=body,
+                channel=channel_list[channel_name] if channel_name else None,
+                language=language,
+            )
 
 
 def _web(session: Session, admin: User, support: Channel, customer: Contact) -> str:

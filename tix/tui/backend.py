@@ -29,6 +29,7 @@ from tix.core.views import Cursor, TicketFilter, TicketRow
 if TYPE_CHECKING:
     from tix.core.services.bulk_actions import BulkResult, Target
     from tix.tui.screens.bulk import BulkRequest
+    from tix.tui.widgets.text_modules import TextModuleChoice, TextModuleContext
 
 
 @dataclass(frozen=True)
@@ -553,3 +554,91 @@ class Backend:
                     _("unknown kind {kind!r}: use internal, mail or request").format(kind=kind)
                 )
             return made.number
+
+    # --- signatures and text modules --------------------------------------------------
+
+    def text_modules(self, context: TextModuleContext) -> list[TextModuleChoice]:
+        """The text modules the user may use for ``context`` (a ticket, else a channel),
+        each with the start of its text as it would be inserted."""
+        from tix.core.errors import TixError
+        from tix.core.services import channels, contacts, text_modules, tickets
+        from tix.tui.widgets.text_modules import TextModuleChoice
+
+        with session_scope(self.engine) as session:
+            user = self._user(session)
+            ticket = tickets.get_ticket(session, user, context.number) if context.number else None
+            channel = channels.get_channel(session, context.channel) if context.channel else None
+            customer = (
+                contacts.find_contact(session, context.customer) if context.customer else None
+            )
+            found = []
+            for info in text_modules.list_text_modules(
+                session, user, channel=channel, ticket=ticket
+            ):
+                try:
+                    text = text_modules.render_text_module(
+                        session, user, info, ticket=ticket, channel=channel, customer=customer
+                    )
+                except TixError:  # said when it is chosen; here its text as written
+                    text = info.variant(None).body
+                found.append(
+                    TextModuleChoice(
+                        name=info.name,
+                        channel=info.channel.name if info.channel else None,
+                        preview=_shorten(" ".join(text.split()), 140),
+                    )
+                )
+            return found
+
+    def text_module(
+        self, name: str, channel_of_module: str | None, context: TextModuleContext
+    ) -> str:
+        """The module ``name`` (global, or of ``channel_of_module``) filled in for
+        ``context``, in the customer's language, else the user's."""
+        from tix.core.errors import NotFound
+        from tix.core.services import channels, contacts, text_modules, tickets
+
+        with session_scope(self.engine) as session:
+            user = self._user(session)
+            ticket = tickets.get_ticket(session, user, context.number) if context.number else None
+            channel = channels.get_channel(session, context.channel) if context.channel else None
+            customer = (
+                contacts.find_contact(session, context.customer) if context.customer else None
+            )
+            for info in text_modules.list_text_modules(
+                session, user, channel=channel, ticket=ticket
+            ):
+                module_channel = info.channel.name if info.channel else None
+                if info.name == name and module_channel == channel_of_module:
+                    return text_modules.render_text_module(
+                        session, user, info, ticket=ticket, channel=channel, customer=customer
+                    )
+            raise NotFound(
+                _("no text module {name!r} you may use here: see `tix template list`").format(
+                    name=name
+                )
+            )
+
+    def signature(
+        self, number: int | None = None, *, channel: str = "", account: str = ""
+    ) -> str | None:
+        """The signature a mail from the user gets: on ticket ``number``, or on a new mail
+        ticket from ``account`` in ``channel``."""
+        from tix.core.services import accounts, channels, signatures, tickets
+
+        with session_scope(self.engine) as session:
+            user = self._user(session)
+            if number is not None:
+                return signatures.ticket_signature(
+                    session, user, tickets.get_ticket(session, user, number)
+                )
+            return signatures.signature_for(
+                session,
+                account=accounts.get_account(session, account) if account else None,
+                channel=channels.get_channel(session, channel) if channel else None,
+                agent=user,
+            )
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -244,10 +244,13 @@ def _managed(session: Session, actor: User, name: str, channel: Channel | None) 
     _require_may_manage(session, actor, channel)
     found = _exact(session, _name(name), channel)
     if found is None:
-        where = _("global") if channel is None else _("of channel {name}").format(name=channel.name)
+        if channel is None:
+            raise NotFound(
+                _("no global text module {name!r}: see `tix template list`").format(name=name)
+            )
         raise NotFound(
-            _("no {where} text module {name!r}: see `tix template list`").format(
-                where=where, name=name
+            _("no text module {name!r} in channel {channel}: see `tix template list`").format(
+                name=name, channel=channel.name
             )
         )
     return found

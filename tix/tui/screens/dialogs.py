@@ -1,13 +1,15 @@
 """Modal dialogs of the ticket view: compose a text, fill a small form, pick one, confirm.
 
 Each dialog returns its answer through ``dismiss`` (``None`` or ``False``: cancelled);
-Escape cancels. They do no I/O: the screen that opened them acts on the answer.
+Escape cancels. They do no I/O: the screen that opened them acts on the answer (the
+compose dialog only reads, through the backend in workers, its text modules and the
+signature its preview shows).
 """
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,6 +23,7 @@ from textual.widgets.option_list import Option
 
 from tix.core.i18n import _
 from tix.core.validation import split_addresses
+from tix.tui.widgets.text_modules import TextModuleArea, TextModuleContext, TextModuleHost
 
 
 def split_paths(text: str) -> list[str]:
@@ -91,8 +94,11 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-class ComposeDialog(ModalScreen[Composed | None]):
-    """Write a reply, note or solution: the text (Markdown, with a preview), CC, files."""
+class ComposeDialog(TextModuleHost, ModalScreen[Composed | None]):
+    """Write a reply, note or solution: the text (Markdown, with a preview), CC, files.
+
+    F3 or ``::`` inserts a text module (for ``context``); the preview shows the text as
+    the customer gets it, with ``signature`` under it."""
 
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "cancel", _("Cancel")),
@@ -110,8 +116,14 @@ class ComposeDialog(ModalScreen[Composed | None]):
         text: str = "",
         cc: str = "",
         attachments: str = "",
+        context: TextModuleContext | None = None,
+        signature: Callable[[], str | None] | None = None,
     ) -> None:
         super().__init__(classes="dialog-screen")
+        self.context = context or TextModuleContext()
+        self.signature_job = signature
+        """Looks up the signature (a backend call, run in a worker when the dialog opens)."""
+        self.signature: str | None = None
         self.title_text = title
         self.send_label = send_label
         self.hint = hint
@@ -128,7 +140,7 @@ class ComposeDialog(ModalScreen[Composed | None]):
             yield Label(self.title_text, classes="dialog-title")
             if self.hint:
                 yield Label(self.hint, classes="dialog-hint")
-            yield TextArea(self.text, id="compose-body", soft_wrap=True, tab_behavior="focus")
+            yield TextModuleArea(self.text, id="compose-body", soft_wrap=True, tab_behavior="focus")
             with VerticalScroll(id="compose-preview-box"):
                 yield Markdown("", id="compose-preview")
             if self.with_cc:
@@ -154,6 +166,17 @@ class ComposeDialog(ModalScreen[Composed | None]):
     def on_mount(self) -> None:
         self.query_one("#compose-preview-box").display = False
         self.query_one("#compose-body", TextArea).focus()
+        if self.signature_job is not None:
+            from tix.tui.app import TixApp
+
+            assert isinstance(self.app, TixApp)
+            self.app.background(self.signature_job, then=self._got_signature)
+
+    def _got_signature(self, signature: str | None) -> None:
+        self.signature = signature
+
+    def text_module_context(self) -> TextModuleContext:
+        return self.context
 
     @property
     def body(self) -> str:
@@ -166,8 +189,12 @@ class ComposeDialog(ModalScreen[Composed | None]):
         box = self.query_one("#compose-preview-box")
         editor = self.query_one("#compose-body", TextArea)
         if self.previewing:
+            from tix.core.services.signatures import signed
+
             await self.query_one("#compose-preview", Markdown).update(
-                self.body or _("(nothing written yet)")
+                signed(self.body, self.signature)
+                if self.body.strip()
+                else _("(nothing written yet)")
             )
         box.display = self.previewing
         editor.display = not self.previewing

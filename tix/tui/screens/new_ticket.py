@@ -42,6 +42,7 @@ from tix.tui.app import TixApp
 from tix.tui.backend import Choices
 from tix.tui.widgets.editor import MarkdownEditor, split_paths
 from tix.tui.widgets.footer import KeyBar
+from tix.tui.widgets.text_modules import TextModuleContext, TextModuleHost
 
 KINDS = ("internal", "mail", "request")
 SUGGEST_DELAY = 0.15
@@ -292,8 +293,9 @@ def _priority_label(value: int) -> str:
     return str(value)
 
 
-class NewTicketScreen(Screen[int | None]):
-    """The form for a new ticket; dismissed with its number, or ``None``."""
+class NewTicketScreen(TextModuleHost, Screen[int | None]):
+    """The form for a new ticket; dismissed with its number, or ``None``. F3 or ``::`` in
+    the message inserts a text module; a mail's preview shows the signature it gets."""
 
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+s", "create", _("Create"), priority=True),
@@ -458,6 +460,30 @@ class NewTicketScreen(Screen[int | None]):
         if any(login == self.tix.backend.login for login, _name in choices.users):
             owner.value = self.tix.backend.login
 
+    def text_module_context(self) -> TextModuleContext:
+        customer = self._address("#customer") if self.kind == "request" else ""
+        if self.kind == "mail":
+            customer = next(iter(split_addresses(self._address("#to"))), "")
+        return TextModuleContext(
+            channel=self._chosen("#channel") or None, customer=customer or None
+        )
+
+    @on(Select.Changed, "#account, #channel")
+    def _show_signature(self) -> None:
+        """A mail's preview shows the signature of its account, else its channel."""
+        editor = self.query_one(MarkdownEditor)
+        if self.kind != "mail":
+            editor.signature = None
+            return
+        account, channel = self._chosen("#account"), self._chosen("#channel")
+        backend = self.tix.backend
+
+        def got(signature: str | None) -> None:
+            if self.is_attached and self.kind == "mail":
+                editor.signature = signature
+
+        self.tix.background(lambda: backend.signature(channel=channel, account=account), then=got)
+
     @on(Select.Changed, "#account")
     def _channel_for_account(self) -> None:
         """The channel named like the account (support → Support) is the likely one."""
@@ -490,6 +516,8 @@ class NewTicketScreen(Screen[int | None]):
         row = self.query_one(".editor-row")
         row.query_one(".label", Label).update(labels[kind])
         self.query_one(MarkdownEditor).text_area.placeholder = placeholders[kind]
+        if self.is_mounted:
+            self._show_signature()
         if focus:
             first = {"internal": "#owner", "mail": "#to Input", "request": "#customer Input"}
             self.query_one(first[kind]).focus()

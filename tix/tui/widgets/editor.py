@@ -26,6 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown, TextArea
 
 from tix.core.i18n import _
+from tix.tui.widgets.text_modules import TextModuleArea
 
 PREVIEW_DELAY = 0.25
 """Seconds of quiet typing before the preview is rendered again."""
@@ -91,8 +92,9 @@ def dropped_files(text: str) -> list[str]:
     return []
 
 
-class _EditorArea(TextArea):
-    """The text part: a paste of file paths becomes a FilesDropped message."""
+class _EditorArea(TextModuleArea):
+    """The text part: a paste of file paths becomes a FilesDropped message; F3 or ``::``
+    asks for a text module."""
 
     def __init__(self, text: str, *, accept_files: bool, id: str | None = None) -> None:
         super().__init__(text, soft_wrap=True, tab_behavior="focus", show_line_numbers=False, id=id)
@@ -149,6 +151,7 @@ class MarkdownEditor(Widget):
         self._preview_when_narrow = False
         self._preview_stale = True
         self._timer: Timer | None = None
+        self._signature: str | None = None
 
     def compose(self) -> ComposeResult:
         area = _EditorArea(self._initial_text, accept_files=self.accept_files)
@@ -179,6 +182,19 @@ class MarkdownEditor(Widget):
         self.text_area.load_text(value)
         self._preview_stale = True
         self._schedule_preview()
+
+    @property
+    def signature(self) -> str | None:
+        """Shown under the text in the preview, as the mail will carry it."""
+        return self._signature
+
+    @signature.setter
+    def signature(self, value: str | None) -> None:
+        if value != self._signature:
+            self._signature = value
+            self._preview_stale = True
+            if self.showing_preview:
+                self._schedule_preview(delay=0)
 
     @property
     def wide(self) -> bool:
@@ -238,4 +254,9 @@ class MarkdownEditor(Widget):
         """Render the preview now (the tests call this instead of waiting)."""
         self._timer = None
         self._preview_stale = False
-        await self.preview.update(self.text)
+        text = self.text
+        if self._signature and text.strip():
+            from tix.core.services.signatures import signed
+
+            text = signed(text, self._signature)
+        await self.preview.update(text)

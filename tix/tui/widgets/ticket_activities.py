@@ -8,7 +8,7 @@ picking a status, channel or owner posts a :class:`TicketPane.ChangeRequested`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from textual.app import ComposeResult
@@ -22,6 +22,7 @@ from tix.core.read_models import TicketDetail
 from tix.tui.backend import Choices
 from tix.tui.screens.dialogs import Composed, ComposeDialog, FormDialog, FormField, PickDialog
 from tix.tui.widgets.activity import ActivityLog, first_message_text
+from tix.tui.widgets.text_modules import TextModuleContext
 from tix.tui.widgets.ticket_pane import TicketPane
 
 
@@ -94,6 +95,8 @@ class TicketActivities(TicketPane):
             text=text,
             cc=", ".join(cc),
             attachments=" ".join(_quoted(path) for path in attachments),
+            context=TextModuleContext(number=self.number),
+            signature=self._signature_job(action, external),
         )
 
         def composed(result: Composed | None) -> None:
@@ -101,6 +104,13 @@ class TicketActivities(TicketPane):
                 self._write(action, result)
 
         self.app.push_screen(dialog, composed)
+
+    def _signature_job(self, action: str, external: bool) -> Callable[[], str | None] | None:
+        """What looks up the signature of a mailed text (none for notes and internal)."""
+        if action == "note" or not external:
+            return None
+        number, backend = self.number, self.backend
+        return lambda: backend.signature(number)
 
     def _write(self, action: str, composed: Composed) -> None:
         number, backend = self.number, self.backend
