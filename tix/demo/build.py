@@ -291,6 +291,7 @@ def build_demo(
         session.execute(update(OutboxMessage).values(status=OutboxStatus.SENT, sent_at=now))
         portal_address = _web(session, admin, channel_list["Support"], customers[0])
         _texts(session, admin, agents, channel_list)
+        _slas(session, admin, channel_list)
     session.flush()
     operator = operator_login or admin.login
     return DemoSummary(
@@ -303,6 +304,44 @@ def build_demo(
         operator=operator,
         portal_address=portal_address,
         portal_password=PORTAL_PASSWORD,
+    )
+
+
+
+def _slas(session: Session, admin: User, channel_list: dict[str, Channel]) -> None:
+    """Office hours in Munich (Bavarian holidays) and two SLA policies: every ticket
+    answered within 4 business hours and solved within 3 business days, urgent
+    support tickets within 1 and 8 hours. The open tickets get their clocks at once."""
+    from tix.core.services import sla
+
+    office = sla.add_calendar(
+        session,
+        admin,
+        name="Büro München",
+        timezone="Europe/Berlin",
+        hours=["mo-do 08:00-12:00,13:00-17:00", "fr 08:00-14:00"],
+        holidays="DE-BY",
+        closed_days=[date(2026, 12, 24), date(2026, 12, 31)],
+    )
+    sla.add_policy(
+        session,
+        admin,
+        name="Standard",
+        calendar=office,
+        first_response_minutes=4 * 60,
+        solution_minutes=3 * 8 * 60,
+    )
+    sla.add_policy(
+        session,
+        admin,
+        name="Dringend",
+        calendar=office,
+        channel=channel_list["Support"],
+        priorities=(8, 9),
+        first_response_minutes=60,
+        solution_minutes=8 * 60,
+        warn_before_minutes=30,
+        warn_watchers=True,
     )
 
 
