@@ -141,7 +141,6 @@ def test_a_version_piped_in_skips_a_ticket_changed_since(cli, world) -> None:
         ("1001\nabc\n", 'line 2 of standard input: "abc" is not a ticket number'),
         ('{"subject": "x"}', 'line 1 of standard input: a JSON object without "number"'),
         ("[1001,", "line 1 of standard input is not valid JSON"),
-        ("  \n", "no ticket numbers on standard input"),
     ],
 )
 def test_unreadable_input_changes_nothing(cli, world, stdin: str, message: str) -> None:
@@ -152,6 +151,14 @@ def test_unreadable_input_changes_nothing(cli, world, stdin: str, message: str) 
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert _show(cli, number)["version"] == before
+
+
+def test_nothing_piped_in_is_nothing_to_do(cli, world) -> None:
+    result = cli("ticket", "set", "-", "--status", "closed", stdin="  \n")
+    assert result.code == 0
+    assert "No ticket numbers on standard input: nothing changed." in result.stderr
+    as_json = cli("ticket", "set", "-", "--status", "closed", "--json", stdin="[]")
+    assert as_json.code == 0 and as_json.json() == []
 
 
 def test_input_wrong_for_every_ticket_changes_nothing(cli, world) -> None:

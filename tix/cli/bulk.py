@@ -14,7 +14,8 @@ if it is still at that version: a ticket someone changed since it was listed is 
 and named, as ``--if-version`` does for one ticket.
 
 Every number is read before the first ticket is changed: an unreadable one changes
-nothing (exit 2). The exit code is 0 only when every ticket was done; otherwise the code
+nothing (exit 2). Nothing on standard input is nothing to do (exit 0), as for a cron job
+whose list came out empty. The exit code is 0 only when every ticket was done; otherwise the code
 of what the refused tickets have in common (3 not found, 4 forbidden, 5 conflict), or 1.
 """
 
@@ -60,21 +61,15 @@ def read_targets(numbers: list[str]) -> list[Target]:
     found: list[Target | str] = []
     for word in numbers:
         if word == STDIN:
-            piped = parse_numbers(sys.stdin.read())
-            if not piped:
-                raise typer.BadParameter(
-                    _(
-                        "no ticket numbers on standard input: give them one per line or "
-                        "separated by spaces, or the JSON of `tix ticket list --json`"
-                    )
-                )
-            found.extend(piped)
+            found.extend(parse_numbers(sys.stdin.read()))
         else:
             found.append(word)
     try:
         chosen = targets(found)
     except Malformed as error:
         raise typer.BadParameter(error.message) from None
+    if not chosen:  # an empty list piped in (nothing solved today): nothing to do
+        say(_("No ticket numbers on standard input: nothing changed."))
     return chosen
 
 

@@ -34,7 +34,7 @@ from tix.core.db import session_scope
 from tix.core.errors import Conflict, NotFound, TixError
 from tix.core.i18n import _
 from tix.core.models import Activity, ActivityKind, Ticket, User
-from tix.core.services.activities import lock
+from tix.core.services.activities import lock, lock_many
 from tix.core.services.changes import TicketChanges, change_ticket, check_changes
 from tix.core.services.storage import NewFile
 
@@ -250,12 +250,11 @@ def _each(
         with session_scope(engine, write=True) as session:
             actor = acting_user(session, login)
             action = prepare(session)
-            found = {
-                ticket.number: ticket
-                for ticket in session.execute(
-                    select(Ticket).where(col(Ticket.number).in_([t.number for t in batch]))
-                ).scalars()
-            }
+            ids = session.execute(
+                select(col(Ticket.id)).where(col(Ticket.number).in_([t.number for t in batch]))
+            ).scalars()
+            # Read and locked at once, not one by one as each change would.
+            found = {ticket.number: ticket for ticket in lock_many(session, list(ids))}
             for target in batch:
                 results.append(_one(session, actor, found.get(target.number), target, action))
         if progress is not None:
