@@ -725,6 +725,7 @@ class TicketListScreen(Screen[None]):
                 ).format(count=added)
             )
 
+        self.notify(_("Marking every ticket that matches…"), timeout=3)
         self._background(lambda: backend.matching(query), then=marked, group="marks")
 
     def action_clear_marks(self) -> None:
