@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from tests.cli.test_complete import tab  # noqa: F401  (the fixture)
+
 
 def _open(cli, count: int) -> list[int]:
     numbers = []
@@ -202,3 +204,10 @@ def test_german_summary(cli, world, german) -> None:
     assert result.code == 3
     assert "1 Ticket geändert." in result.stderr
     assert "1 von 2 Tickets abgelehnt:" in result.stderr
+
+
+def test_tab_completes_each_number(cli, world, tab) -> None:  # noqa: F811
+    first, second = _open(cli, 2)
+    assert tab("tix ticket set ") == [str(second), str(first)]
+    assert tab(f"tix ticket set {second} ") == [str(second), str(first)]
+    assert tab(f"tix ticket note {first} 1") == [str(second), str(first)]

@@ -64,7 +64,7 @@ def _values_for(path: tuple[str, ...], param: Any) -> Values | None:
     noun = path[0] if path else ""
     if getattr(param, "param_type_name", "") == "argument":
         metavar = param.metavar or param.name.upper()
-        if metavar == "N":
+        if metavar in ("N", "N..."):  # one ticket, or many (ticket set, ticket note)
             return _tickets
         if metavar == "LOGIN":
             return _query("SELECT login FROM users WHERE active ORDER BY login")
