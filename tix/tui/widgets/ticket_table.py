@@ -113,7 +113,7 @@ def layout_columns(width: int, *, sla: bool = False) -> list[Column]:
         Column("project", _("Project"), 14, 8),
         Column("categories", _("Categories"), 14, 10),
         Column("changed", _("Changed"), 10, 10, "right"),
-        *([Column("sla", _("SLA"), 8, 7, "right")] if sla else []),
+        *([Column("sla", _("SLA"), 9, 9, "right")] if sla else []),
     ]
     subject_minimum = max(SUBJECT_MINIMUM, width * 3 // 10)
     dropped: set[str] = set()
