@@ -22,6 +22,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -47,7 +48,7 @@ from tix.core.business_time import (
     parse_zone,
 )
 from tix.core.errors import Conflict, Invalid, Malformed, NotFound
-from tix.core.i18n import _, use_language
+from tix.core.i18n import _, language_code, use_language
 from tix.core.labels import parse_priority
 from tix.core.models import (
     Activity,
@@ -216,11 +217,23 @@ def remove_calendar(session: Session, actor: User, *, calendar: BusinessCalendar
 
 
 def holidays_between(calendar: BusinessCalendar, first: date, last: date) -> list[tuple[date, str]]:
-    """Public holidays and extra closed days from ``first`` to ``last``, by date."""
+    """Public holidays (named in the user's language where the ``holidays`` package
+    knows it) and extra closed days from ``first`` to ``last``, by date."""
     rules = rules_of(calendar)
     days: dict[date, str] = {}
-    for year in range(first.year, last.year + 1):
-        days.update(rules.holidays_of(year))
+    if calendar.country:
+        # holidays loads its country modules on first use: only where asked for.
+        import holidays
+
+        wanted = {"de": "de", "en": "en_US"}.get(language_code())
+        country: Any = holidays.country_holidays(calendar.country, subdiv=calendar.subdivision)
+        language = wanted if wanted in country.supported_languages else None
+        for year in range(first.year, last.year + 1):
+            days.update(
+                holidays.country_holidays(
+                    calendar.country, subdiv=calendar.subdivision, years=year, language=language
+                ).items()
+            )
     for day in rules.closed_days:
         days.setdefault(day, _("closed"))
     return sorted((day, name) for day, name in days.items() if first <= day <= last)
