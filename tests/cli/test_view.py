@@ -56,3 +56,10 @@ def test_bad_input_gives_one_line_and_saves_nothing(cli, world, args, code, mess
     assert message in line
     assert cli("view", "list", "--json").json() == []
 
+
+
+def test_german(cli, world, german) -> None:
+    made = cli("view", "add", "Offen", "--status", "offen", "--unassigned", "--json")
+    assert made.code == 0, made.stderr
+    assert made.json()["filters"] == {"statuses": ["open"], "unassigned": True}
+    assert made.json()["description"] == "Status: offen · nicht übernommen"

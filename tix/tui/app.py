@@ -31,6 +31,7 @@ class TixApp(App[None]):
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+t", "toggle_theme", _("Theme"), show=False),
         Binding("ctrl+q", "quit", _("Quit"), show=False, priority=True),
+        Binding("number_sign", "go_to_ticket", _("Go to ticket"), key_display="#", show=False),
     ]
 
     def __init__(self, backend: Backend, *, poll_interval: float = 1.0) -> None:
@@ -75,6 +76,40 @@ class TixApp(App[None]):
         from tix.tui.screens.notifications import NotificationsScreen
 
         self.push_screen(NotificationsScreen())
+
+    def action_go_to_ticket(self) -> None:
+        """Ask for a ticket number, then open that ticket (if the agent may see it)."""
+        from tix.tui.screens.finding import GoToTicketDialog
+
+        def chosen(number: int | None) -> None:
+            if number is not None:
+                self.open_ticket(number)
+
+        self.push_screen(GoToTicketDialog(), chosen)
+
+    def go_to_number(self, number: int) -> None:
+        """Open ticket ``number`` if the agent may see it, else say why (a notification)."""
+        from tix.tui.screens.finding import go_to_number
+
+        go_to_number(self, number)
+
+    def open_views(self, current: str | None, chosen: Callable[[Any], None]) -> None:
+        """The agent's saved views to pick one: ``chosen`` gets a
+        :class:`~tix.tui.screens.finding.ViewChoice` (``None``: cancelled)."""
+        from tix.tui.screens.finding import ViewsDialog
+
+        def show(views: list[Any]) -> None:
+            self.push_screen(ViewsDialog(views, current), chosen)
+
+        self.background(self.backend.views, then=show, group="views")
+
+    def open_save_view(
+        self, spec: Any, saved: Callable[[str | None], None], *, name: str = ""
+    ) -> None:
+        """Name the filter ``spec`` (a ViewSpec) and save it; ``saved`` gets the name."""
+        from tix.tui.screens.finding import SaveViewDialog
+
+        self.push_screen(SaveViewDialog(spec, name=name), saved)
 
     @staticmethod
     def _freeze_startup_objects() -> None:

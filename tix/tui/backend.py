@@ -28,6 +28,7 @@ from tix.core.views import Cursor, TicketFilter, TicketRow
 
 if TYPE_CHECKING:
     from tix.core.services.bulk_actions import BulkResult, Target
+    from tix.core.services.saved_views import ViewSpec
     from tix.tui.screens.bulk import BulkRequest
     from tix.tui.widgets.text_modules import TextModuleChoice, TextModuleContext
 
@@ -554,6 +555,48 @@ class Backend:
                     _("unknown kind {kind!r}: use internal, mail or request").format(kind=kind)
                 )
             return made.number
+
+    # --- finding tickets and saved views ----------------------------------------------
+
+    def check_ticket(self, number: int) -> int:
+        """``number`` if the user may see that ticket; NotFound or Forbidden if not."""
+        from tix.core.services.tickets import get_ticket
+
+        with session_scope(self.engine) as session:
+            return get_ticket(session, self._user(session), number).number
+
+    def filter_of(self, spec: ViewSpec) -> TicketFilter:
+        """The core's filter for a :class:`~tix.core.services.saved_views.ViewSpec`
+        (names looked up: NotFound when one is gone)."""
+        from tix.core.services.saved_views import resolve_spec
+
+        with session_scope(self.engine) as session:
+            return resolve_spec(session, spec)
+
+    def views(self) -> list[tuple[str, ViewSpec, str]]:
+        """The user's saved views as (name, spec, description), by name."""
+        from tix.core.services import saved_views
+
+        with session_scope(self.engine) as session:
+            return [
+                (view.name, saved_views.view_spec(view), saved_views.view_spec(view).describe())
+                for view in saved_views.list_views(session, self._user(session))
+            ]
+
+    def save_view(self, name: str, spec: ViewSpec, *, replace: bool = False) -> str:
+        """Save ``spec`` as the user's view ``name``; returns the name as saved. A name
+        taken is a Conflict unless ``replace``."""
+        from tix.core.services import saved_views
+
+        with session_scope(self.engine, write=True) as session:
+            user = self._user(session)
+            return saved_views.save_view(session, user, name=name, spec=spec, replace=replace).name
+
+    def remove_view(self, name: str) -> str:
+        from tix.core.services import saved_views
+
+        with session_scope(self.engine, write=True) as session:
+            return saved_views.remove_view(session, self._user(session), name)
 
     # --- signatures and text modules --------------------------------------------------
 

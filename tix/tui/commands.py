@@ -56,6 +56,18 @@ class TixCommands(Provider):
                     _("Only tickets of this priority or higher (p)"),
                 ),
                 (_("Search…"), screen.action_search, _("Find tickets by words (/)")),
+                (
+                    _("Filter: color…"),
+                    screen.action_pick_color,
+                    _("Only tickets with one color mark, or without (C)"),
+                ),
+                (_("Sort…"), screen.action_pick_sort, _("Order the list (S)")),
+                (_("Views…"), screen.action_pick_view, _("Show one of your saved views (v)")),
+                (
+                    _("Save filter as view…"),
+                    screen.action_save_view,
+                    _("Keep the current filters and sort under a name (V)"),
+                ),
                 (_("Clear filters"), screen.action_clear_filters, _("Show all open tickets (x)")),
                 (
                     _("Mark all that match"),
@@ -79,6 +91,11 @@ class TixCommands(Provider):
             )
         app = self.app
         found += [
+            (
+                _("Go to ticket…"),
+                partial(app.run_action, "go_to_ticket"),
+                _("Open a ticket by its number (#)"),
+            ),
             (
                 _("Toggle dark/light theme"),
                 partial(app.run_action, "toggle_theme"),

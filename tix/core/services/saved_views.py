@@ -145,8 +145,31 @@ class ViewSpec:
         if self.search:
             parts.append(_("search: “{text}”").format(text=self.search))
         if self.sort:
-            parts.append(_("sort: {sort}").format(sort=self.sort))
+            parts.append(_("sort: {sort}").format(sort=sort_label(self.sort)))
         return " · ".join(parts) if parts else _("all but closed tickets")
+
+
+def sort_choices() -> list[tuple[str, str]]:
+    """(sort, label) of every order the ticket list has, in the user's language."""
+    return [
+        ("-updated", _("Last changed first")),
+        ("updated", _("Last changed last")),
+        ("-created", _("Newest first")),
+        ("created", _("Oldest first")),
+        ("-priority", _("Highest priority first")),
+        ("priority", _("Lowest priority first")),
+        ("-number", _("Highest number first")),
+        ("number", _("Lowest number first")),
+        ("sla", _("SLA due soonest first")),
+        ("-sla", _("SLA due latest first")),
+    ]
+
+
+def sort_label(sort: str) -> str:
+    """A sort (``-priority``) as people read it; one not known stays as it is."""
+    wanted = sort.strip().lower()
+    wanted = wanted[1:] if wanted.startswith("+") else wanted
+    return dict(sort_choices()).get(wanted, sort)
 
 
 def priority_range_text(low: int | None, high: int | None) -> str:

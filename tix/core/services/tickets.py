@@ -7,6 +7,8 @@ the history itself in :mod:`~tix.core.services.activities`.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -35,3 +37,13 @@ def get_ticket(session: Session, actor: User, number: int | str) -> Ticket:
         )
     require_see(session, actor, ticket)
     return ticket
+
+
+_REFERENCE = re.compile(r"\s*\[?\s*(?:ticket\s*)?#?\s*(\d{1,12})\s*\]?\s*", re.IGNORECASE)
+
+
+def ticket_reference(text: str) -> int | None:
+    """The number ``text`` names when it is nothing but a ticket number as agents write
+    one (``1196``, ``#1196``, ``Ticket#1196``, ``[Ticket#1196]``), else None."""
+    found = _REFERENCE.fullmatch(text)
+    return int(found.group(1)) if found is not None else None

@@ -29,8 +29,10 @@ from textual.widgets.option_list import Option
 
 from tix.core.errors import TixError
 from tix.core.i18n import _, ngettext
-from tix.core.labels import status_label
+from tix.core.labels import color_label, status_label, ticket_kind_label
 from tix.core.read_models import TicketDetail
+from tix.core.services.saved_views import ViewSpec, priority_range_text, sort_choices, sort_label
+from tix.core.services.tickets import ticket_reference
 from tix.core.views import Cursor, TicketFilter, TicketRow, cursor_of
 from tix.tui.widgets.footer import KeyBar
 from tix.tui.widgets.ticket_table import TicketTable, format_changed, one_line
@@ -74,10 +76,58 @@ class ListFilters:
     category: str | None = None
     min_priority: int | None = None
     search: str | None = None
+    max_priority: int | None = None
+    color: str | None = None
+    """A color mark, or ``none``: tickets without one."""
+    sort: str | None = None
+    """As ``tix ticket list --sort`` takes it (``-priority``); None: last changed first."""
+    project: str | None = None
+    customer: str | None = None
+    kind: str | None = None
 
     @property
     def active(self) -> bool:
         return self != ListFilters()
+
+    def to_spec(self) -> ViewSpec:
+        """These filters as a saved view keeps them (several statuses: comma-separated)."""
+        statuses = tuple(s for s in (self.status or "").split(",") if s and s != "all")
+        return ViewSpec(
+            mine=self.mine,
+            unassigned=self.unassigned,
+            statuses=statuses,
+            all_statuses=self.status == "all",
+            channel=self.channel,
+            owner=self.owner,
+            category=self.category,
+            project=self.project,
+            customer=self.customer,
+            kind=self.kind,
+            min_priority=self.min_priority,
+            max_priority=self.max_priority,
+            color=self.color,
+            search=self.search or None,
+            sort=self.sort,
+        )
+
+    @classmethod
+    def from_spec(cls, spec: ViewSpec) -> ListFilters:
+        return cls(
+            mine=spec.mine,
+            unassigned=spec.unassigned,
+            status="all" if spec.all_statuses else ",".join(spec.statuses) or None,
+            channel=spec.channel,
+            owner=spec.owner,
+            category=spec.category,
+            min_priority=spec.min_priority,
+            search=spec.search,
+            max_priority=spec.max_priority,
+            color=spec.color,
+            sort=spec.sort,
+            project=spec.project,
+            customer=spec.customer,
+            kind=spec.kind,
+        )
 
     def next_status(self) -> ListFilters:
         position = STATUS_CYCLE.index(self.status) if self.status in STATUS_CYCLE else 0
@@ -90,7 +140,7 @@ class ListFilters:
         elif self.status == "all":
             status = _("all")
         else:
-            status = status_label(self.status)
+            status = ", ".join(status_label(part) for part in self.status.split(","))
         found = [(_("Status"), status)]
         if self.mine:
             found.append((_("mine"), ""))
@@ -102,39 +152,38 @@ class ListFilters:
             found.append((_("Owner"), self.owner))
         if self.category:
             found.append((_("Category"), self.category))
-        if self.min_priority:
+        if self.max_priority is not None:
+            found.append((_("Priority"), priority_range_text(self.min_priority, self.max_priority)))
+        elif self.min_priority:
             found.append((_("Priority"), f"≥ {self.min_priority}"))
         if self.search:
             found.append((_("Search"), f"“{self.search}”"))
+        found += self._more_parts()
+        return found
+
+    def _more_parts(self) -> list[tuple[str, str]]:
+        """The filters a saved view or the palette may add."""
+        found: list[tuple[str, str]] = []
+        if self.color:
+            found.append(
+                (_("Color"), _("none") if self.color == "none" else color_label(self.color))
+            )
+        if self.project:
+            found.append((_("Project"), self.project))
+        if self.customer:
+            found.append((_("Customer"), self.customer))
+        if self.kind:
+            found.append((_("Kind"), ticket_kind_label(self.kind)))
+        if self.sort:
+            found.append((_("Sort"), sort_label(self.sort)))
         return found
 
 
 def resolve_filters(backend: Backend, filters: ListFilters) -> TicketFilter:
     """The core's filter for ``filters`` (in a worker: names are looked up).
 
-    Raises NotFound for a channel or owner that is no longer there."""
-    channel_id = owner_id = None
-    if filters.channel or filters.owner:
-        # The facade has no name -> id lookup; this is the same read the CLI makes.
-        from tix.core.db import session_scope
-        from tix.core.services import channels, users
-
-        with session_scope(backend.engine) as session:
-            if filters.channel:
-                channel_id = channels.get_channel(session, filters.channel).id
-            if filters.owner:
-                owner_id = users.get_user(session, filters.owner).id
-    return TicketFilter(
-        mine=filters.mine,
-        unassigned=filters.unassigned,
-        statuses=(filters.status,) if filters.status not in (None, "all") else (),
-        all_statuses=filters.status == "all",
-        channel_id=channel_id,
-        owner_id=owner_id,
-        category=filters.category,
-        min_priority=filters.min_priority,
-        search=filters.search or None,
-    )
+    Raises NotFound for a channel, owner, project or customer that is no longer there."""
+    return backend.filter_of(filters.to_spec())
 
 
 def fetch_range(
@@ -295,6 +344,10 @@ class TicketListScreen(Screen[None]):
         Binding("asterisk", "mark_matching", _("Mark all"), key_display="*", show=False),
         Binding("minus", "clear_marks", _("Clear marks"), key_display="-", show=False),
         Binding("b", "bulk", _("Bulk action"), show=False),
+        Binding("v", "pick_view", _("Views"), show=False),
+        Binding("V", "save_view", _("Save view"), key_display="V", show=False),
+        Binding("C", "pick_color", _("Color"), key_display="C", show=False),
+        Binding("S", "pick_sort", _("Sort"), key_display="S", show=False),
     ]
 
     def __init__(self) -> None:
@@ -324,6 +377,9 @@ class TicketListScreen(Screen[None]):
         self._previewed_once = False
         self._started = False
         self._back_from_picker = False
+        self.view_name: str | None = None
+        """The saved view last shown or saved (shown in the bar while its filters hold)."""
+        self.view_filters: ListFilters | None = None
 
     @property
     def tix(self) -> TixApp:
@@ -557,6 +613,9 @@ class TicketListScreen(Screen[None]):
 
     def _update_bar(self, *, loading: bool = False) -> None:
         text = Text()
+        if self._shown_view() is not None:
+            text.append(f"{_('View')}: ", style="dim")
+            text.append(f"{self._shown_view()}  ", style="bold")
         for index, (label, value) in enumerate(self.filters.parts()):
             if index:
                 text.append(" · ", style="dim")
@@ -660,6 +719,61 @@ class TicketListScreen(Screen[None]):
             PickerScreen(_("Priority"), options, str(self.filters.min_priority or "")), picked
         )
 
+    # --- color, sort and saved views ---------------------------------------------------
+
+    def action_pick_color(self) -> None:
+        from tix.core.validation import COLORS
+
+        options = [(color, color_label(color)) for color in COLORS]
+        options.append(("none", _("without a color")))
+
+        def picked(value: str | None) -> None:
+            if value is not None:
+                self.apply_filters(replace(self.filters, color=value or None))
+
+        self._back_from_picker = True
+        self.app.push_screen(PickerScreen(_("Color"), options, self.filters.color or ""), picked)
+
+    def action_pick_sort(self) -> None:
+        options = [(sort, label) for sort, label in sort_choices() if sort != "-updated"]
+
+        def picked(value: str | None) -> None:
+            if value is not None:
+                self.apply_filters(replace(self.filters, sort=value or None))
+
+        self._back_from_picker = True
+        picker = PickerScreen(_("Sort"), options, self.filters.sort or "")
+        picker.options[0] = ("", _("Last changed first"))
+        self.app.push_screen(picker, picked)
+
+    def action_pick_view(self) -> None:
+        def chosen(choice: Any) -> None:
+            if choice is not None:
+                filters = ListFilters.from_spec(choice.spec)
+                self.view_name, self.view_filters = choice.name, filters
+                self.apply_filters(filters)
+                self._update_bar()
+
+        self._back_from_picker = True
+        self.tix.open_views(self._shown_view(), chosen)
+
+    def action_save_view(self) -> None:
+        def saved(name: str | None) -> None:
+            if name is not None:
+                self.view_name = name
+                self.view_filters = self.filters
+                self._update_bar()
+                self.notify(_("Saved view {name}.").format(name=name))
+
+        self._back_from_picker = True
+        self.tix.open_save_view(self.filters.to_spec(), saved, name=self._shown_view() or "")
+
+    def _shown_view(self) -> str | None:
+        """The name of the saved view the list shows, while its filters are unchanged."""
+        if self.view_name is not None and self.view_filters == self.filters:
+            return self.view_name
+        return None
+
     # --- search ---------------------------------------------------------------------
 
     def action_search(self) -> None:
@@ -675,6 +789,11 @@ class TicketListScreen(Screen[None]):
         text = event.value.strip()
         event.input.display = False
         self.table.focus()
+        number = ticket_reference(text)
+        if number is not None:  # 1196, #1196, Ticket#1196: that ticket, not a word search
+            event.input.value = self.filters.search or ""
+            self.tix.go_to_number(number)
+            return
         self.apply_filters(replace(self.filters, search=text or None))
 
     def action_escape(self) -> None:
