@@ -267,11 +267,11 @@ def set_text_module(
     new_name: str | None = None,
 ) -> TextModuleInfo:
     """Change a module's text (one language variant) or its name."""
-    info = _managed(session, actor, name, channel)
     if body is None and new_name is None:
         raise Malformed(_("nothing to change: give --body, --body-file or --rename"))
+    code = parse_language(language)
+    info = _managed(session, actor, name, channel)
     if body is not None:
-        code = parse_language(language)
         row = info.variants.get(code)
         if row is None:
             raise NotFound(
@@ -305,9 +305,9 @@ def remove_text_module(
     language: str | None = None,
 ) -> TextModuleInfo:
     """Remove a module (all its variants), or only the variant of ``language``."""
+    code = parse_language(language) if language is not None else None
     info = _managed(session, actor, name, channel)
-    if language is not None:
-        code = parse_language(language)
+    if code is not None:
         row = info.variants.get(code)
         if row is None:
             raise NotFound(
