@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -76,22 +77,36 @@ def watching_users(session: Session, ticket: Ticket) -> list[User]:
         # Only creator and owner take part, whatever rows the watchers table holds.
         ids = {ticket.owner_id, ticket.creator_user_id} - {None}
         where: ColumnElement[bool] = col(User.id).in_(ids)
-    else:
-        direct = select(col(Watcher.user_id)).where(
-            col(Watcher.ticket_id) == ticket.id, col(Watcher.user_id).is_not(None)
+        return list(
+            session.execute(
+                select(User).where(where, col(User.active).is_(True)).order_by(col(User.id))
+            )
+            .scalars()
+            .all()
         )
-        through_groups = (
-            select(col(GroupMember.user_id))
-            .join(Watcher, col(Watcher.group_id) == GroupMember.group_id)
-            .where(col(Watcher.ticket_id) == ticket.id)
+    return list(session.execute(_watchers_query(), {"ticket_id": ticket.id}).scalars().all())
+
+
+@cache
+def _watchers_query() -> Select[User]:
+    """The users watching the ticket ``:ticket_id``, directly or through a group: built
+    once (every activity asks, and building the statement cost more than running it)."""
+    ticket_id = bindparam("ticket_id", type_=Integer)
+    direct = select(col(Watcher.user_id)).where(
+        col(Watcher.ticket_id) == ticket_id, col(Watcher.user_id).is_not(None)
+    )
+    through_groups = (
+        select(col(GroupMember.user_id))
+        .join(Watcher, col(Watcher.group_id) == GroupMember.group_id)
+        .where(col(Watcher.ticket_id) == ticket_id)
+    )
+    return (
+        select(User)
+        .where(
+            or_(col(User.id).in_(direct), col(User.id).in_(through_groups)),
+            col(User.active).is_(True),
         )
-        where = or_(col(User.id).in_(direct), col(User.id).in_(through_groups))
-    return list(
-        session.execute(
-            select(User).where(where, col(User.active).is_(True)).order_by(col(User.id))
-        )
-        .scalars()
-        .all()
+        .order_by(col(User.id))
     )
 
 
