@@ -294,12 +294,16 @@ async def test_a_view_that_names_what_is_gone_keeps_the_list_as_it_was(
 # --- snapshots (the demo helpdesk, clock fixed, SQLite only) ---------------------------
 
 
+def test_the_demo_has_views_for_every_agent(demo_backend: Backend) -> None:
+    assert [(name, text) for name, _spec, text in demo_backend.views()] == [
+        ("Dringend, niemand dran", "unassigned · priority: 7+ · sort: Highest priority first"),
+        ("Wartet auf Kunden", "status: waiting · mine"),
+    ]
+
+
 def _dialog(*keys: str, typed: tuple[str, ...] = ()) -> Any:
     async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        backend = pilot.app.backend  # type: ignore[attr-defined]
-        backend.save_view("Urgent, nobody on it", ViewSpec(unassigned=True, min_priority=7))
-        backend.save_view("Waiting on me", ViewSpec(mine=True, statuses=("waiting",)))
         await pilot.press(*keys)
         await settle(pilot)
         if typed:

@@ -292,6 +292,7 @@ def build_demo(
         portal_address = _web(session, admin, channel_list["Support"], customers[0])
         _texts(session, admin, agents, channel_list)
         _slas(session, admin, channel_list)
+        _views(session, agents)
     session.flush()
     operator = operator_login or admin.login
     return DemoSummary(
@@ -306,6 +307,25 @@ def build_demo(
         portal_password=PORTAL_PASSWORD,
     )
 
+
+
+def _views(session: Session, agents: list[User]) -> None:
+    """Two saved views for every agent (the TUI's v, tix ticket list --view)."""
+    from tix.core.services.saved_views import ViewSpec, save_view
+
+    for agent in agents:
+        save_view(
+            session,
+            agent,
+            name="Dringend, niemand dran",
+            spec=ViewSpec(unassigned=True, min_priority=7, sort="-priority"),
+        )
+        save_view(
+            session,
+            agent,
+            name="Wartet auf Kunden",
+            spec=ViewSpec(mine=True, statuses=("waiting",)),
+        )
 
 
 def _slas(session: Session, admin: User, channel_list: dict[str, Channel]) -> None:
