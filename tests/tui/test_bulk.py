@@ -121,8 +121,12 @@ async def test_star_marks_all_that_match_on_every_page(
         assert "marked" not in text_of(pilot.app, "#filters")
 
 
-async def test_bulk_note_and_owner_and_nothing_marked(app: TixApp, world: Any) -> None:
+async def test_bulk_note_and_owner_and_nothing_marked(
+    app: TixApp, world: Any, tmp_path: Any
+) -> None:
     first, second = open_tickets(world, 2)
+    delivery = tmp_path / "delivery-note.txt"
+    delivery.write_text("Delivery on Monday\n", encoding="utf-8")
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         await pilot.press("b")
@@ -138,6 +142,7 @@ async def test_bulk_note_and_owner_and_nothing_marked(app: TixApp, world: Any) -
         compose = pilot.app.screen
         assert isinstance(compose, ComposeDialog)
         compose.query_one(TextArea).text = "Supplier confirmed Monday"
+        compose.query_one("#compose-attachments", Input).value = str(delivery)
         await pilot.press("ctrl+s")
         await settle(pilot)
         await pilot.press("y")
@@ -168,6 +173,10 @@ async def test_bulk_note_and_owner_and_nothing_marked(app: TixApp, world: Any) -
         assert [a.body for a in detail.activities if a.kind == ActivityKind.NOTE] == [
             "Supplier confirmed Monday"
         ]
+        for number in (first, second):
+            files = tickets.get_ticket(session, anna, number)
+            shown = ticket_detail(session, anna, files, backend_zone()).files
+            assert [f.name for f in shown] == ["delivery-note.txt"]
 
 
 def backend_zone() -> Any:

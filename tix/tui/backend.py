@@ -226,7 +226,12 @@ class Backend:
 
         if request.action == "note":
             return bulk_actions.note_tickets(
-                self.engine, self.login, targets, body=request.value, progress=progress
+                self.engine,
+                self.login,
+                targets,
+                body=request.value,
+                attachments=self._read_files(request.attachments),
+                progress=progress,
             )
         if request.action == "merge":
             return bulk_actions.merge_tickets_into(

@@ -50,6 +50,8 @@ class BulkRequest:
     removes the color), the note's text, or the number of the ticket to merge into."""
     other_customer: bool = False
     """Merge: also tickets of another customer."""
+    attachments: tuple[str, ...] = ()
+    """Note: paths of files to add to each ticket with it."""
 
     def describe(self) -> str:
         """The action in a few words, for the confirmation and the summary."""
@@ -159,7 +161,7 @@ def ask(
             if composed is None or not composed.body.strip():
                 done(None)
             else:
-                confirm(BulkRequest("note", composed.body))
+                confirm(BulkRequest("note", composed.body, attachments=tuple(composed.attachments)))
 
         app.push_screen(
             ComposeDialog(
