@@ -154,6 +154,40 @@ async def test_go_to_ticket_from_the_ticket_view_and_the_palette(app: TixApp, wo
         assert isinstance(pilot.app.screen, GoToTicketDialog)
 
 
+async def test_the_palette_opens_a_ticket_reference_and_shows_a_view(
+    app: TixApp, world: Any, hidden: int
+) -> None:
+    (wanted,) = open_tickets(world, subject="High", priority=8)
+    open_tickets(world, subject="Low", priority=2)
+    with session_scope(world.engine, write=True) as session:
+        spec = ViewSpec(min_priority=7)
+        saved_views.save_view(session, world.user(session, "bob"), name="Urgent", spec=spec)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"view: urgent")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert numbers(pilot.app) == [wanted]
+        assert "View: Urgent" in text_of(pilot.app, "#filters")
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*f"Ticket#{hidden}")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert f"Ticket #{hidden} is not visible to you." in notifications(pilot.app)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*f"Ticket#{wanted}")
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _viewing(pilot.app) == wanted)
+        await settle(pilot)
+
+
 # --- color and sort -----------------------------------------------------------------
 
 

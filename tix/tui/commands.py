@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from tix.core.i18n import _
+from tix.core.services.tickets import ticket_reference
 
 if TYPE_CHECKING:
     from tix.tui.screens.ticket_list import TicketListScreen
 
-TICKET_NUMBER = re.compile(r"\s*(?:#\s*)?(\d{1,9})\s*")
-
 
 class TixCommands(Provider):
     """tix's own commands, next to Textual's system commands."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.views: list[tuple[str, Any, str]] = []
+        """The agent's saved views (name, spec, description), read when the palette opens."""
+
+    async def startup(self) -> None:
+        import asyncio
+
+        from tix.core.errors import TixError
+
+        if self._list_screen() is None:
+            return
+        backend = self.app.backend  # type: ignore[attr-defined]
+        try:
+            self.views = await asyncio.to_thread(backend.views)
+        except TixError:
+            self.views = []
 
     def _list_screen(self) -> TicketListScreen | None:
         from tix.tui.screens.ticket_list import TicketListScreen
@@ -63,6 +79,14 @@ class TixCommands(Provider):
                 ),
                 (_("Sort…"), screen.action_pick_sort, _("Order the list (S)")),
                 (_("Views…"), screen.action_pick_view, _("Show one of your saved views (v)")),
+                *(
+                    (
+                        _("View: {name}").format(name=name),
+                        partial(screen.show_view, name, spec),
+                        description,
+                    )
+                    for name, spec, description in self.views
+                ),
                 (
                     _("Save filter as view…"),
                     screen.action_save_view,
@@ -106,18 +130,15 @@ class TixCommands(Provider):
         return found
 
     def _open(self, number: int) -> None:
-        screen = self._list_screen()
-        if screen is not None:
-            screen.open_ticket(number)
+        self.app.go_to_number(number)  # type: ignore[attr-defined]
 
     async def discover(self) -> Hits:
         for name, action, help_text in self._commands():
             yield DiscoveryHit(name, action, help=help_text)
 
     async def search(self, query: str) -> Hits:
-        number = TICKET_NUMBER.fullmatch(query)
-        if number is not None and self._list_screen() is not None:
-            value = int(number.group(1))
+        value = ticket_reference(query)
+        if value is not None and self._list_screen() is not None:
             yield Hit(
                 1.0,
                 _("Open ticket #{number}").format(number=value),

@@ -746,13 +746,17 @@ class TicketListScreen(Screen[None]):
         picker.options[0] = ("", _("Last changed first"))
         self.app.push_screen(picker, picked)
 
+    def show_view(self, name: str, spec: ViewSpec) -> None:
+        """Show the tickets of the saved view ``name`` (its filters and sort)."""
+        filters = ListFilters.from_spec(spec)
+        self.view_name, self.view_filters = name, filters
+        self.apply_filters(filters)
+        self._update_bar()
+
     def action_pick_view(self) -> None:
         def chosen(choice: Any) -> None:
             if choice is not None:
-                filters = ListFilters.from_spec(choice.spec)
-                self.view_name, self.view_filters = choice.name, filters
-                self.apply_filters(filters)
-                self._update_bar()
+                self.show_view(choice.name, choice.spec)
 
         self._back_from_picker = True
         self.tix.open_views(self._shown_view(), chosen)
