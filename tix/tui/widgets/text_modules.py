@@ -66,6 +66,10 @@ class TextModuleArea(TextArea):
         def control(self) -> TextModuleArea:
             return self.area
 
+    def on_mount(self) -> None:
+        if not self.placeholder:  # an editor's own placeholder says more
+            self.placeholder = _("Markdown. F3 or :: inserts a text module.")
+
     def action_text_module(self) -> None:
         if not self.read_only:
             self.post_message(self.Wanted(self))
