@@ -230,7 +230,10 @@ def show(
         else:
             text = info.variant(text_modules.parse_language(language)).body
 
-    emit(data, lambda: sys.stdout.write(text.rstrip("\n") + "\n"))
+    def human() -> None:
+        sys.stdout.write(text.rstrip("\n") + "\n")
+
+    emit(data, human)
 
 
 @app.command(
