@@ -113,6 +113,7 @@ MALFORMED: dict[tuple[str, ...], list[list[str]]] = {
         ["x", "--sort", "size"],
         ["x", "--color", "pink"],
         ["x", "--status", "pending"],
+        ["x", "--due-within", "soon"],
     ],
     ("view", "list"): [["--format", "xml"]],
     ("demo",): [["--tickets", "many"]],

@@ -28,6 +28,15 @@ def test_add_list_show_remove(cli, world) -> None:
     assert [view["name"] for view in cli("view", "list", "--json").json()] == ["Waiting on me"]
 
 
+def test_sla_filters(cli, world) -> None:
+    made = cli("view", "add", "Late", "--breached", "--due-within", "2h", "--json")
+    assert made.code == 0, made.stderr
+    assert made.json()["filters"] == {"breached": True, "due_within": "2h"}
+    assert cli("ticket", "list", "--view", "Late", "--json").json() == []
+    refused = cli("view", "add", "Soon", "--due-within", "soon")
+    assert refused.code == 2 and "is no business time" in refused.stderr
+
+
 def test_replace(cli, world) -> None:
     assert cli("view", "add", "mine", "--mine").code == 0
     taken = cli("view", "add", "Mine", "--unassigned")
@@ -55,7 +64,6 @@ def test_bad_input_gives_one_line_and_saves_nothing(cli, world, args, code, mess
     (line,) = result.stderr.splitlines()
     assert message in line
     assert cli("view", "list", "--json").json() == []
-
 
 
 def test_german(cli, world, german) -> None:

@@ -325,6 +325,28 @@ async def test_a_view_that_names_what_is_gone_keeps_the_list_as_it_was(
         assert list_screen(pilot.app).filters == ListFilters() and numbers(pilot.app) == before
 
 
+def test_list_filters_and_a_view_spec_carry_each_other() -> None:
+    spec = ViewSpec(
+        statuses=("open", "waiting"),
+        channel="Support",
+        min_priority=3,
+        max_priority=5,
+        color="none",
+        sort="-created",
+        project="Neubau",
+        customer="kunde@example.com",
+        kind="mail",
+        search="pump",
+        breached=True,
+        due_within="2h",
+    )
+    filters = ListFilters.from_spec(spec)
+    assert filters.to_spec() == spec
+    assert filters.parts()[0] == ("Status", "open, waiting")
+    assert ("SLA due within", "2h") in filters.parts()
+    assert ListFilters.from_spec(ViewSpec(all_statuses=True)).status == "all"
+
+
 # --- snapshots (the demo helpdesk, clock fixed, SQLite only) ---------------------------
 
 

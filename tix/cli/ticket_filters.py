@@ -84,6 +84,21 @@ SortOption = Annotated[
         metavar="KEY",
     ),
 ]
+BreachedOption = Annotated[
+    bool,
+    typer.Option("--breached", help=_("Only tickets whose next SLA deadline has passed.")),
+]
+DueWithinOption = Annotated[
+    str | None,
+    typer.Option(
+        "--due-within",
+        help=_(
+            "Only tickets whose next SLA deadline is at most this much business time "
+            "away, or past: 30m, 2h, 1d (8 business hours)."
+        ),
+        metavar="TIME",
+    ),
+]
 
 
 def statuses_of(values: list[str] | None) -> tuple[tuple[str, ...], bool]:
@@ -114,9 +129,12 @@ def spec_of(
     color: str | None = None,
     search: str | None = None,
     sort: str | None = None,
+    breached: bool = False,
+    due_within: str | None = None,
 ) -> ViewSpec:
     """The filter the options give; values that cannot be read are refused here (a
     usage error), names are looked up when the filter is used."""
+    from tix.core.business_time import parse_target
     from tix.core.labels import parse_ticket_kind
     from tix.core.services.saved_views import (
         ViewSpec,
@@ -128,6 +146,8 @@ def spec_of(
     statuses, all_statuses = statuses_of(status)
     low, high = parse_priority_range(priority) if priority is not None else (None, None)
     parse_sort(sort)
+    if due_within is not None:
+        parse_target(due_within)
     return ViewSpec(
         mine=mine,
         unassigned=unassigned,
@@ -144,4 +164,6 @@ def spec_of(
         color=parse_filter_color(color) if color is not None else None,
         search=search,
         sort=sort.strip().lower() if sort else None,
+        breached=breached,
+        due_within=due_within.strip() if due_within is not None else None,
     )

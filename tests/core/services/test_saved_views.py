@@ -106,10 +106,26 @@ def test_a_view_that_cannot_work_is_not_saved(world, name, spec, error, message)
     assert _count(world) == 0
 
 
+def test_a_view_keeps_the_sla_filters(world) -> None:
+    spec = ViewSpec(breached=True, due_within="1d 4h", channel="Support")
+    with session_scope(world.engine, write=True) as session:
+        bob = world.user(session, "bob")
+        view = saved_views.save_view(session, bob, name="Late", spec=spec)
+        assert view.filters == {"channel": "Support", "breached": True, "due_within": "1d 4h"}
+        assert saved_views.resolve_spec(session, saved_views.view_spec(view)) == TicketFilter(
+            channel_id=world.support, breached=True, due_within=12 * 60
+        )
+        with pytest.raises(Malformed) as caught:
+            saved_views.save_view(session, bob, name="Soon", spec=ViewSpec(due_within="soon"))
+        assert "is no business time" in caught.value.message
+    assert spec.describe() == "channel: Support · SLA breached · SLA due within 1d 4h"
+    assert _count(world) == 1
+
+
 def test_a_spec_keeps_what_filters_and_reads_what_a_newer_tix_wrote() -> None:
     spec = ViewSpec(statuses=("open", "waiting"), color="none", search="pump")
     assert spec.to_json() == {"statuses": ["open", "waiting"], "color": "none", "search": "pump"}
-    assert ViewSpec.from_json({**spec.to_json(), "due_within": "2h"}) == spec
+    assert ViewSpec.from_json({**spec.to_json(), "watched_by": "bob"}) == spec
     assert ViewSpec().to_json() == {} and ViewSpec().empty
 
 

@@ -27,10 +27,12 @@ from tix.cli.output import (
     table,
 )
 from tix.cli.ticket_filters import (
+    BreachedOption,
     CategoryOption,
     ChannelOption,
     ColorOption,
     CustomerOption,
+    DueWithinOption,
     KindOption,
     MineOption,
     OwnerOption,
@@ -307,21 +309,8 @@ def list_(
     color: ColorOption = None,
     search: SearchOption = None,
     sort: SortOption = None,
-    breached: Annotated[
-        bool,
-        typer.Option("--breached", help=_("Only tickets whose next SLA deadline has passed.")),
-    ] = False,
-    due_within: Annotated[
-        str | None,
-        typer.Option(
-            "--due-within",
-            help=_(
-                "Only tickets whose next SLA deadline is at most this much business time "
-                "away, or past: 30m, 2h, 1d (8 business hours)."
-            ),
-            metavar="TIME",
-        ),
-    ] = None,
+    breached: BreachedOption = False,
+    due_within: DueWithinOption = None,
     view: Annotated[
         str | None,
         typer.Option(
@@ -375,6 +364,8 @@ def list_(
         color=color,
         search=search,
         sort=sort,
+        breached=breached,
+        due_within=due_within,
     )
     with context.session() as session:
         actor = context.acting(session)
@@ -382,16 +373,6 @@ def list_(
         if view is not None:
             spec = saved_views.view_spec(saved_views.get_view(session, actor, view)).refined(asked)
         filters = saved_views.resolve_spec(session, spec)
-        if breached or due_within is not None:
-            from dataclasses import replace
-
-            from tix.core.business_time import parse_target
-
-            filters = replace(
-                filters,
-                breached=breached,
-                due_within=parse_target(due_within) if due_within is not None else None,
-            )
         after = decode_cursor(cursor, filters) if cursor is not None else None
         zone = context.zone(actor)
         if every:

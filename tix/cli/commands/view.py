@@ -9,10 +9,12 @@ import typer
 from tix.cli import context
 from tix.cli.output import FieldsOption, FormatOption, JsonOption, emit, emit_rows, say, table
 from tix.cli.ticket_filters import (
+    BreachedOption,
     CategoryOption,
     ChannelOption,
     ColorOption,
     CustomerOption,
+    DueWithinOption,
     KindOption,
     MineOption,
     OwnerOption,
@@ -59,6 +61,8 @@ def add(
     color: ColorOption = None,
     search: SearchOption = None,
     sort: SortOption = None,
+    breached: BreachedOption = False,
+    due_within: DueWithinOption = None,
     replace: Annotated[
         bool, typer.Option("--replace", help=_("Replace your view of that name, if there is one."))
     ] = False,
@@ -80,6 +84,8 @@ def add(
         color=color,
         search=search,
         sort=sort,
+        breached=breached,
+        due_within=due_within,
     )
     with context.session(write=True) as session:
         actor = context.acting(session)

@@ -68,6 +68,11 @@ class ViewSpec:
     search: str | None = None
     sort: str | None = None
     """See :attr:`TicketFilter.sort`."""
+    breached: bool = False
+    """Only tickets whose next SLA deadline has passed."""
+    due_within: str | None = None
+    """Only tickets whose next SLA deadline is at most this much business time away, as
+    written (``2h``): read when the view is used."""
 
     @property
     def empty(self) -> bool:
@@ -144,6 +149,10 @@ class ViewSpec:
             parts.append(_("color: {value}").format(value=shown))
         if self.search:
             parts.append(_("search: “{text}”").format(text=self.search))
+        if self.breached:
+            parts.append(_("SLA breached"))
+        if self.due_within:
+            parts.append(_("SLA due within {time}").format(time=self.due_within))
         if self.sort:
             parts.append(_("sort: {sort}").format(sort=sort_label(self.sort)))
         return " · ".join(parts) if parts else _("all but closed tickets")
@@ -228,6 +237,7 @@ def parse_filter_color(value: str) -> str:
 def resolve_spec(session: Session, spec: ViewSpec) -> TicketFilter:
     """The core's filter for ``spec``: names looked up (NotFound when one is gone),
     values checked (Malformed when one cannot be read)."""
+    from tix.core.business_time import parse_target
     from tix.core.services import channels, contacts, projects, users
 
     parse_sort(spec.sort)
@@ -254,6 +264,8 @@ def resolve_spec(session: Session, spec: ViewSpec) -> TicketFilter:
         unassigned=spec.unassigned,
         search=spec.search or None,
         sort=spec.sort or None,
+        breached=spec.breached,
+        due_within=parse_target(spec.due_within) if spec.due_within else None,
     )
 
 

@@ -84,6 +84,10 @@ class ListFilters:
     project: str | None = None
     customer: str | None = None
     kind: str | None = None
+    breached: bool = False
+    """Only tickets whose next SLA deadline has passed."""
+    due_within: str | None = None
+    """Only tickets due within this much business time (``2h``), as a view keeps it."""
 
     @property
     def active(self) -> bool:
@@ -108,6 +112,8 @@ class ListFilters:
             color=self.color,
             search=self.search or None,
             sort=self.sort,
+            breached=self.breached,
+            due_within=self.due_within,
         )
 
     @classmethod
@@ -127,6 +133,8 @@ class ListFilters:
             project=spec.project,
             customer=spec.customer,
             kind=spec.kind,
+            breached=spec.breached,
+            due_within=spec.due_within,
         )
 
     def next_status(self) -> ListFilters:
@@ -174,6 +182,10 @@ class ListFilters:
             found.append((_("Customer"), self.customer))
         if self.kind:
             found.append((_("Kind"), ticket_kind_label(self.kind)))
+        if self.breached:
+            found.append((_("SLA breached"), ""))
+        if self.due_within:
+            found.append((_("SLA due within"), self.due_within))
         if self.sort:
             found.append((_("Sort"), sort_label(self.sort)))
         return found
