@@ -58,9 +58,11 @@ class TextModuleArea(TextArea):
     class Wanted(Message):
         """The agent asked for a text module here."""
 
-        def __init__(self, area: TextModuleArea) -> None:
+        def __init__(self, area: TextModuleArea, typed: str = "") -> None:
             super().__init__()
             self.area = area
+            self.typed = typed
+            """What was typed to ask (``::``): given back when nothing is chosen."""
 
         @property
         def control(self) -> TextModuleArea:
@@ -80,7 +82,7 @@ class TextModuleArea(TextArea):
             event.stop()
             row, column = self.cursor_location
             self.delete((row, column - len(TRIGGER) + 1), (row, column))
-            self.post_message(self.Wanted(self))
+            self.post_message(self.Wanted(self, TRIGGER))
             return
         await super()._on_key(event)
 
@@ -201,6 +203,8 @@ class TextModuleHost:
         def chosen(choice: TextModuleChoice | None) -> None:
             area.focus()
             if choice is None:
+                if event.typed:  # "::" was meant as text after all
+                    area.insert(event.typed)
                 return
             app.background(
                 lambda: backend.text_module(choice.name, choice.channel, context),
@@ -210,6 +214,7 @@ class TextModuleHost:
 
         def offer(choices: list[TextModuleChoice]) -> None:
             if not choices:
+                chosen(None)
                 app.notify(
                     _("No text modules yet: add one with `tix template add NAME --body TEXT`."),
                     severity="warning",
