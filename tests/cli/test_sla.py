@@ -150,3 +150,37 @@ def test_only_admins_manage_slas(cli, office) -> None:
     result = cli("sla", "add", "Mine", "--calendar", "Office", "--solution", "4h", user="bob")
     assert result.code == 4
     assert cli("calendar", "remove", "Office", user="bob").code == 4
+
+
+def test_the_ticket_list_filters_and_sorts_by_sla(cli, world) -> None:
+    from tests.core.services.test_sla import at, berlin, make_policy, open_request
+
+    make_policy(world)
+    assert cli("user", "set", "anna", "--timezone", "Europe/Berlin").code == 0
+    late = open_request(world, berlin(2024, 11, 4, 8, 0))  # first response due 12:00
+    soon = open_request(world, berlin(2024, 11, 4, 10, 0))  # due 14:00
+    with at(berlin(2024, 11, 4, 12, 30)):
+        rows = cli("ticket", "list", "--sort", "sla", "--json").json()
+        breached = cli("ticket", "list", "--breached", "--json").json()
+        within = cli("ticket", "list", "--due-within", "2h", "--json").json()
+        bad = cli("ticket", "list", "--due-within", "soon")
+        shown = cli("ticket", "show", str(soon), "--json").json()
+        human = cli("ticket", "show", str(late))
+    assert [row["number"] for row in rows] == [late, soon]
+    assert rows[0]["sla"] == {
+        "due_at": "2024-11-04T12:00:00+01:00",
+        "target": "first_response",
+        "left_minutes": -30,
+        "breached": True,
+        "paused": False,
+    }
+    assert rows[1]["sla"]["left_minutes"] == 90
+    assert [row["number"] for row in breached] == [late]
+    assert sorted(row["number"] for row in within) == sorted([late, soon])
+    assert bad.code == 2 and "is no business time" in bad.stderr
+    assert shown["sla"]["policy"] == "Standard"
+    assert [(c["target"], c["state"], c["left_minutes"]) for c in shown["sla"]["clocks"]] == [
+        ("first_response", "running", 90),
+        ("solution", "running", 13 * 60 + 30),
+    ]
+    assert "SLA first response" in human.stdout and "overdue" in human.stdout

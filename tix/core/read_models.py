@@ -27,6 +27,8 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from tix.core.sla_read_models import SlaListCell, TicketSlaView
+
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -84,6 +86,9 @@ class TicketListItem(ReadModel):
     created_at: str
     updated_at: str
     version: int
+    sla: SlaListCell | None = Field(
+        default=None, description="The next SLA deadline; null: no clock runs."
+    )
 
 
 class TicketPage(ReadModel):
@@ -274,6 +279,7 @@ class TicketDetail(ReadModel):
     times: list[TicketTimeView]
     files: list[FileView]
     alarms: list[AlarmView]
+    sla: TicketSlaView | None = Field(default=None, description="Null: no SLA policy applies.")
 
 
 class BookedTime(ReadModel):

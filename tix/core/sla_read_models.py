@@ -3,9 +3,14 @@ of the ticket list."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from tix.core.read_models import ReadModel
+
+class ReadModel(BaseModel):
+    """As :class:`tix.core.read_models.ReadModel`, which imports these models (so this
+    module cannot import it)."""
+
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True, defer_build=True)
 
 
 class ClosedDayView(ReadModel):

@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tix.core.business_time import describe_hours, format_minutes
+from tix.core.i18n import _
 from tix.core.models import BusinessCalendar, Channel, SlaPolicy, Ticket
 from tix.core.services import sla
+from tix.core.services.sla import FIRST_RESPONSE
 from tix.core.sla_read_models import (
     CalendarView,
     ClosedDayView,
@@ -137,3 +139,30 @@ def list_cell(
         breached=due_at is not None and due_at <= now,
         paused=due_at is None,
     )
+
+
+def _moment(value: str | None) -> str:
+    return (value or "")[:16].replace("T", " ")
+
+
+def clock_lines(view: TicketSlaView) -> list[tuple[str, str]]:
+    """The ticket's SLA as (label, text) lines in the user's language, for ``tix ticket
+    show`` and the TUI."""
+    lines = [(_("SLA policy"), f"{view.policy} ({view.calendar})")]
+    for clock in view.clocks:
+        label = _("SLA first response") if clock.target == FIRST_RESPONSE else _("SLA solution")
+        left = format_minutes(abs(clock.left_minutes or 0))
+        if clock.state == "paused":
+            text = _("paused while the ticket waits, {left} left").format(left=left)
+        elif clock.met_at is not None and clock.state == "breached":
+            text = _("met late at {met}, was due {due}").format(
+                met=_moment(clock.met_at), due=_moment(clock.due_at)
+            )
+        elif clock.met_at is not None:
+            text = _("met at {met}").format(met=_moment(clock.met_at))
+        elif clock.state == "breached":
+            text = _("due {due}, overdue by {late}").format(due=_moment(clock.due_at), late=left)
+        else:
+            text = _("due {due}, {left} left").format(due=_moment(clock.due_at), left=left)
+        lines.append((label, text))
+    return lines

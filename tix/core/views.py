@@ -55,7 +55,7 @@ from tix.core.read_models import (
     TicketTimeView,
     WatcherView,
 )
-from tix.core.sla_read_models import SlaListCell
+from tix.core.sla_read_models import SlaListCell, TicketSlaView
 from tix.core.timeutil import iso
 
 MAX_PAGE = 1000
@@ -839,7 +839,14 @@ def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -
             AlarmView.model_validate(info.to_json(lambda moment: iso(moment, zone)))
             for info in alarms.list_alarms(session, actor, ticket=ticket)
         ],
+        sla=_sla(session, ticket, zone),
     )
+
+
+def _sla(session: Session, ticket: Ticket, zone: tzinfo) -> TicketSlaView | None:
+    from tix.core.sla_views import ticket_sla_view  # tickets with SLAs only
+
+    return ticket_sla_view(session, ticket, zone, utcnow())
 
 
 def _files(session: Session, ticket_files: Sequence[TicketFile], zone: tzinfo) -> list[FileView]:

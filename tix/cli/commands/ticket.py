@@ -594,6 +594,11 @@ def _print_ticket(data: TicketDetail) -> None:
     for label, value in facts:
         if value is not None:
             out.print(f"  [dim]{label}:[/dim] {escape(str(value))}", highlight=False)
+    if data.sla is not None:
+        from tix.core.sla_views import clock_lines
+
+        for label, text in clock_lines(data.sla):
+            out.print(f"  [dim]{label}:[/dim] {escape(text)}", highlight=False)
     first = data.first_message
     if first is not None:
         title = " · ".join([_("First message"), *activity_marks(first)])

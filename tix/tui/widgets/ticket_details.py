@@ -259,6 +259,10 @@ class TicketDetails(TicketPane):
             rows.append((_("Source"), source))
         rows.append((_("Created"), format_time(detail.created_at)))
         rows.append((_("Changed"), format_time(detail.updated_at)))
+        if detail.sla is not None:
+            from tix.core.sla_views import clock_lines  # tickets with SLAs only
+
+            rows.extend(clock_lines(detail.sla))
         first = detail.first_message
         details = (first.details if first else None) or {}
         if details.get("on_behalf_of"):
