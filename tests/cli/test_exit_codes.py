@@ -108,6 +108,27 @@ MALFORMED: dict[tuple[str, ...], list[list[str]]] = {
     ("template", "show"): [["greeting", "--ticket", "abc"]],
     ("template", "set"): [["x"], ["x", "--language", "klingon", "--body", "y"]],
     ("template", "remove"): [["x", "--language", "klingon"]],
+    ("calendar", "add"): [
+        ["Office", "--timezone", "Mars/Base"],
+        ["Office", "--timezone", "UTC", "--hours", "mon 9"],
+        ["Office", "--timezone", "UTC", "--holidays", "DE-XX"],
+        ["Office", "--timezone", "UTC", "--closed-day", "someday"],
+    ],
+    ("calendar", "set"): [
+        ["Office", "--timezone", "Mars/Base"],
+        ["Office", "--hours", "fri-mon 8-17"],
+        ["Office", "--open-day", "someday"],
+    ],
+    ("calendar", "show"): [["Office", "--year", "next"]],
+    ("sla", "add"): [
+        ["Standard", "--calendar", "Office", "--solution", "4"],
+        ["Standard", "--calendar", "Office", "--solution", "4h", "--priority", "9-1"],
+        ["Standard", "--calendar", "Office", "--first-response", "soon"],
+    ],
+    ("sla", "set"): [
+        ["Standard", "--warn-before", "soon"],
+        ["Standard", "--priority", "ten"],
+    ],
     ("view", "add"): [
         ["x", "--priority", "urgent!"],
         ["x", "--sort", "size"],
@@ -123,6 +144,10 @@ MALFORMED: dict[tuple[str, ...], list[list[str]]] = {
 #: Commands whose every value is a name or free text: nothing there can be malformed
 #: (a name that does not exist is "not found", exit 3).
 NOTHING_TO_MISREAD = {
+    ("calendar", "list"),
+    ("calendar", "remove"),
+    ("sla", "list"),
+    ("sla", "remove"),
     ("db", "upgrade"),
     ("db", "backup"),
     ("user", "list"),

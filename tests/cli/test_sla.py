@@ -135,7 +135,7 @@ def test_sla_policies_are_added_listed_changed_and_removed(cli, office) -> None:
         (["--calendar", "Nowhere", "--solution", "4h"], 3, "no calendar 'Nowhere'"),
         (["--calendar", "Office"], 1, "needs a target"),
         (["--calendar", "Office", "--solution", "4"], 2, "is no business time"),
-        (["--calendar", "Office", "--solution", "4h", "--priority", "9-1"], 1, "lowest first"),
+        (["--calendar", "Office", "--solution", "4h", "--priority", "9-1"], 2, "lowest first"),
         (["--calendar", "Office", "--solution", "4h", "--channel", "Nope"], 3, "no channel"),
     ],
 )

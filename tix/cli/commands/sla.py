@@ -54,6 +54,20 @@ def _days(values: list[str] | None) -> list[date]:
     return [parse_day(value, today=context.today()) for value in values or []]
 
 
+def _check_calendar_values(
+    timezone: str | None, hours: list[str] | None, holidays: str | None
+) -> None:
+    """Values that cannot be read are usage errors, told before any name is looked up."""
+    from tix.core.business_time import parse_hours, parse_region, parse_zone
+
+    if timezone is not None:
+        parse_zone(timezone)
+    if hours:
+        parse_hours(hours)
+    if holidays is not None and holidays.strip().casefold() not in ("", "none", "keine"):
+        parse_region(holidays)
+
+
 def _calendar_json(calendar: Any, year: int | None = None) -> dict[str, Any]:
     from tix.core.sla_views import calendar_view
 
@@ -89,6 +103,8 @@ def calendar_add(
 ) -> None:
     from tix.core.services import sla
 
+    _check_calendar_values(timezone, hours, holidays)
+    days = _days(closed_days)
     with context.session(write=True) as session:
         calendar = sla.add_calendar(
             session,
@@ -97,7 +113,7 @@ def calendar_add(
             timezone=timezone,
             hours=hours or (),
             holidays=holidays,
-            closed_days=_days(closed_days),
+            closed_days=days,
         )
         data = _calendar_json(calendar)
     emit(data, lambda: _said_calendar(_("Added calendar {name}: {hours}."), data))
@@ -203,6 +219,8 @@ def calendar_set(
 ) -> None:
     from tix.core.services import sla
 
+    _check_calendar_values(timezone, hours, holidays)
+    closing, opening = _days(closed_days), _days(open_days)
     with context.session(write=True) as session:
         calendar = sla.update_calendar(
             session,
@@ -211,8 +229,8 @@ def calendar_set(
             timezone=timezone,
             hours=hours or (),
             holidays=holidays,
-            add_closed_days=_days(closed_days),
-            remove_closed_days=_days(open_days),
+            add_closed_days=closing,
+            remove_closed_days=opening,
         )
         data = _calendar_json(calendar)
     emit(data, lambda: _said_calendar(_("Changed calendar {name}: {hours}."), data))
@@ -330,6 +348,10 @@ def add(
 ) -> None:
     from tix.core.services import channels, sla
 
+    # values first (a usage error), then the names they refer to
+    covered = sla.parse_priorities(priorities or "all")
+    first_minutes, solution_minutes = _target(first_response), _target(solution)
+    lead = 60 if warn_before is None else (_target(warn_before) or 0)
     with context.session(write=True) as session:
         policy = sla.add_policy(
             session,
@@ -337,10 +359,10 @@ def add(
             name=name,
             calendar=sla.get_calendar(session, calendar),
             channel=channels.get_channel(session, channel) if channel else None,
-            priorities=sla.parse_priorities(priorities or "all"),
-            first_response_minutes=_target(first_response),
-            solution_minutes=_target(solution),
-            warn_before_minutes=60 if warn_before is None else (_target(warn_before) or 0),
+            priorities=covered,
+            first_response_minutes=first_minutes,
+            solution_minutes=solution_minutes,
+            warn_before_minutes=lead,
             warn_watchers=bool(warn_watchers),
         )
         data = _policy_json(session, policy.name)
@@ -440,22 +462,23 @@ def set_(
     from tix.core.services import channels, sla
 
     changes: dict[str, Any] = {}
+    # values first (a usage error), then the names they refer to
+    if priorities is not None:
+        changes["priorities"] = sla.parse_priorities(priorities)
+    if first_response is not None:
+        changes["first_response_minutes"] = _target(first_response)
+    if solution is not None:
+        changes["solution_minutes"] = _target(solution)
+    if warn_before is not None:
+        changes["warn_before_minutes"] = _target(warn_before) or 0
+    if warn_watchers is not None:
+        changes["warn_watchers"] = warn_watchers
     with context.session(write=True) as session:
         if calendar is not None:
             changes["calendar"] = sla.get_calendar(session, calendar)
         if channel is not None:
             none = channel.strip().casefold() in ("", "none", "keiner")
             changes["channel"] = None if none else channels.get_channel(session, channel)
-        if priorities is not None:
-            changes["priorities"] = sla.parse_priorities(priorities)
-        if first_response is not None:
-            changes["first_response_minutes"] = _target(first_response)
-        if solution is not None:
-            changes["solution_minutes"] = _target(solution)
-        if warn_before is not None:
-            changes["warn_before_minutes"] = _target(warn_before) or 0
-        if warn_watchers is not None:
-            changes["warn_watchers"] = warn_watchers
         policy = sla.update_policy(
             session, context.acting(session), policy=sla.get_policy(session, name), **changes
         )

@@ -258,7 +258,7 @@ def parse_priorities(text: str) -> tuple[int, int]:
             )
         ) from None
     if not 1 <= first <= last <= 9:
-        raise Invalid(
+        raise Malformed(
             _("{text!r} is no range of priorities: give 1 to 9, lowest first").format(text=text)
         )
     return first, last
