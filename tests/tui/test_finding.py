@@ -123,6 +123,8 @@ async def test_go_to_ticket_keeps_the_dialog_open_until_the_number_can_be_opened
             assert field.value == typed and field.has_class("-invalid")
             assert said in str(dialog.query_one("#go-to-hint", Label).render())
         field.value = f"Ticket#{wanted}"
+        await pilot.pause()
+        assert not field.has_class("-invalid")  # typing again clears the mark
         await pilot.press("enter")
         await wait_for(pilot, lambda: _viewing(pilot.app) == wanted)
         await settle(pilot)

@@ -79,6 +79,15 @@ class GoToTicketDialog(ModalScreen[int | None]):
         hint.update(Text(message, style="bold"))
         hint.add_class("error")
 
+    @on(Input.Changed, "#go-to-number")
+    def _typed(self, _event: Input.Changed) -> None:
+        field = self.query_one("#go-to-number", Input)
+        if field.has_class("-invalid"):  # a new try: the mark and the message go
+            field.remove_class("-invalid")
+            hint = self.query_one("#go-to-hint", Label)
+            hint.update(_("Enter opens it · Escape cancels"))
+            hint.remove_class("error")
+
     @on(Input.Submitted, "#go-to-number")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -246,6 +255,12 @@ class SaveViewDialog(ModalScreen[str | None]):
     @on(Input.Changed, "#save-view-name")
     def _typed(self, _event: Input.Changed) -> None:
         self._replace = None
+        field = self.query_one("#save-view-name", Input)
+        if field.has_class("-invalid"):  # a new try: the mark and the message go
+            field.remove_class("-invalid")
+            hint = self.query_one("#save-view-hint", Label)
+            hint.update(_("Enter saves · Escape cancels"))
+            hint.remove_class("error")
 
     @on(Input.Submitted, "#save-view-name")
     def _submitted(self, event: Input.Submitted) -> None:
