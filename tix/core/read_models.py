@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from tix.core.link_read_models import LinkedTicketView
 from tix.core.sla_read_models import SlaListCell, TicketSlaView
 
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -89,6 +90,8 @@ class TicketListItem(ReadModel):
     sla: SlaListCell | None = Field(
         default=None, description="The next SLA deadline; null: no clock runs."
     )
+    children: int = Field(default=0, description="Tickets linked as its children.")
+    open_children: int = Field(default=0, description="Of those, the new, open or waiting.")
 
 
 class TicketPage(ReadModel):
@@ -280,6 +283,13 @@ class TicketDetail(ReadModel):
     files: list[FileView]
     alarms: list[AlarmView]
     sla: TicketSlaView | None = Field(default=None, description="Null: no SLA policy applies.")
+    merged_into: int | None = Field(
+        default=None, description="The ticket this one was merged into (then it is closed)."
+    )
+    merged: list[int] = Field(default=[], description="The tickets merged into this one.")
+    links: list[LinkedTicketView] = Field(
+        default=[], description="Linked tickets the reader can see."
+    )
 
 
 class BookedTime(ReadModel):

@@ -19,6 +19,7 @@ from sqlmodel import col
 from tix.core import search
 from tix.core.errors import Invalid, Malformed
 from tix.core.i18n import _
+from tix.core.link_read_models import LinkedTicketView
 from tix.core.models import (
     Activity,
     ActivityKind,
@@ -120,6 +121,10 @@ class TicketRow:
     ticket waits, left when it resumes."""
     sla_paused: bool = False
     sla_breached: bool = False
+    children: int = 0
+    """How many tickets this one is the parent of (linked as children)."""
+    open_children: int = 0
+    """How many of those are still open (new, open or waiting)."""
 
     def view(self, zone: tzinfo) -> TicketListItem:
         """The row as ``--json`` and the API give it, times in ``zone``."""
@@ -151,6 +156,8 @@ class TicketRow:
                 if self.sla_left_minutes is not None
                 else None
             ),
+            children=self.children,
+            open_children=self.open_children,
             created_at=iso(self.created_at, zone) or "",
             updated_at=iso(self.updated_at, zone) or "",
             version=self.version,
@@ -528,6 +535,9 @@ def _with_details(session: Session, rows: list[Any]) -> list[TicketRow]:
     now = utcnow()
     sla_left = _sla_left(session, rows, now)
     addresses = _primary_addresses(session, customers)
+    from tix.core.services.links import children_counts  # needed for lists only
+
+    kids = children_counts(session, ids)
     return [
         TicketRow(
             id=row[0],
@@ -552,6 +562,8 @@ def _with_details(session: Session, rows: list[Any]) -> list[TicketRow]:
             sla_left_minutes=sla_left.get(row[0]),
             sla_paused=row[17] is None and row[19] is not None,
             sla_breached=row[17] is not None and row[17] <= now,
+            children=kids.get(row[0], (0, 0))[1],
+            open_children=kids.get(row[0], (0, 0))[0],
         )
         for row in rows
     ]
@@ -733,6 +745,8 @@ def activity_marks(activity: ActivityView) -> list[str]:
         marks.append(_("from a third party"))
     if details.get("reused_message_id"):
         marks.append(_("reused Message-ID"))
+    if details.get("moved_from"):
+        marks.append(_("from #{number}").format(number=details["moved_from"]))
     if details.get("follow_up_of"):
         marks.append(_("follow-up of #{number}").format(number=details["follow_up_of"]))
     delivery = activity.delivery if activity.direction == "out" else None
@@ -840,7 +854,34 @@ def ticket_detail(session: Session, actor: User, ticket: Ticket, zone: tzinfo) -
             for info in alarms.list_alarms(session, actor, ticket=ticket)
         ],
         sla=_sla(session, ticket, zone),
+        **_between_tickets(session, actor, ticket),
     )
+
+
+def _between_tickets(session: Session, actor: User, ticket: Ticket) -> dict[str, Any]:
+    """What ties ``ticket`` to others: the ticket it was merged into, those merged into
+    it, and its links to tickets ``actor`` can see."""
+    from tix.core.services import links  # not needed for lists: imported when used
+
+    into = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
+    merged = session.execute(
+        select(col(Ticket.number))
+        .where(col(Ticket.merged_into_id) == ticket.id)
+        .order_by(col(Ticket.number))
+    ).scalars()
+    return {
+        "merged_into": into.number if into else None,
+        "merged": list(merged),
+        "links": [
+            LinkedTicketView(
+                relation=link.relation,
+                number=link.number,
+                subject=link.subject,
+                status=link.status,
+            )
+            for link in links.ticket_links(session, actor, ticket)
+        ],
+    }
 
 
 def _sla(session: Session, ticket: Ticket, zone: tzinfo) -> TicketSlaView | None:

@@ -472,6 +472,56 @@ class Backend:
             )
             return document.number
 
+    def merge(self, number: int, *, into: int, other_customer: bool = False) -> int:
+        """Merge ticket ``number`` into ``into``; returns the target's number."""
+        from tix.core.services import tickets
+        from tix.core.services.merging import merge_tickets
+
+        with session_scope(self.engine, write=True) as session:
+            user = self._user(session)
+            source = tickets.get_ticket(session, user, number)
+            target = tickets.get_ticket(session, user, into)
+            merge_tickets(
+                session, user, source=source, target=target, other_customer=other_customer
+            )
+            return target.number
+
+    def split(
+        self, number: int, *, seq: int, only: bool = False, subject: str | None = None
+    ) -> int:
+        """Split activity ``seq`` (and the later ones, unless ``only``) off ticket
+        ``number``; returns the new ticket's number."""
+        from tix.core.services import tickets
+        from tix.core.services.merging import split_ticket
+
+        with session_scope(self.engine, write=True) as session:
+            user = self._user(session)
+            ticket = tickets.get_ticket(session, user, number)
+            made = split_ticket(session, user, ticket=ticket, seq=seq, only=only, subject=subject)
+            return made.new_ticket.number
+
+    def link(self, number: int, other: int, *, kind: str) -> TicketDetail:
+        """Link ticket ``number`` to ``other`` as ``kind``; returns the ticket afterwards."""
+        from tix.core.services import links, tickets
+
+        with session_scope(self.engine, write=True) as session:
+            user = self._user(session)
+            ticket = tickets.get_ticket(session, user, number)
+            second = tickets.get_ticket(session, user, other)
+            links.link_tickets(session, user, ticket=ticket, other=second, kind=kind)
+        return self.ticket(number)
+
+    def unlink(self, number: int, other: int) -> TicketDetail:
+        """Remove the link between ``number`` and ``other``; returns the ticket afterwards."""
+        from tix.core.services import links, tickets
+
+        with session_scope(self.engine, write=True) as session:
+            user = self._user(session)
+            ticket = tickets.get_ticket(session, user, number)
+            second = tickets.get_ticket(session, user, other)
+            links.unlink_tickets(session, user, ticket=ticket, other=second)
+        return self.ticket(number)
+
     def new_project(self, name: str, *, from_ticket: int | None = None) -> str:
         from tix.core.services import projects, tickets
 

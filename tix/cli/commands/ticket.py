@@ -48,11 +48,14 @@ from tix.core.i18n import _
 from tix.core.labels import (
     activity_kind_label,
     change_value,
+    children_marker,
     color_label,
     field_label,
     parse_priority,
+    relation_label,
     source_label,
     status_label,
+    ticket_change_text,
     ticket_kind_label,
 )
 
@@ -436,6 +439,8 @@ LIST_FIELDS = (
     "updated_at",
     "version",
     "sla",
+    "children",
+    "open_children",
 )
 LIST_DEFAULT = (
     "number",
@@ -485,7 +490,8 @@ def _print_list_rows(rows: list[Any], zone: Any) -> None:
                 row["number"],
                 row["priority"],
                 status_label(row["status"]),
-                row["subject"],
+                children_marker(row.get("open_children", 0), row.get("children", 0))
+                + row["subject"],
                 (row["customer"] or {}).get("name") or row["creator"],
                 row["owner"],
                 row["channel"] or _("internal"),
@@ -519,7 +525,7 @@ def _print_list(rows: list[Any], zone: Any) -> None:
                 row.number,
                 row.priority,
                 status_label(row.status),
-                row.subject,
+                children_marker(row.open_children, row.children) + row.subject,
                 row.customer or row.creator,
                 row.owner,
                 row.channel or _("internal"),
@@ -587,6 +593,16 @@ def _print_ticket(data: TicketDetail) -> None:
         (_("Project"), data.project),
         (_("Categories"), ", ".join(data.categories) or None),
         (_("Color"), color_label(data.color) if data.color else None),
+        (_("Merged into"), f"#{data.merged_into}" if data.merged_into else None),
+        (_("Merged"), ", ".join(f"#{number}" for number in data.merged) or None),
+        (
+            _("Links"),
+            "; ".join(
+                f"{relation_label(x.relation)} #{x.number} {x.subject} ({status_label(x.status)})"
+                for x in data.links
+            )
+            or None,
+        ),
         (_("Created"), data.created_at),
         (_("Changed"), data.updated_at),
     ]
@@ -618,6 +634,9 @@ def _activity_line(activity: ActivityView) -> str:
     who = escape(activity.author or "tix")
     if activity.kind == "change":
         field = activity.field or ""
+        between = ticket_change_text(field, activity.old, activity.new)
+        if between is not None:
+            return f"[dim]{when} {who}: {escape(between)}[/dim]"
         return "[dim]{when} {who}: {field} {old} → {new}[/dim]".format(
             when=when,
             who=who,
@@ -890,3 +909,7 @@ def set_(
             else _("Nothing to change on #{number}.").format(number=data["number"])
         ),
     )
+
+
+# The commands between tickets (merge, split, link, unlink) live in their own module.
+from tix.cli.commands import ticket_links  # noqa: E402, F401

@@ -34,6 +34,7 @@ from tix.core.labels import color_label, status_label, ticket_kind_label
 from tix.core.read_models import TicketDetail
 from tix.tui.backend import Backend, Choices
 from tix.tui.screens.dialogs import ConfirmDialog
+from tix.tui.screens.ticket_links import TicketLinkFlows
 from tix.tui.widgets.activity import COLOR_MARKS
 from tix.tui.widgets.footer import KeyBar
 from tix.tui.widgets.ticket_activities import TicketActivities
@@ -64,6 +65,8 @@ class TicketAction:
     label: str
     tabs: tuple[str, ...]
     palette: bool = True
+    show: bool = True
+    """In the key bar; the palette offers it either way."""
 
 
 def _actions() -> list[TicketAction]:
@@ -87,6 +90,11 @@ def _actions() -> list[TicketAction]:
         TicketAction("o", "open_file", _("Open file"), ("files",)),
         TicketAction("s", "save_file", _("Save file"), ("files",)),
         TicketAction("a", "add_alarm", _("Add alarm"), ("alarms",)),
+        # Between tickets: in the palette (and the README), not in the crowded key bar.
+        TicketAction("M", "merge", _("Merge into…"), ("activities", "details"), show=False),
+        TicketAction("S", "split", _("Split off…"), work, show=False),
+        TicketAction("L", "link", _("Link…"), ("activities", "details"), show=False),
+        TicketAction("U", "unlink", _("Unlink…"), ("activities", "details"), show=False),
         # The Activities footer needs every column at 80: Escape works there unlisted.
         TicketAction(
             "escape", "back", _("Back"), tuple(t for t in TABS if t not in work), palette=False
@@ -139,7 +147,7 @@ class TicketViewScreen(Screen[None]):
             for index, name in enumerate(TABS)
         ),
         Binding("f5", "reload", _("Reload"), show=False),
-        *(Binding(item.key, item.action, item.label) for item in ACTIONS),
+        *(Binding(item.key, item.action, item.label, show=item.show) for item in ACTIONS),
         Binding("escape", "leave", _("Back"), show=False),
     ]
     COMMANDS: ClassVar[set[Any]] = {TicketCommands}
@@ -177,6 +185,7 @@ class TicketViewScreen(Screen[None]):
         self.watchers = TicketWatchers(number=number)
         self.files = TicketFiles(number=number)
         self.alarms = TicketAlarms(number=number)
+        self.link_flows = TicketLinkFlows(self)
 
     # --- plumbing ---------------------------------------------------------------------
 
@@ -469,6 +478,18 @@ class TicketViewScreen(Screen[None]):
     def action_add_alarm(self) -> None:
         self.alarms.add()
 
+    def action_merge(self) -> None:
+        self.link_flows.merge()
+
+    def action_split(self) -> None:
+        self.link_flows.split()
+
+    def action_link(self) -> None:
+        self.link_flows.link()
+
+    def action_unlink(self) -> None:
+        self.link_flows.unlink()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         tabs = ACTION_TABS.get(action)
         if tabs is None:
@@ -482,6 +503,10 @@ class TicketViewScreen(Screen[None]):
         if action in ("remove_watcher",) and not self.detail.watchers:
             return None
         if action in ("save_file", "open_file") and not self.detail.files:
+            return None
+        if action in ("merge", "split") and self.detail.merged_into is not None:
+            return None
+        if action == "unlink" and not self.detail.links:
             return None
         return True
 

@@ -29,7 +29,13 @@ from textual.strip import Strip
 
 from tix.core import clock
 from tix.core.i18n import _
-from tix.core.labels import activity_kind_label, change_value, document_label, field_label
+from tix.core.labels import (
+    activity_kind_label,
+    change_value,
+    document_label,
+    field_label,
+    ticket_change_text,
+)
 from tix.core.read_models import ActivityView
 from tix.core.services.storage import human_size
 from tix.core.views import activity_marks
@@ -120,6 +126,9 @@ def describe(activity: ActivityView, zone: tzinfo) -> str:
                 return _("watcher added: {name}").format(name=new)
             if old and not new:
                 return _("watcher removed: {name}").format(name=old)
+        between = ticket_change_text(changed, old, new)
+        if between is not None:
+            return between
         if changed == "category":
             if new and not old:
                 return _("category added: {name}").format(name=new)

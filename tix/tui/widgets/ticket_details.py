@@ -18,7 +18,13 @@ from textual.containers import Container, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tix.core.i18n import _
-from tix.core.labels import color_label, source_label, status_label, ticket_kind_label
+from tix.core.labels import (
+    color_label,
+    relation_label,
+    source_label,
+    status_label,
+    ticket_kind_label,
+)
 from tix.core.models.ticket import TicketStatus
 from tix.core.read_models import TicketDetail
 from tix.core.validation import COLORS, split_names
@@ -257,6 +263,18 @@ class TicketDetails(TicketPane):
         source = source_label(str(detail.kind), str(detail.origin or ""))
         if source:
             rows.append((_("Source"), source))
+        if detail.merged_into is not None:
+            rows.append((_("Merged into"), f"#{detail.merged_into}"))
+        if detail.merged:
+            rows.append((_("Merged"), ", ".join(f"#{number}" for number in detail.merged)))
+        for link in detail.links:
+            rows.append(
+                (
+                    _("Link"),
+                    f"{relation_label(link.relation)} #{link.number} {link.subject} "
+                    f"({status_label(link.status)})",
+                )
+            )
         rows.append((_("Created"), format_time(detail.created_at)))
         rows.append((_("Changed"), format_time(detail.updated_at)))
         if detail.sla is not None:

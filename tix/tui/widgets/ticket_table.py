@@ -31,7 +31,7 @@ from textual.strip import Strip
 from tix.core import clock
 from tix.core.business_time import sla_text
 from tix.core.i18n import _
-from tix.core.labels import status_label
+from tix.core.labels import children_marker, status_label
 from tix.core.views import TicketRow
 
 if TYPE_CHECKING:
@@ -567,7 +567,7 @@ class TicketTable(ScrollView, can_focus=True):
                 "closed",
             } else None
         if key == "subject":
-            return one_line(row.subject), None
+            return children_marker(row.open_children, row.children) + one_line(row.subject), None
         if key == "customer":
             if row.customer is not None:
                 return one_line(row.customer), None
