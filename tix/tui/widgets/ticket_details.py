@@ -270,7 +270,7 @@ class TicketDetails(TicketPane):
         for link in detail.links:
             rows.append(
                 (
-                    _("Link"),
+                    _("Linked"),
                     f"{relation_label(link.relation)} #{link.number} {link.subject} "
                     f"({status_label(link.status)})",
                 )
