@@ -147,7 +147,7 @@ def test_link_unlink_and_the_list_counts_open_children(cli, world) -> None:
     again = cli("ticket", "link", str(first), str(parent), "--kind", "related")
     assert again.code == 5 and "unlink" in again.stderr
     wrong = cli("ticket", "link", str(first), str(second), "--kind", "cousin")
-    assert wrong.code == 1 and "parent, child, duplicate" in wrong.stderr
+    assert wrong.code == 2 and "parent, child, duplicate" in wrong.stderr
 
     assert cli("ticket", "set", str(first), "--status", "closed").code == 0
     rows = {row["number"]: row for row in cli("ticket", "list", "--json").json()}

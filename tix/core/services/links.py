@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
-from tix.core.errors import Conflict, Invalid, NotFound
+from tix.core.errors import Conflict, Invalid, Malformed, NotFound
 from tix.core.i18n import _
 from tix.core.labels import relation_label
 from tix.core.models import LinkKind, Ticket, TicketLink, TicketStatus, User
@@ -52,7 +52,7 @@ def relation(link: TicketLink, ticket_id: int) -> str:
 def parse_relation(value: str) -> str:
     wanted = value.strip().lower()
     if wanted not in RELATIONS:
-        raise Invalid(
+        raise Malformed(
             _("unknown link kind {kind!r}: use one of {kinds}").format(
                 kind=value, kinds=", ".join(RELATIONS)
             )
