@@ -153,6 +153,29 @@ def test_show_names_kind_status_and_source_in_the_users_language(cli, ticket: in
     assert cli("ticket", "show", str(ticket), "--json").json()["origin"] == "phone"
 
 
+def test_show_gives_times_in_local_time_in_the_languages_one_format(
+    cli, ticket: int, request
+) -> None:
+    """Not the raw ISO time of --json: ``2026-11-27 10:30`` / ``27.11.2026 10:30``, in the
+    user's zone, for the ticket's times and every activity's."""
+    import re
+    from datetime import datetime
+
+    assert cli("ticket", "note", str(ticket), "--body", "bring seals").code == 0
+    data = cli("ticket", "show", str(ticket), "--json").json()
+    created = datetime.fromisoformat(data["created_at"])  # already in the user's zone
+    noted = datetime.fromisoformat(data["activities"][-1]["created_at"])
+    english = cli("ticket", "show", str(ticket)).stdout
+    assert f"Created: {created:%Y-%m-%d %H:%M}" in english
+    assert f"{noted:%Y-%m-%d %H:%M} " in english.split("Changed:")[1]  # the activity lines
+    assert not re.search(r"\d{2}T\d{2}:\d{2}|[+-]\d{2}:\d{2}\b", english)  # no ISO, no offset
+    request.getfixturevalue("german")
+    german = cli("ticket", "show", str(ticket)).stdout
+    assert f"Erstellt: {created:%d.%m.%Y %H:%M}" in german
+    assert f"{noted:%d.%m.%Y %H:%M} " in german.split("Geändert:")[1]
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", german)
+
+
 def test_status_kind_and_priority_are_taken_in_the_users_language(
     cli, world, ticket: int, german
 ) -> None:

@@ -151,6 +151,7 @@ async def test_internal_ticket_typed_in(app: TixApp, backend: Backend) -> None:
         assert pilot.app.screen is not screen
 
     ticket = backend.ticket(number)
+    assert (ticket.project, ticket.color) == (None, None)  # neither chosen
     assert ticket.kind == "internal"
     assert ticket.owner == "carl"
     assert ticket.creator == "bob"
@@ -378,7 +379,7 @@ async def test_fields_are_visited_in_order(app: TixApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_form(pilot, results)
         visited = []
-        for _step in range(12):
+        for _step in range(14):
             focused = screen.focused
             assert focused is not None
             node: DOMNode = focused
@@ -390,7 +391,7 @@ async def test_fields_are_visited_in_order(app: TixApp) -> None:
             await pilot.press("tab")
         assert visited == [
             "to", "cc", "bcc", "owner", "subject", "body", "attachments", "categories",
-            "priority", "create", "cancel", "kind",
+            "priority", "project", "color", "create", "cancel", "kind",
         ]  # fmt: skip
 
 
@@ -476,9 +477,40 @@ SNAPSHOT_BODY = (
 )
 
 
+@pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_mail_form_snapshot(
-    snap_compare: Any, demo_backend: Backend, size: tuple[int, int]
+    snap_compare: Any,
+    demo_backend: Backend,
+    request: pytest.FixtureRequest,
+    size: tuple[int, int],
+    language: str,
 ) -> None:
+    """The form with its project and color (below the fold at 80x24)."""
+    if language == "de":
+        request.getfixturevalue("german")
     app = make_app(backend=demo_backend, poll_interval=60)
     assert snap_compare(app, terminal_size=size, run_before=_mail_form(SNAPSHOT_BODY))
+
+
+@each_database
+async def test_project_and_color_are_chosen_in_the_form(
+    app: TixApp, backend: Backend, world: Any
+) -> None:
+    from tix.core.services import projects, users
+
+    with session_scope(world.engine, write=True) as session:
+        projects.add_project(session, users.get_user(session, "anna"), name="Hall 7")
+    results: list[int | None] = []
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_form(pilot, results)
+        await choose_kind(pilot, "left")
+        await type_into(pilot, "#subject", "Crane stuck")
+        await choose(pilot, "#project", "down")  # the first project
+        await choose(pilot, "#color", "down")  # red, the first color
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    (number,) = results
+    assert isinstance(number, int)
+    ticket = backend.ticket(number)
+    assert (ticket.project, ticket.color) == ("Hall 7", "red")

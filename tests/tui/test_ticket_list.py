@@ -413,7 +413,11 @@ async def test_mouse_click_selects_and_double_click_opens(app: TixApp, world: An
         assert opened == [made[1]]
 
 
-async def test_a_new_ticket_is_selected_when_its_form_closes(app: TixApp, world: Any) -> None:
+async def test_a_new_ticket_is_opened_and_selected_when_its_form_closes(
+    app: TixApp, world: Any
+) -> None:
+    """The agent lands on the ticket just made, not on the list (which selects it
+    behind)."""
     open_tickets(world, 3)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -424,6 +428,11 @@ async def test_a_new_ticket_is_selected_when_its_form_closes(app: TixApp, world:
         assert type(form).__name__ == "NewTicketScreen"
         (number,) = await asyncio.to_thread(open_tickets, world, subject="Made in the form")
         form.dismiss(number)
+        await wait_for(pilot, lambda: getattr(pilot.app.screen, "number", None) == number)
+        assert type(pilot.app.screen).__name__ == "TicketViewScreen"
+        await settle(pilot)
+        await pilot.press("escape")  # back on the list: the new ticket is selected
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, TicketListScreen))
         table = list_screen(pilot.app).table
         await wait_for(
             pilot, lambda: table.selected is not None and table.selected.number == number
@@ -515,16 +524,21 @@ async def test_german_labels(backend: Backend, world: Any) -> None:
 def test_last_change_shows_time_today_day_this_year_and_date_before() -> None:
     from datetime import UTC, datetime
 
+    from tix.core.i18n import use_language
     from tix.core.timeutil import zone
     from tix.tui.widgets.ticket_table import format_changed
 
     berlin = zone("Europe/Berlin")
     now = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)  # 10:30 in Berlin
     assert format_changed(datetime(2026, 11, 26, 23, 30, tzinfo=UTC), berlin, now) == "00:30"
-    assert format_changed(datetime(2026, 11, 26, 22, 59, tzinfo=UTC), berlin, now) == "26.11."
-    assert format_changed(datetime(2026, 7, 1, 12, 0, tzinfo=UTC), berlin, now) == "01.07."
-    assert format_changed(datetime(2025, 12, 31, 23, 30, tzinfo=UTC), berlin, now) == "01.01."
-    assert format_changed(datetime(2025, 12, 31, 22, 30, tzinfo=UTC), berlin, now) == "31.12.2025"
+    assert format_changed(datetime(2026, 11, 26, 22, 59, tzinfo=UTC), berlin, now) == "11-26"
+    assert format_changed(datetime(2026, 7, 1, 12, 0, tzinfo=UTC), berlin, now) == "07-01"
+    assert format_changed(datetime(2025, 12, 31, 23, 30, tzinfo=UTC), berlin, now) == "01-01"
+    assert format_changed(datetime(2025, 12, 31, 22, 30, tzinfo=UTC), berlin, now) == "2025-12-31"
+    with use_language("de"):  # German: its own order, the same forms
+        assert format_changed(datetime(2026, 11, 26, 22, 59, tzinfo=UTC), berlin, now) == "26.11."
+        old = datetime(2025, 12, 31, 22, 30, tzinfo=UTC)
+        assert format_changed(old, berlin, now) == "31.12.2025"
 
 
 @pytest.mark.parametrize("width", [40, 60, 79, 99, 119, 159, 240])

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from textual.widgets import DataTable, Input, TabbedContent
 
 from tests.conftest import BACKENDS, World
 from tests.tui.models import activity
+from tix.core import clock
 from tix.core.db import session_scope
 from tix.core.models import Document, OutboxMessage
 from tix.core.read_models import ActivityView, TicketDetail, WatcherView
@@ -137,7 +139,7 @@ def test_records_read_as_one_line() -> None:
         body="Call back",
         details={"for": "carl", "via": "mail", "due_at": "2026-11-29T15:25:00+00:00"},
     )
-    assert describe(alarm, UTC) == "alarm for carl at 2026-11-29 15:25 by mail: Call back"
+    assert describe(alarm, UTC) == "alarm for carl at 2026-11-29 15:25 by e-mail: Call back"
     files = activity(kind="file", details={"files": [{"name": "a.pdf", "size": 10}]})
     assert describe(files, UTC) == "added files: a.pdf (10 B)"
     document = activity(kind="document", body="AN-2026-0001: 80.00 EUR", details={"type": "quote"})
@@ -146,7 +148,7 @@ def test_records_read_as_one_line() -> None:
     assert describe(project, UTC) == "made project Pump upgrade"
     assert describe(activity(kind="watcher"), UTC) == "changed the watchers"
     watcher = activity(kind="watcher", field="watcher", old=None, new="group:Support")
-    assert describe(watcher, UTC) == "watcher added: group:Support"
+    assert describe(watcher, UTC) == "watcher added: group Support"  # not the raw key
 
 
 def test_blocks_mark_notes_mails_and_delivery_problems() -> None:
@@ -173,7 +175,7 @@ def test_blocks_mark_notes_mails_and_delivery_problems() -> None:
     )
     kind, parts = activity_parts(mail, styles, UTC, subject="Pump")
     texts = [part.plain for part in parts]
-    assert "mailed" in texts[0]
+    assert texts[0].endswith("  sent")  # no outbox entry: sent before there was one
     assert texts[1] == (
         "From: Support <support@tix.test>  To: kunde@example.com  CC: chef@example.com"
     )
@@ -189,6 +191,26 @@ def test_blocks_mark_notes_mails_and_delivery_problems() -> None:
     assert [part.plain for part in parts[1:]] == ["To: gone@example.com", "550 no such user"]
     kind, parts = activity_parts(activity(**note, id=7, body="x"), styles, UTC, pinned=True)
     assert len(parts) == 1 and "shown above" in parts[0].plain
+
+
+def test_a_mails_header_says_how_the_outbox_has_it() -> None:
+    """Queued, retrying (after how many attempts, and why), sent (when), not sent (the
+    mark says why): never "mailed" for a mail that has not gone."""
+    from tix.tui.widgets.activity import ActivityStyles, header_text
+
+    def header(**delivery: Any) -> str:
+        mail = activity(kind="reply", author="bob", direction="out", delivery=delivery)
+        return header_text(mail, ActivityStyles()).plain
+
+    queued = header(status="pending", error=None, attempts=0, sent_at=None)
+    assert queued.endswith("queued, not sent yet")
+    retrying = header(status="pending", error="451 try later", attempts=2, sent_at=None)
+    assert retrying.endswith("retrying after 2 attempts: 451 try later")
+    sent = header(status="sent", error=None, attempts=1, sent_at="2026-11-27T10:05:00+01:00")
+    assert sent.endswith("sent 2026-11-27 10:05")
+    failed = header(status="failed", error="550 no such user", attempts=1, sent_at=None)
+    assert "not sent" in failed and "not delivered: 550 no such user" in failed
+    assert "mailed" not in queued + retrying + sent + failed
 
 
 # --- showing a ticket ----------------------------------------------------------------------
@@ -808,24 +830,209 @@ def _open(number: int, *keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
     ],
     ids=list(ticket_view.TABS),
 )
+@pytest.mark.parametrize("language", ["en", "de"])
 def test_snapshot_of_each_tab(
-    snap_compare: Any, demo_backend: Backend, size: tuple[int, int], number: int, key: str
+    snap_compare: Any,
+    demo_backend: Backend,
+    request: pytest.FixtureRequest,
+    size: tuple[int, int],
+    number: int,
+    key: str,
+    language: str,
 ) -> None:
+    """Every tab in both languages: one date format each, the key bar with 1–6, F5,
+    Esc, the Details' category chips, the Times' period filter."""
+    if language == "de":
+        request.getfixturevalue("german")
     app = make_app(backend=demo_backend, poll_interval=0)
     assert snap_compare(app, terminal_size=size, run_before=_open(number, key))
 
 
-def test_snapshot_of_the_reply_dialog(snap_compare: Any, demo_backend: Backend) -> None:
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_of_the_reply_dialog(
+    snap_compare: Any,
+    demo_backend: Backend,
+    request: pytest.FixtureRequest,
+    size: tuple[int, int],
+    language: str,
+) -> None:
+    """With To and BCC besides CC; a wrong BCC is marked and the text stays."""
+    if language == "de":
+        request.getfixturevalue("german")
+
     async def run_before(pilot: Pilot[Any]) -> None:
         await _open(SNAPSHOT_TICKET)(pilot)
         await pilot.press("r")
         await settle(pilot)
         await pilot.press(*"Guten Tag Frau Hartmann,")
-        await pilot.pause()
         compose = pilot.app.screen
         assert isinstance(compose, ComposeDialog)
+        compose.query_one("#compose-bcc", Input).value = "archiv@"
+        await pilot.press("ctrl+s")  # refused: stays open, BCC marked
+        await pilot.pause()
         compose.query_one("#compose-body").cursor_blink = False  # type: ignore[attr-defined]
+        compose.query_one("#compose-bcc", Input).cursor_blink = False
+        pilot.app.clear_notifications()
         await pilot.pause()
 
     app = make_app(backend=demo_backend, poll_interval=0)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+# --- the dialogs' rough edges ----------------------------------------------------------
+
+
+@each_database
+async def test_a_reply_goes_to_other_addresses_and_blind_copies(
+    app: TixApp, backend: Backend, ticket: int
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_view(pilot, ticket)
+        await press(pilot, "r")
+        compose = dialog(pilot.app, ComposeDialog)
+        assert compose.with_to_bcc
+        await type_text(pilot, "The offer is attached.")
+        await pilot.click("#compose-to")
+        await type_text(pilot, "Einkauf <einkauf@example.com>")
+        await pilot.click("#compose-bcc")
+        await type_text(pilot, "archiv@example.com")
+        await press(pilot, "ctrl+s")
+        assert pilot.app.screen is screen
+    reply = backend.ticket(ticket).activities[-1]
+    assert reply.kind == "reply" and reply.bcc == ["archiv@example.com"]
+    with session_scope(backend.engine) as session:
+        (mail,) = session.execute(select(OutboxMessage)).scalars().all()
+        assert [a for a in mail.mail_to if "kunde@" in a] == []  # To: instead of the customer
+        assert any("einkauf@example.com" in a for a in mail.mail_to)
+        assert mail.mail_bcc == ["archiv@example.com"]
+
+
+@each_database
+async def test_a_wrong_address_keeps_the_reply_open_with_what_was_typed(
+    app: TixApp, backend: Backend, ticket: int
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_view(pilot, ticket)
+        await press(pilot, "r")
+        compose = dialog(pilot.app, ComposeDialog)
+        await type_text(pilot, "Hello")
+        await pilot.click("#compose-bcc")
+        await type_text(pilot, "a@example.com, no address")
+        await press(pilot, "ctrl+s")
+        assert pilot.app.screen is compose  # still open
+        bcc = compose.query_one("#compose-bcc", Input)
+        assert bcc.has_class("-invalid") and bcc.has_focus
+        assert bcc.value == "a@example.com, no address" and compose.body == "Hello"
+        assert any("is not an e-mail address" in text for text in notifications(pilot.app))
+        bcc.value = "a@example.com"
+        await press(pilot, "ctrl+s")
+        assert not isinstance(pilot.app.screen, ComposeDialog)
+    assert backend.ticket(ticket).activities[-1].bcc == ["a@example.com"]
+
+
+@each_database
+async def test_a_wrong_entry_keeps_a_form_open_and_marks_the_field(
+    app: TixApp, backend: Backend, ticket: int
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_view(pilot, ticket)
+        await press(pilot, "t")
+        form = dialog(pilot.app, FormDialog)
+        await type_text(pilot, "an hour")
+        await press(pilot, "enter")
+        assert pilot.app.screen is form
+        duration = form.query_one("#field-duration", Input)
+        assert duration.has_class("-invalid") and duration.value == "an hour"
+        duration.value = "1h"
+        day = form.query_one("#field-day", Input)
+        day.value = "someday"
+        await press(pilot, "ctrl+s")
+        assert pilot.app.screen is form and day.has_class("-invalid")
+        assert not duration.has_class("-invalid")
+        day.value = "yesterday"
+        await press(pilot, "ctrl+s")
+        assert pilot.app.screen is not form
+    assert [t.minutes for t in backend.ticket(ticket).times] == [60]
+
+
+# --- a reply's mail as the outbox has it -------------------------------------------------
+
+
+def _send_through(world: World, smtp: Any) -> None:
+    from tix.core.services import accounts, users
+
+    with session_scope(world.engine, write=True) as session:
+        accounts.update_account(
+            session,
+            users.get_user(session, "anna"),
+            account=accounts.get_account(session, "support"),
+            changes={"smtp_host": smtp.host, "smtp_port": smtp.port, "smtp_tls": "none"},
+        )
+
+
+async def _until_shown(pilot: Pilot[Any], text: str, seconds: float = 10) -> str:
+    """What the screen shows once ``text`` is on it (the view reloads as it polls)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        shown = screen_text(pilot.app)
+        if text in shown:
+            return shown
+        await pilot.pause(0.1)
+    raise AssertionError(f"{text!r} not shown:\n{screen_text(pilot.app)}")
+
+
+@each_database
+async def test_a_replys_mail_shows_queued_retrying_and_sent_as_it_happens(
+    app: TixApp, backend: Backend, world: World, ticket: int
+) -> None:
+    """Not "mailed" while it waits in the outbox: queued, then retrying with the
+    server's reason, then sent with the time, each shown without reopening."""
+    import asyncio
+
+    from tests.servers import SmtpServer
+    from tix.core.mail.delivery import deliver
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_view(pilot, ticket)
+        await press(pilot, "r")
+        await type_text(pilot, "The seal is on its way.")
+        await press(pilot, "ctrl+s")
+        await _until_shown(pilot, "queued, not sent yet")
+        with SmtpServer(tempfail_rcpt={"kunde@example.com"}) as refusing:
+            _send_through(world, refusing)
+            report = await asyncio.to_thread(deliver, world.engine)
+        assert report.retrying == 1
+        shown = await _until_shown(pilot, "retrying after 1 attempt: ")
+        assert "451" in shown
+        with SmtpServer() as smtp:
+            _send_through(world, smtp)
+            later = clock.now() + timedelta(hours=1)  # past the retry's wait
+            report = await asyncio.to_thread(deliver, world.engine, now=later)
+            assert report.sent == 1 and len(smtp.wait_for(1)) == 1
+        reply = backend.ticket(ticket).activities[-1]
+        assert reply.delivery is not None and reply.delivery.sent_at is not None
+        sent = datetime.fromisoformat(reply.delivery.sent_at)
+        await _until_shown(pilot, f"sent {sent:%Y-%m-%d %H:%M}")
+
+
+@each_database
+async def test_a_mail_the_server_refused_shows_not_sent_and_why(
+    app: TixApp, backend: Backend, world: World, ticket: int
+) -> None:
+    import asyncio
+
+    from tests.servers import SmtpServer
+    from tix.core.mail.delivery import deliver
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_view(pilot, ticket)
+        await press(pilot, "r")
+        await type_text(pilot, "Hello")
+        await press(pilot, "ctrl+s")
+        with SmtpServer(reject_rcpt={"kunde@example.com"}) as refusing:
+            _send_through(world, refusing)
+            report = await asyncio.to_thread(deliver, world.engine)
+        assert report.failed == 1
+        shown = await _until_shown(pilot, "not delivered: ")
+        assert "  not sent  " in shown and "queued" not in shown and "550" in shown

@@ -137,10 +137,13 @@ class AttachmentView(ReadModel):
 
 
 class DeliveryView(ReadModel):
-    """How a mail tix sends stands in the outbox."""
+    """How a mail tix sends stands in the outbox: pending with no attempts is queued,
+    pending after attempts is retrying (``error`` says why)."""
 
     status: str = Field(description="pending, sent or failed.")
-    error: str | None
+    error: str | None = Field(description="The last error (retrying or failed).")
+    attempts: int = Field(default=0, description="Attempts to send it so far.")
+    sent_at: str | None = Field(default=None, description="When it was sent.")
 
 
 CHANGE_KINDS = ("change", "watcher")

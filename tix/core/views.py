@@ -684,7 +684,7 @@ def ticket_activities(
     from tix.core.services import files  # not needed for lists: imported when used
 
     attached = files.activity_files(session, [a.id for a in activities if a.id is not None])
-    deliveries = _deliveries(session, [a.id for a in activities if a.direction == "out"])
+    deliveries = _deliveries(session, [a.id for a in activities if a.direction == "out"], zone)
     return [
         activity_view(
             activity,
@@ -698,9 +698,12 @@ def ticket_activities(
     ]
 
 
-def _deliveries(session: Session, activity_ids: list[int | None]) -> dict[int, DeliveryView]:
+def _deliveries(
+    session: Session, activity_ids: list[int | None], zone: tzinfo
+) -> dict[int, DeliveryView]:
     """How the mails of these activities stand in the outbox: failed if any copy failed
-    (the server refused it, or a bounce came back), pending while one waits, else sent."""
+    (the server refused it, or a bounce came back), pending while one waits (with the
+    attempts so far and the last error: retrying), else sent (when the last copy went)."""
     ids = [i for i in activity_ids if i is not None]
     if not ids:
         return {}
@@ -710,9 +713,13 @@ def _deliveries(session: Session, activity_ids: list[int | None]) -> dict[int, D
         OutboxStatus.SENDING: 2,
     }
     found: dict[int, tuple[int, DeliveryView]] = {}
-    for activity_id, status, error in session.execute(
+    for activity_id, status, error, attempts, sent_at in session.execute(
         select(
-            col(OutboxMessage.activity_id), col(OutboxMessage.status), col(OutboxMessage.last_error)
+            col(OutboxMessage.activity_id),
+            col(OutboxMessage.status),
+            col(OutboxMessage.last_error),
+            col(OutboxMessage.attempts),
+            col(OutboxMessage.sent_at),
         )
         .where(col(OutboxMessage.activity_id).in_(ids))
         .order_by(col(OutboxMessage.id))
@@ -721,8 +728,21 @@ def _deliveries(session: Session, activity_ids: list[int | None]) -> dict[int, D
             continue
         weight = rank.get(status, 1)
         shown = OutboxStatus.PENDING if status == OutboxStatus.SENDING else status
-        if activity_id not in found or weight > found[activity_id][0]:
-            found[activity_id] = (weight, DeliveryView(status=str(shown), error=error))
+        before = found.get(activity_id)
+        if before is not None and weight < before[0]:
+            continue
+        sent = iso(sent_at, zone) if sent_at is not None else None
+        if before is not None and weight == before[0] and before[1].sent_at and sent:
+            sent = max(sent, before[1].sent_at)
+        found[activity_id] = (
+            weight,
+            DeliveryView(
+                status=str(shown),
+                error=None if shown == OutboxStatus.SENT else error,
+                attempts=max(attempts, before[1].attempts if before else 0),
+                sent_at=sent,
+            ),
+        )
     return {activity_id: entry for activity_id, (_weight, entry) in found.items()}
 
 

@@ -63,13 +63,27 @@ class TixApp(App[None]):
         open_ticket_view(self, number, tab=tab)
 
     def open_new_ticket(self, created: Callable[[int | None], None] | None = None) -> None:
-        """Show the form for a new ticket; ``created`` gets its number (``None``: cancelled)."""
+        """Show the form for a new ticket; ``created`` gets its number (``None``: cancelled).
+        A ticket made there is opened: the agent goes on working on it."""
         try:
             from tix.tui.screens.new_ticket import NewTicketScreen
         except ImportError:
             self.notify(_("The new-ticket form is not available."), severity="warning")
             return
-        self.push_screen(NewTicketScreen(), created)
+
+        def done(number: int | None) -> None:
+            if created is not None:
+                created(number)
+            if number is not None:
+                self.open_ticket(number)
+
+        self.push_screen(NewTicketScreen(), done)
+
+    def open_documents(self, ticket: int | None = None) -> None:
+        """Show the documents (of ``ticket``, or all the user may see)."""
+        from tix.tui.screens.documents import DocumentsScreen
+
+        self.push_screen(DocumentsScreen(ticket))
 
     def open_notifications(self) -> None:
         """Show the user's notifications."""

@@ -27,6 +27,7 @@ from tix.core.read_models import TicketDetail
 from tix.core.views import Cursor, TicketFilter, TicketRow
 
 if TYPE_CHECKING:
+    from tix.core.document_read_models import DocumentView
     from tix.core.services.bulk_actions import BulkResult, Target
     from tix.core.services.saved_views import ViewSpec
     from tix.tui.screens.bulk import BulkRequest
@@ -44,6 +45,22 @@ class Choices:
     projects: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
+
+
+def existing_file(given: str) -> Path:
+    """The file a typed or dropped path names (quotes and ``file://`` taken off);
+    raises Invalid when there is none."""
+    from tix.core.errors import Invalid
+
+    text = given.strip().strip("'\"")
+    if text.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        text = unquote(urlparse(text).path)
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise Invalid(_("no file {path}: check the path").format(path=path))
+    return path
 
 
 class Backend:
@@ -187,7 +204,8 @@ class Backend:
         """Changes whenever anyone changes anything: cheap enough to poll every second.
 
         SQLite: ``PRAGMA data_version`` on a connection kept for the purpose (it counts
-        commits by other connections). PostgreSQL: the newest ticket change and counts.
+        commits by other connections). PostgreSQL: the newest ticket change and counts,
+        and the outbox's newest sending and attempts (a mail's state shows live).
         """
         if self.engine.dialect.name == "sqlite":
             with self._marker_lock:
@@ -196,14 +214,26 @@ class Backend:
                     self._marker_connection = sqlite3.connect(database, check_same_thread=False)
                 row = self._marker_connection.execute("PRAGMA data_version").fetchone()
                 return (int(row[0]),)
-        from tix.core.models import Activity, Notification
+        from tix.core.models import Activity, Notification, OutboxMessage
 
         with session_scope(self.engine) as session:
             tickets = session.execute(select(func.count(), func.max(Ticket.updated_at))).one()
             activities = session.execute(select(func.max(Activity.id))).scalar() or 0
             notes = session.execute(select(func.max(Notification.id))).scalar() or 0
             stamp = tickets[1].timestamp() if tickets[1] else 0
-            return (int(tickets[0]), int(stamp * 1000), int(activities), int(notes))
+            # A mail sent, retried or failed changes no ticket: the outbox counts too.
+            sent = session.execute(
+                select(func.max(OutboxMessage.sent_at), func.sum(OutboxMessage.attempts))
+            ).one()
+            sent_stamp = sent[0].timestamp() if sent[0] else 0
+            return (
+                int(tickets[0]),
+                int(stamp * 1000),
+                int(activities),
+                int(notes),
+                int(sent_stamp * 1000),
+                int(sent[1] or 0),
+            )
 
     # --- bulk actions (tix.core.services.bulk_actions) -----------------------------
 
@@ -262,19 +292,11 @@ class Backend:
     # --- working a ticket -----------------------------------------------------------
 
     def _read_files(self, paths: Sequence[str]) -> list[Any]:
-        from tix.core.errors import Invalid
         from tix.core.services.storage import NewFile, check_size
 
         found = []
         for given in paths:
-            text = given.strip().strip("'\"")
-            if text.startswith("file://"):
-                from urllib.parse import unquote, urlparse
-
-                text = unquote(urlparse(text).path)
-            path = Path(text).expanduser()
-            if not path.is_file():
-                raise Invalid(_("no file {path}: check the path").format(path=path))
+            path = existing_file(given)
             check_size(path.name, path.stat().st_size, self.settings.max_file_size)
             found.append(NewFile(name=path.name, data=path.read_bytes()))
         return found
@@ -287,8 +309,11 @@ class Backend:
         *,
         cc: Sequence[str] = (),
         attachments: Sequence[str] = (),
+        to: Sequence[str] = (),
+        bcc: Sequence[str] = (),
     ) -> TicketDetail:
-        """``action`` is reply, note or solve; returns the ticket afterwards."""
+        """``action`` is reply, note or solve; returns the ticket afterwards. ``to`` and
+        ``bcc`` only for a reply (``to``: instead of the customer)."""
         from tix.core.services import messages, tickets
 
         files = self._read_files(attachments)
@@ -297,7 +322,9 @@ class Backend:
             ticket = tickets.get_ticket(session, user, number)
             size: dict[str, Any] = {"attachments": files}
             if action == "reply":
-                messages.reply_to_ticket(session, user, ticket=ticket, body=body, cc=cc, **size)
+                messages.reply_to_ticket(
+                    session, user, ticket=ticket, body=body, to=to, cc=cc, bcc=bcc, **size
+                )
             elif action == "note":
                 messages.add_note(session, user, ticket=ticket, body=body, **size)
             elif action == "solve":
@@ -522,6 +549,43 @@ class Backend:
             links.unlink_tickets(session, user, ticket=ticket, other=second)
         return self.ticket(number)
 
+    def documents(self, ticket: int | None = None) -> list[DocumentView]:
+        """The documents on tickets this user may see (of one ticket, when given)."""
+        from tix.core.document_read_models import DocumentView
+        from tix.core.services import documents, tickets
+
+        with session_scope(self.engine) as session:
+            user = self._user(session)
+            found = tickets.get_ticket(session, user, ticket) if ticket else None
+            return [
+                DocumentView.model_validate(
+                    documents.document_json(session, document, number, customer)
+                )
+                for document, number, customer in documents.list_documents(
+                    session, user, ticket=found
+                )
+            ]
+
+    def export_document(self, reference: str, path: str) -> Path:
+        """Write document ``reference`` as an Excel file to ``path`` (a new .xlsx file)."""
+        from tix.core.errors import Conflict, Invalid
+        from tix.core.reports import write_document_workbook
+        from tix.core.services import documents
+
+        target = Path(path.strip()).expanduser()
+        if target.suffix.lower() != ".xlsx":
+            raise Invalid(_("{file} must end in {suffix}").format(file=target, suffix=".xlsx"))
+        if target.exists():
+            raise Conflict(
+                _("{file} exists already: choose another file or pass --force").format(file=target)
+            )
+        with session_scope(self.engine) as session:
+            sheet = documents.document_sheet(
+                session, self._user(session), reference, company=self.settings.company
+            )
+        write_document_workbook(target, sheet)
+        return target
+
     def new_project(self, name: str, *, from_ticket: int | None = None) -> str:
         from tix.core.services import projects, tickets
 
@@ -547,10 +611,12 @@ class Backend:
         priority: int = 5,
         categories: Sequence[str] = (),
         attachments: Sequence[str] = (),
+        project: str = "",
+        color: str = "",
     ) -> int:
         """Open a ticket of ``kind`` internal, mail or request; returns its number."""
         from tix.core.errors import Invalid
-        from tix.core.services import accounts, channels, contacts, opening, users
+        from tix.core.services import accounts, channels, contacts, opening, projects, users
 
         files = self._read_files(attachments)
         common: dict[str, Any] = {
@@ -558,9 +624,11 @@ class Backend:
             "priority": priority,
             "categories": list(categories),
             "attachments": files,
+            "color": color or None,
         }
         with session_scope(self.engine, write=True) as session:
             user = self._user(session)
+            common["project"] = projects.get_project(session, project) if project else None
             if kind == "internal":
                 if not owner:
                     raise Invalid(_("an internal ticket needs --owner LOGIN"))

@@ -114,6 +114,25 @@ class TixCommands(Provider):
                 )
             )
         app = self.app
+        from tix.tui.app import TixApp
+
+        if isinstance(app, TixApp):
+            number = getattr(self.screen, "number", None)
+            if isinstance(number, int) and type(self.screen).__name__ == "TicketViewScreen":
+                found.append(
+                    (
+                        _("Documents of #{number}").format(number=number),
+                        partial(app.open_documents, number),
+                        _("The ticket's quotes and invoices: open, export to Excel"),
+                    )
+                )
+            found.append(
+                (
+                    _("Documents"),
+                    app.open_documents,
+                    _("Quotes, order confirmations and invoices: open, export to Excel"),
+                )
+            )
         found += [
             (
                 _("Go to ticket…"),

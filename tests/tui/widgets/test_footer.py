@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.command import CommandPalette
 
 from tests.tui.test_ticket_list import list_screen, open_tickets, settle
@@ -28,9 +29,11 @@ async def test_the_list_keys_and_the_palette_key_fit_at_80_columns(app: TixApp, 
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         shown = _shown(_bar(pilot.app))
-        assert shown.startswith(" ⏎ Show  m Mine  u Unassigned  s Status")
-        assert shown.endswith("▏ ^p palette")  # the last column is the key's padding
-        assert len(shown) == 79
+        # Search, notifications, new ticket and quit stay; the filters after Mine give
+        # way, whole, to "…" (they are in the palette).
+        assert shown == (
+            " ⏎ Show  m Mine  / Search  n Notifications  N New ticket  q Quit  …▏ ^p palette"
+        )
 
 
 async def test_clicking_a_key_presses_it(app: TixApp, world: Any) -> None:
@@ -81,3 +84,53 @@ async def test_the_key_under_the_mouse_is_highlighted(app: TixApp, world: Any) -
         await pilot.hover("#preview")
         await pilot.pause()
         assert highlighted() == ""
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("width", [80, 120])
+async def test_keys_that_do_not_fit_give_way_whole_and_say_so(
+    app: TixApp, world: Any, request: pytest.FixtureRequest, width: int, language: str
+) -> None:
+    """New ticket, notifications and quit stay; keys that give way go whole (no key
+    cut in the middle), and ``…`` before the palette's key says there are more."""
+    if language == "de":
+        request.getfixturevalue("german")
+    open_tickets(world, 1)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await settle(pilot)
+        bar = _bar(pilot.app)
+        shown = _shown(bar)
+        assert len(shown) <= width
+        words = {
+            "en": ("N New ticket", "n Notifications", "q Quit", "/ Search", "^p palette"),
+            "de": ("N Neues Ticket", "n Benachrichtigungen", "q Beenden", "/ Suche", "^p Befehle"),
+        }[language]
+        for word in words:
+            assert word in shown, (word, shown)
+        keys, palette = bar.keys()
+        assert palette is not None and bar._spans[-1][2] == palette
+        assert len(bar._spans) - 1 < len(keys)  # some keys gave way ...
+        assert "…▏" in shown.replace(" ", "")  # ... and the bar says so
+        for _start, _end, key in bar._spans[:-1]:
+            description = f"{key.shown} {key.description}".strip()
+            assert description in shown  # whole, never cut
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+async def test_the_ticket_view_shows_its_tab_keys_reload_and_back(
+    app: TixApp, world: Any, request: pytest.FixtureRequest, language: str
+) -> None:
+    if language == "de":
+        request.getfixturevalue("german")
+    number = open_tickets(world, 1)[0]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pilot.app.open_ticket(number)
+        await settle(pilot)
+        shown = _shown(_bar(pilot.app))
+        tabs, reload, back = {
+            "en": ("1–6 Tabs", "F5 Reload", "Esc Back"),
+            "de": ("1–6 Reiter", "F5 Neu laden", "Esc Zurück"),
+        }[language]
+        assert shown.startswith(f"{tabs} {reload} {back} "), shown
+        assert len(shown) <= 80 and "…" in shown and "^p" in shown

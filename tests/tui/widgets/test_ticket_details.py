@@ -7,6 +7,7 @@ from textual.widgets import Input, TabbedContent
 
 from tests.tui.models import ticket_detail
 from tix.tui.backend import Choices
+from tix.tui.widgets.category_chips import CategoryChips, Chip
 from tix.tui.widgets.ticket_details import TicketDetails, change_fields
 from tix.tui.widgets.ticket_pane import TicketPane
 
@@ -68,7 +69,9 @@ async def test_save_asks_for_the_changed_fields_only_at_the_version_filled_from(
         assert app.asked == []
         assert [n.message for n in app._notifications] == ["Nothing to save."]
         app.query_one("#edit-subject", Input).value = "Pump leaks at the seal "
-        app.query_one("#edit-categories", Input).value = "pumpen, Wartung"
+        chips = app.query_one("#edit-categories", CategoryChips)
+        chips.remove_category("Garantie")
+        chips.input.value = "pumpen, Wartung"  # typed, not yet added: Save takes it
         details.save()
         await pilot.pause()
     (asked,) = app.asked
@@ -106,3 +109,36 @@ def test_form_edits_become_the_fields_of_a_change() -> None:
         "color": "none",
         "status": "solved",
     }
+
+
+async def test_categories_are_chips_that_a_new_one_joins_instead_of_replacing() -> None:
+    """The bug this control fixes: typing a category over the field replaced the ones
+    there were. Now Enter adds a chip, completed from the known categories, and a chip
+    goes only when removed."""
+    app = _DetailsApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        details = await _ready(app)
+        details.set_choices(Choices(categories=["Garantie", "Pumpen", "Wartung"]))
+        chips = app.query_one("#edit-categories", CategoryChips)
+        await pilot.pause()
+        assert [chip.category for chip in chips.query(Chip)] == ["Pumpen", "Garantie"]
+        chips.input.focus()
+        await pilot.press(*"war")
+        await pilot.pause()
+        assert chips.input._suggestion == "Wartung"  # completion from the known ones
+        await pilot.press("right", "enter")  # take the suggestion, add it
+        await pilot.pause()
+        assert [chip.category for chip in chips.query(Chip)] == ["Pumpen", "Garantie", "Wartung"]
+        assert chips.input.value == ""
+        await pilot.press("backspace")  # in the empty field: the last chip goes
+        await pilot.pause()
+        assert chips.values == ["Pumpen", "Garantie"]
+        await pilot.click(".chip")  # the first chip's ✕
+        await pilot.pause()
+        assert chips.values == ["Garantie"]
+        await pilot.press(*"Neu", "enter")
+        await pilot.pause()
+        details.save()
+        await pilot.pause()
+    (asked,) = app.asked
+    assert asked.fields == {"add_categories": ["Neu"], "remove_categories": ["Pumpen"]}

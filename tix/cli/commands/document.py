@@ -175,42 +175,6 @@ def export(
 
 
 def _sheet(session: Any, actor: Any, reference: str) -> Any:
-    from tix.core.models import Contact, Organization, Ticket
-    from tix.core.reports import DocumentLine, DocumentSheet
-    from tix.core.services import contacts, documents
+    from tix.core.services import documents
 
-    document = documents.get_document(session, actor, reference)
-    ticket = session.get(Ticket, document.ticket_id)
-    contact = session.get(Contact, document.customer_id) if document.customer_id else None
-    customer_lines: list[str] = []
-    if contact is not None:
-        if contact.organization_id:
-            organization = session.get(Organization, contact.organization_id)
-            if organization is not None:
-                customer_lines.append(organization.name)
-        customer_lines.extend(contacts.addresses_of(session, contact)[:1])
-    company = context.settings().company
-    return DocumentSheet(
-        kind=document.kind,
-        number=document.number,
-        issued=document.issued,
-        ticket_number=ticket.number,
-        subject=ticket.subject,
-        customer_name=contact.name if contact else "",
-        customer_lines=customer_lines,
-        company_lines=[
-            line.strip() for line in company.replace("|", "\n").splitlines() if line.strip()
-        ],
-        currency=document.currency,
-        vat_rate=document.vat_rate,
-        lines=[
-            DocumentLine(
-                position=line.position,
-                description=line.description,
-                quantity=line.quantity,
-                unit=line.unit,
-                unit_price=line.unit_price,
-            )
-            for line in documents.document_lines(session, document)
-        ],
-    )
+    return documents.document_sheet(session, actor, reference, company=context.settings().company)

@@ -438,9 +438,9 @@ LIST_FIELDS = (
     "created_at",
     "updated_at",
     "version",
-    "sla",
     "children",
     "open_children",
+    "sla",
 )
 LIST_DEFAULT = (
     "number",
@@ -541,16 +541,11 @@ def _print_list(rows: list[Any], zone: Any) -> None:
 
 
 def _when(moment: Any, zone: Any) -> str:
-    """Today: the time; this year: day and month; else the date."""
-    from datetime import datetime
+    """Today: the time; this year: day and month; else the date (the language's format)."""
+    from tix.core import clock
+    from tix.core.datefmt import short_moment_text
 
-    local = moment.astimezone(zone)
-    today = datetime.now(zone)
-    if local.date() == today.date():
-        return str(local.strftime("%H:%M"))
-    if local.year == today.year:
-        return str(local.strftime("%d.%m."))
-    return str(local.strftime("%d.%m.%Y"))
+    return short_moment_text(moment, zone, clock.now())
 
 
 @app.command(
@@ -577,6 +572,7 @@ def _print_ticket(data: TicketDetail) -> None:
     from rich.panel import Panel
 
     from tix.cli.output import console
+    from tix.core.datefmt import moment_text
     from tix.core.views import activity_marks
 
     out = console()
@@ -603,8 +599,8 @@ def _print_ticket(data: TicketDetail) -> None:
             )
             or None,
         ),
-        (_("Created"), data.created_at),
-        (_("Changed"), data.updated_at),
+        (_("Created"), moment_text(data.created_at) or None),
+        (_("Changed"), moment_text(data.updated_at) or None),
     ]
     out.print(f"[bold]#{data.number}[/bold]  {escape(data.subject)}", highlight=False)
     for label, value in facts:
@@ -628,9 +624,10 @@ def _print_ticket(data: TicketDetail) -> None:
 def _activity_line(activity: ActivityView) -> str:
     from rich.markup import escape
 
+    from tix.core.datefmt import moment_text
     from tix.core.views import activity_marks
 
-    when = activity.created_at[:16].replace("T", " ")
+    when = moment_text(activity.created_at)
     who = escape(activity.author or "tix")
     if activity.kind == "change":
         field = activity.field or ""

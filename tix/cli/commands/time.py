@@ -198,11 +198,13 @@ def list_(
     total = sum(row.minutes for row in rows)
 
     def human() -> None:
+        from tix.core.datefmt import day_text
+
         table(
             [_("Date"), "#", _("User"), _("Hours"), _("Billable"), _("Note")],
             [
                 (
-                    row.work_date.strftime("%d.%m.%Y"),
+                    day_text(row.work_date),
                     row.ticket_number,
                     row.login,
                     _hours(row.minutes),

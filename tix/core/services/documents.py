@@ -289,3 +289,49 @@ def document_json(
             for line in document_lines(session, document)
         ],
     }
+
+
+def document_sheet(session: Session, actor: User, reference: str, *, company: str) -> Any:
+    """Document ``reference`` laid out for its Excel file (a
+    :class:`~tix.core.reports.DocumentSheet`), under ``company``'s lines (``|`` or
+    line breaks between them): what ``tix document export`` and the TUI write."""
+    from tix.core.models import Organization
+    from tix.core.reports import DocumentLine as SheetLine
+    from tix.core.reports import DocumentSheet
+    from tix.core.services import contacts
+
+    document = get_document(session, actor, reference)
+    ticket = session.get(Ticket, document.ticket_id)
+    assert ticket is not None
+    contact = session.get(Contact, document.customer_id) if document.customer_id else None
+    customer_lines: list[str] = []
+    if contact is not None:
+        if contact.organization_id:
+            organization = session.get(Organization, contact.organization_id)
+            if organization is not None:
+                customer_lines.append(organization.name)
+        customer_lines.extend(contacts.addresses_of(session, contact)[:1])
+    return DocumentSheet(
+        kind=document.kind,
+        number=document.number,
+        issued=document.issued,
+        ticket_number=ticket.number,
+        subject=ticket.subject,
+        customer_name=contact.name if contact else "",
+        customer_lines=customer_lines,
+        company_lines=[
+            line.strip() for line in company.replace("|", "\n").splitlines() if line.strip()
+        ],
+        currency=document.currency,
+        vat_rate=document.vat_rate,
+        lines=[
+            SheetLine(
+                position=line.position,
+                description=line.description,
+                quantity=line.quantity,
+                unit=line.unit,
+                unit_price=line.unit_price,
+            )
+            for line in document_lines(session, document)
+        ],
+    )

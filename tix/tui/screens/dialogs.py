@@ -21,8 +21,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, TextArea
 from textual.widgets.option_list import Option
 
+from tix.core.errors import TixError
 from tix.core.i18n import _
-from tix.core.validation import split_addresses
+from tix.core.validation import email_address, split_addresses
 from tix.tui.widgets.text_modules import TextModuleArea, TextModuleContext, TextModuleHost
 
 
@@ -59,6 +60,9 @@ class Composed:
     body: str
     cc: list[str] = field(default_factory=list)
     attachments: list[str] = field(default_factory=list)
+    to: list[str] = field(default_factory=list)
+    """Instead of the customer (a reply only); empty: the customer."""
+    bcc: list[str] = field(default_factory=list)
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -113,9 +117,12 @@ class ComposeDialog(TextModuleHost, ModalScreen[Composed | None]):
         send_label: str,
         hint: str = "",
         with_cc: bool = False,
+        with_to_bcc: bool = False,
         text: str = "",
         cc: str = "",
         attachments: str = "",
+        to: str = "",
+        bcc: str = "",
         context: TextModuleContext | None = None,
         signature: Callable[[], str | None] | None = None,
     ) -> None:
@@ -128,8 +135,12 @@ class ComposeDialog(TextModuleHost, ModalScreen[Composed | None]):
         self.send_label = send_label
         self.hint = hint
         self.with_cc = with_cc
+        self.with_to_bcc = with_to_bcc
+        """To and BCC fields (a reply: To instead of the customer, and blind copies)."""
         self.text = text
         self.cc = cc
+        self.to = to
+        self.bcc = bcc
         self.attachments = attachments
         self.previewing = False
 
@@ -143,11 +154,25 @@ class ComposeDialog(TextModuleHost, ModalScreen[Composed | None]):
             yield TextModuleArea(self.text, id="compose-body", soft_wrap=True, tab_behavior="focus")
             with VerticalScroll(id="compose-preview-box"):
                 yield Markdown("", id="compose-preview")
+            if self.with_to_bcc:
+                yield Input(
+                    self.to,
+                    placeholder=_("To: the customer, or other addresses"),
+                    id="compose-to",
+                    compact=True,
+                )
             if self.with_cc:
                 yield Input(
                     self.cc,
                     placeholder=_("CC: addresses, separated by commas"),
                     id="compose-cc",
+                    compact=True,
+                )
+            if self.with_to_bcc:
+                yield Input(
+                    self.bcc,
+                    placeholder=_("BCC: blind copies, separated by commas"),
+                    id="compose-bcc",
                     compact=True,
                 )
             yield Input(
@@ -205,9 +230,28 @@ class ComposeDialog(TextModuleHost, ModalScreen[Composed | None]):
         if not body.strip():
             self.notify(_("Write a text first."), severity="warning")
             return
-        cc = split_addresses(self.query_one("#compose-cc", Input).value) if self.with_cc else []
+        found: dict[str, list[str]] = {}
+        for name in ("to", "cc", "bcc"):
+            fields = self.query(f"#compose-{name}").results(Input)
+            field = next(fields, None)
+            if field is None:
+                found[name] = []
+                continue
+            found[name] = split_addresses(field.value)
+            try:
+                for address in found[name]:
+                    email_address(address)  # checked here too: the dialog stays open
+            except TixError as error:
+                # Stays open with what was typed; the field says what is wrong.
+                field.add_class("-invalid")
+                field.focus()
+                self.notify(error.message, severity="error")
+                return
+            field.remove_class("-invalid")
         paths = split_paths(self.query_one("#compose-attachments", Input).value)
-        self.dismiss(Composed(body=body, cc=cc, attachments=paths))
+        self.dismiss(
+            Composed(body=body, cc=found["cc"], attachments=paths, to=found["to"], bcc=found["bcc"])
+        )
 
     def action_cancel(self) -> None:
         if not self.body.strip():
@@ -248,6 +292,9 @@ class FormField:
     """(label, value) of a select."""
     placeholder: str = ""
     required: bool = False
+    check: Callable[[str], object] | None = None
+    """Checks what was typed (each line of a ``lines`` field): a TixError keeps the
+    dialog open, marks the field and says why."""
 
 
 class FormDialog(ModalScreen[dict[str, Any] | None]):
@@ -338,10 +385,24 @@ class FormDialog(ModalScreen[dict[str, Any] | None]):
     def action_submit(self) -> None:
         values = self.values()
         for spec in self.fields:
+            widget = self.query_one(f"#field-{spec.name}")
             if spec.required and spec.kind != "check" and not values.get(spec.name):
                 self.notify(_("{field} is required.").format(field=spec.label), severity="warning")
-                self.query_one(f"#field-{spec.name}").focus()
+                widget.add_class("-invalid")
+                widget.focus()
                 return
+            value = values.get(spec.name)
+            if spec.check is not None and value:
+                try:
+                    for part in value if isinstance(value, list) else [value]:
+                        spec.check(part)
+                except TixError as error:
+                    # Stays open with what was typed; the field shows it is the one.
+                    self.notify(error.message, severity="error")
+                    widget.add_class("-invalid")
+                    widget.focus()
+                    return
+            widget.remove_class("-invalid")
         self.dismiss(values)
 
     def action_cancel(self) -> None:

@@ -15,6 +15,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
@@ -37,9 +38,11 @@ from textual.widgets import (
 
 from tix.core.errors import TixError
 from tix.core.i18n import _
-from tix.core.validation import separator_positions, split_addresses, split_names
+from tix.core.labels import color_label
+from tix.core.validation import COLORS, separator_positions, split_addresses, split_names
 from tix.tui.app import TixApp
 from tix.tui.backend import Choices
+from tix.tui.widgets.activity import COLOR_MARKS
 from tix.tui.widgets.editor import MarkdownEditor, split_paths
 from tix.tui.widgets.footer import KeyBar
 from tix.tui.widgets.text_modules import TextModuleContext, TextModuleHost
@@ -427,6 +430,27 @@ class NewTicketScreen(TextModuleHost, Screen[int | None]):
                 ),
                 "internal mail request",
             )
+            yield self._row(
+                _("Project"),
+                Select[str]([], prompt=_("(none)"), id="project", compact=True),
+                "internal mail request",
+            )
+            yield self._row(
+                _("Color"),
+                Select(
+                    [
+                        (
+                            Text.assemble(("● ", COLOR_MARKS.get(color, "")), color_label(color)),
+                            color,
+                        )
+                        for color in COLORS
+                    ],
+                    prompt=_("(none)"),
+                    id="color",
+                    compact=True,
+                ),
+                "internal mail request",
+            )
         with Horizontal(id="new-buttons"):
             yield Button(_("Create"), id="create", variant="primary", compact=True)
             yield Button(_("Cancel"), id="cancel", compact=True)
@@ -446,6 +470,7 @@ class NewTicketScreen(TextModuleHost, Screen[int | None]):
             return
         self._choices = choices
         self._categories.names = list(choices.categories)
+        self.query_one("#project", Select).set_options([(name, name) for name in choices.projects])
         account = self.query_one("#account", Select)
         account.set_options((name, name) for name in choices.accounts)
         if choices.accounts:
@@ -575,6 +600,8 @@ class NewTicketScreen(TextModuleHost, Screen[int | None]):
             "owner": self._chosen("#owner"),
             "priority": int(self._chosen("#priority") or 5),
             "categories": split_names(self.query_one("#categories", Input).value),
+            "project": self._chosen("#project"),
+            "color": self._chosen("#color"),
         }
         if kind != "internal":
             fields["channel"] = self._chosen("#channel")

@@ -241,7 +241,7 @@ class TicketViewScreen(Screen[None]):
             yield Static("", id="view-meta")
         with TabbedContent(initial=self.initial_tab, id="view-tabs"):
             yield from self.panes
-        yield KeyBar(compact=True, show_command_palette=False)
+        yield KeyBar(compact=True, hidden=("1-6", "f5", "escape"))
 
     async def _ensure_details(self) -> None:
         await self.details.ensure_form(self.size.width)

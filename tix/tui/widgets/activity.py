@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any, ClassVar
 
 from rich.console import Console, ConsoleOptions
@@ -27,8 +27,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tix.core import clock
-from tix.core.i18n import _
+from tix.core.datefmt import day_text, moment_text
+from tix.core.i18n import _, ngettext
 from tix.core.labels import (
     activity_kind_label,
     change_value,
@@ -57,18 +57,15 @@ COLOR_MARKS = {
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|wg|fw|fwd)\s*:\s*)+", re.IGNORECASE)
 
 
-def format_time(value: str | None, *, this_year: int | None = None) -> str:
-    """``2026-10-26 06:57`` from an ISO time (already in the user's zone); without the
-    year (``10-26 06:57``) when it is ``this_year``."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if moment.year == this_year:
-        return moment.strftime("%m-%d %H:%M")
-    return moment.strftime("%Y-%m-%d %H:%M")
+def format_time(value: str | None) -> str:
+    """An ISO time (already in the user's zone) in the language's one format:
+    ``2026-10-26 06:57`` / ``26.10.2026 06:57``."""
+    return moment_text(value)
+
+
+def format_day(value: str | None) -> str:
+    """An ISO day in the language's format: ``2026-10-26`` / ``26.10.2026``."""
+    return day_text(value)
 
 
 def format_minutes(minutes: int) -> str:
@@ -78,12 +75,18 @@ def format_minutes(minutes: int) -> str:
 
 def local_time(value: str | None, zone: tzinfo) -> str:
     """An ISO time of any offset, shown in ``zone``."""
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return value
+    return moment_text(value, zone)
+
+
+def watcher_text(value: str | None) -> str:
+    """A watcher as recorded (``user:felix``, ``group:Support``) in words."""
+    text = value or ""
+    kind, _colon, name = text.partition(":")
+    if kind == "group" and name:
+        return _("group {name}").format(name=name)
+    if kind == "user" and name:
+        return name
+    return text
 
 
 @dataclass(frozen=True)
@@ -123,9 +126,9 @@ def describe(activity: ActivityView, zone: tzinfo) -> str:
         old, new = activity.old, activity.new
         if changed == "watcher" or kind == "watcher":
             if new and not old:
-                return _("watcher added: {name}").format(name=new)
+                return _("watcher added: {name}").format(name=watcher_text(new))
             if old and not new:
-                return _("watcher removed: {name}").format(name=old)
+                return _("watcher removed: {name}").format(name=watcher_text(old))
         between = ticket_change_text(changed, old, new)
         if between is not None:
             return between
@@ -143,7 +146,7 @@ def describe(activity: ActivityView, zone: tzinfo) -> str:
         hours = format_minutes(int(details.get("minutes") or 0))
         day = str(details.get("date", ""))
         if day and not (activity.created_at or "").startswith(day):
-            text = _("booked {hours} h for {day}").format(hours=hours, day=day)
+            text = _("booked {hours} h for {day}").format(hours=hours, day=day_text(day))
         else:
             text = _("booked {hours} h").format(hours=hours)
         if details.get("user") and details.get("user") != activity.author:
@@ -166,7 +169,9 @@ def describe(activity: ActivityView, zone: tzinfo) -> str:
         text = _("alarm for {login} at {when} by {via}").format(
             login=details.get("for", ""),
             when=local_time(details.get("due_at"), zone),
-            via=details.get("via", ""),
+            via={"app": _("app"), "mail": _("e-mail")}.get(
+                str(details.get("via", "")), str(details.get("via", ""))
+            ),
         )
         return f"{text}: {body}" if body else text
     if kind == "document":
@@ -179,6 +184,28 @@ def describe(activity: ActivityView, zone: tzinfo) -> str:
     return f"{kind}: {body}" if body else str(kind)
 
 
+def delivery_text(activity: ActivityView) -> str:
+    """How a mail tix sends stands: queued, sent (when), retrying (why), failed (the
+    mark after it says why). A mail with no outbox entry (sent before there was one)
+    reads as sent."""
+    delivery = activity.delivery
+    if delivery is None:
+        return _("sent")
+    if delivery.status == "failed":
+        return _("not sent")
+    if delivery.status == "pending":
+        if delivery.attempts and delivery.error:
+            return ngettext(
+                "retrying after {count} attempt: {reason}",
+                "retrying after {count} attempts: {reason}",
+                delivery.attempts,
+            ).format(count=delivery.attempts, reason=delivery.error)
+        return _("queued, not sent yet")
+    if delivery.sent_at:
+        return _("sent {when}").format(when=format_time(delivery.sent_at))
+    return _("sent")
+
+
 def header_text(activity: ActivityView, styles: ActivityStyles) -> Text:
     kind = str(activity.kind)
     text = Text()
@@ -188,7 +215,7 @@ def header_text(activity: ActivityView, styles: ActivityStyles) -> Text:
     text.append("  " + format_time(activity.created_at), style=styles.muted)
     direction = activity.direction
     if direction == "out":
-        text.append("  " + _("mailed"), style=styles.muted)
+        text.append("  " + delivery_text(activity), style=styles.muted)
     elif direction == "in":
         text.append("  " + _("received"), style=styles.muted)
     for mark in activity_marks(activity):
@@ -236,7 +263,6 @@ def activity_parts(
     *,
     subject: str = "",
     pinned: bool = False,
-    this_year: int | None = None,
 ) -> tuple[str, list[Text]]:
     """One activity as (gutter kind, paragraphs): what :class:`ActivityLog` draws.
 
@@ -248,7 +274,7 @@ def activity_parts(
         line.append(
             "  · {author} · {when}".format(
                 author=activity.author or "–",
-                when=format_time(activity.created_at, this_year=this_year),
+                when=format_time(activity.created_at),
             ),
             style=styles.muted,
         )
@@ -284,6 +310,8 @@ def first_message_text(first: ActivityView | None, subject: str, styles: Activit
         ),
         style=styles.muted,
     )
+    if first.direction == "out":
+        text.append(" · " + delivery_text(first), style=styles.muted)
     for mark in activity_marks(first):
         text.append("  ")
         text.append(f" {mark} ", style=styles.mark)
@@ -329,9 +357,9 @@ class ActivityLog(ScrollView, can_focus=True):
         self._pinned_id: int | None = None
         self._subject = ""
         self._zone: tzinfo | None = None
-        self._this_year: int | None = None
-        self._blocks: dict[tuple[Any, int], list[Strip]] = {}
-        """Rendered activities by (id, width): a reload renders only what is new."""
+        self._blocks: dict[tuple[Any, ...], list[Strip]] = {}
+        """Rendered activities by (id, width, delivery state): a reload renders only
+        what is new or changed (a mail that was sent meanwhile)."""
         self._lines: list[Strip] = []
         self._width = 0
         self._styles: ActivityStyles | None = None
@@ -366,7 +394,6 @@ class ActivityLog(ScrollView, can_focus=True):
             self._blocks.clear()
         self._activities = list(activities)
         self._zone = zone
-        self._this_year = clock.now().astimezone(zone).year
         self._subject = subject
         self._pinned_id = pinned_id
         self._follow_end = scroll_end or at_end
@@ -479,7 +506,9 @@ class ActivityLog(ScrollView, can_focus=True):
         )
 
     def _block(self, activity: ActivityView, index: int, width: int) -> list[Strip]:
-        key = (activity.id, width)
+        delivery = activity.delivery
+        state = (delivery.status, delivery.attempts, delivery.sent_at) if delivery else None
+        key = (activity.id, width, state)
         found = self._blocks.get(key)
         if found is not None:
             return found
@@ -490,7 +519,6 @@ class ActivityLog(ScrollView, can_focus=True):
             self._zone or _utc(),
             subject=self._subject,
             pinned=activity.id is not None and activity.id == self._pinned_id,
-            this_year=self._this_year,
         )
         console: Console = self.app.console
         options: ConsoleOptions = console.options.update(

@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from tix.core.errors import TixError
 from tix.core.i18n import _
+from tix.core.labels import status_label
 from tix.core.models.ticket import TicketStatus
 from tix.core.read_models import TicketDetail
 from tix.tui.backend import Choices
@@ -66,8 +67,11 @@ class TicketActivities(TicketPane):
         text: str = "",
         cc: Iterable[str] = (),
         attachments: Iterable[str] = (),
+        to: Iterable[str] = (),
+        bcc: Iterable[str] = (),
     ) -> None:
-        """Open the dialog for ``action`` (reply, note or solve) and write what it gives."""
+        """Open the dialog for ``action`` (reply, note or solve) and write what it gives;
+        a reply has To (instead of the customer) and BCC as well as CC."""
         detail = self.detail
         if detail is None:
             return
@@ -92,8 +96,11 @@ class TicketActivities(TicketPane):
             send_label=buttons[action],
             hint=hint,
             with_cc=external and action != "note",
+            with_to_bcc=external and action == "reply",
             text=text,
             cc=", ".join(cc),
+            to=", ".join(to),
+            bcc=", ".join(bcc),
             attachments=" ".join(_quoted(path) for path in attachments),
             context=TextModuleContext(number=self.number),
             signature=self._signature_job(action, external),
@@ -118,12 +125,23 @@ class TicketActivities(TicketPane):
         def failed(_error: TixError) -> None:
             # Nothing was written: give the text back rather than lose it.
             self.compose_text(
-                action, text=composed.body, cc=composed.cc, attachments=composed.attachments
+                action,
+                text=composed.body,
+                cc=composed.cc,
+                attachments=composed.attachments,
+                to=composed.to,
+                bcc=composed.bcc,
             )
 
         self.run_job(
             lambda: backend.write(
-                number, action, composed.body, cc=composed.cc, attachments=composed.attachments
+                number,
+                action,
+                composed.body,
+                cc=composed.cc,
+                attachments=composed.attachments,
+                to=composed.to,
+                bcc=composed.bcc,
             ),
             self.written,
             failed,
@@ -149,7 +167,7 @@ class TicketActivities(TicketPane):
         if self.detail is not None:
             self._pick(
                 _("Status of #{number}").format(number=self.number),
-                [(status.value, status.value) for status in TicketStatus],
+                [(status_label(status.value), status.value) for status in TicketStatus],
                 self.detail.status,
                 "status",
             )
@@ -207,6 +225,7 @@ class TicketActivities(TicketPane):
                     _("More lines, one a line"),
                     kind="lines",
                     placeholder=_("Description;quantity;unit price"),
+                    check=documents_line,
                 ),
             ],
             submit_label=_("Make"),
@@ -255,6 +274,13 @@ class TicketActivities(TicketPane):
             self.run_job(job, done)
 
         self.app.push_screen(dialog, filled)
+
+
+def documents_line(text: str) -> object:
+    """A document line as ``Description;quantity;unit price`` (checked in the dialog)."""
+    from tix.core.services.documents import parse_line
+
+    return parse_line(text)
 
 
 def _quoted(path: str) -> str:

@@ -46,6 +46,12 @@ class TicketAlarms(ListPane):
             ]
         )
 
+    def _check_when(self, text: str) -> object:
+        from tix.core import clock
+        from tix.core.timeparse import parse_when
+
+        return parse_when(text, now=clock.now(), zone=self.backend.zone)
+
     def add(self) -> None:
         """Ask when, for whom, how and what, and set the alarm."""
         if self.choices is None:
@@ -59,6 +65,7 @@ class TicketAlarms(ListPane):
                     _("When"),
                     placeholder=_("e.g. tomorrow 9:00, +2h, 2026-12-01 14:00"),
                     required=True,
+                    check=self._check_when,
                 ),
                 FormField(
                     "recipient",

@@ -27,9 +27,10 @@ from tix.core.labels import (
 )
 from tix.core.models.ticket import TicketStatus
 from tix.core.read_models import TicketDetail
-from tix.core.validation import COLORS, split_names
+from tix.core.validation import COLORS
 from tix.tui.backend import Choices
 from tix.tui.widgets.activity import COLOR_MARKS, format_time
+from tix.tui.widgets.category_chips import CategoryChips
 from tix.tui.widgets.ticket_pane import TicketPane, set_options
 
 EDITABLE = ("subject", "status", "priority", "channel", "owner", "project", "color", "categories")
@@ -122,7 +123,9 @@ class TicketDetails(TicketPane):
             Label(_("Color")),
             Select(colors, id="edit-color", prompt=_("(none)"), compact=True),
             Label(_("Categories")),
-            Input(id="edit-categories", placeholder=_("separated by commas"), compact=True),
+            CategoryChips(
+                id="edit-categories", known=self.choices.categories if self.choices else ()
+            ),
             Label(""),
             Button(_("Save") + " (Ctrl+S)", id="details-save", compact=True),
             id="details-form",
@@ -160,6 +163,7 @@ class TicketDetails(TicketPane):
             "edit-owner", [(f"{login} – {name}", login) for login, name in choices.users]
         )
         self._set_options("edit-project", [(name, name) for name in choices.projects])
+        self.query_one("#edit-categories", CategoryChips).set_known(choices.categories)
 
     def _set_options(self, widget_id: str, options: list[tuple[str, str]]) -> None:
         set_options(self.query_one(f"#{widget_id}", Select), options, self._options)
@@ -190,12 +194,12 @@ class TicketDetails(TicketPane):
         found: dict[str, Any] = {}
         for name in EDITABLE:
             widget = self.query_one(f"#edit-{name}")
-            if isinstance(widget, Select):
+            if isinstance(widget, CategoryChips):
+                found[name] = widget.values
+            elif isinstance(widget, Select):
                 found[name] = None if widget.value is Select.NULL else str(widget.value)
             elif isinstance(widget, Input):
-                found[name] = (
-                    split_names(widget.value) if name == "categories" else widget.value.strip()
-                )
+                found[name] = widget.value.strip()
         return found
 
     def edits(self) -> dict[str, Any]:
@@ -220,7 +224,7 @@ class TicketDetails(TicketPane):
         self.form_source = detail
         values = form_values_of(detail)
         self.query_one("#edit-subject", Input).value = values["subject"]
-        self.query_one("#edit-categories", Input).value = ", ".join(values["categories"])
+        self.query_one("#edit-categories", CategoryChips).set_values(values["categories"])
         for name in ("status", "priority", "channel", "owner", "project", "color"):
             self._select(name, values[name])
         self.query_one("#edit-channel", Select).disabled = detail.kind == "internal"
@@ -243,7 +247,7 @@ class TicketDetails(TicketPane):
             if name == "subject":
                 self.query_one("#edit-subject", Input).value = value
             elif name == "categories":
-                self.query_one("#edit-categories", Input).value = ", ".join(value)
+                self.query_one("#edit-categories", CategoryChips).set_values(value)
             else:
                 self._select(name, value)
 

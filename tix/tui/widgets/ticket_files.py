@@ -48,6 +48,14 @@ def default_save_folder() -> str:
     return "~/Downloads" if (Path.home() / "Downloads").is_dir() else "~"
 
 
+def _check_paths(text: str) -> None:
+    """Every path names a file (checked in the dialog, which then stays open)."""
+    from tix.tui.backend import existing_file
+
+    for given in split_paths(text):
+        existing_file(given)
+
+
 class TicketFiles(ListPane):
     """The Files tab."""
 
@@ -94,6 +102,7 @@ class TicketFiles(ListPane):
                     _("Paths"),
                     placeholder=_("drop files here or type their paths"),
                     required=True,
+                    check=_check_paths,
                 )
             ],
             submit_label=_("Add"),

@@ -30,6 +30,7 @@ from textual.strip import Strip
 
 from tix.core import clock
 from tix.core.business_time import sla_text
+from tix.core.datefmt import short_moment_text
 from tix.core.i18n import _
 from tix.core.labels import children_marker, status_label
 from tix.core.views import TicketRow
@@ -53,14 +54,9 @@ COLOR_MARKS = {
 
 
 def format_changed(moment: datetime, zone: tzinfo, now: datetime | None = None) -> str:
-    """Today: the time; this year: day and month; else the date (in ``zone``)."""
-    local = moment.astimezone(zone)
-    today = (now or clock.now()).astimezone(zone)
-    if local.date() == today.date():
-        return local.strftime("%H:%M")
-    if local.year == today.year:
-        return local.strftime("%d.%m.")
-    return local.strftime("%d.%m.%Y")
+    """Today: the time; this year: day and month; else the date (in ``zone``, in the
+    language's format)."""
+    return short_moment_text(moment, zone, now or clock.now())
 
 
 def one_line(text: str) -> str:
