@@ -14,7 +14,7 @@ from tix.core.i18n import _
 from tix.core.models import BusinessCalendar, Channel, SlaPolicy, Ticket
 from tix.core.services import sla
 from tix.core.services.sla import FIRST_RESPONSE
-from tix.core.sla_read_models import (
+from tix.core.read_models.sla import (
     CalendarView,
     ClosedDayView,
     SlaClockView,

@@ -27,7 +27,7 @@ from tix.core.read_models import TicketDetail
 from tix.core.views import Cursor, TicketFilter, TicketRow
 
 if TYPE_CHECKING:
-    from tix.core.document_read_models import DocumentView
+    from tix.core.read_models.documents import DocumentView
     from tix.core.services.bulk_actions import BulkResult, Target
     from tix.core.services.saved_views import ViewSpec
     from tix.tui.screens.bulk import BulkRequest
@@ -551,7 +551,7 @@ class Backend:
 
     def documents(self, ticket: int | None = None) -> list[DocumentView]:
         """The documents on tickets this user may see (of one ticket, when given)."""
-        from tix.core.document_read_models import DocumentView
+        from tix.core.read_models.documents import DocumentView
         from tix.core.services import documents, tickets
 
         with session_scope(self.engine) as session:

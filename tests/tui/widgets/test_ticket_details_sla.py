@@ -9,7 +9,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static, TabbedContent
 
 from tests.tui.models import ticket_detail
-from tix.core.sla_read_models import SlaClockView, TicketSlaView
+from tix.core.read_models.sla import SlaClockView, TicketSlaView
 from tix.tui.backend import Choices
 from tix.tui.widgets.ticket_details import TicketDetails
 

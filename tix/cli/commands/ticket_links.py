@@ -47,7 +47,7 @@ def merge(
     ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    from tix.core.link_read_models import MergeView
+    from tix.core.read_models.links import MergeView
     from tix.core.services import tickets
     from tix.core.services.merging import merge_tickets
 
@@ -175,7 +175,7 @@ def link(
     json_output: JsonOption = False,
 ) -> None:
     from tix.core.labels import relation_label
-    from tix.core.link_read_models import LinkChange
+    from tix.core.read_models.links import LinkChange
     from tix.core.services import links, tickets
 
     with context.session(write=True) as session:
@@ -209,7 +209,7 @@ def link(
     ),
 )
 def unlink(number: NumberArgument, other: OtherArgument, json_output: JsonOption = False) -> None:
-    from tix.core.link_read_models import LinkChange
+    from tix.core.read_models.links import LinkChange
     from tix.core.services import links, tickets
 
     with context.session(write=True) as session:

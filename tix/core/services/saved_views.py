@@ -22,21 +22,8 @@ from tix.core.errors import Conflict, Malformed, NotFound
 from tix.core.i18n import _
 from tix.core.labels import color_label, parse_priority, parse_status, parse_ticket_kind
 from tix.core.models import SavedView, User, utcnow
-from tix.core.read_models import ReadModel
+from tix.core.read_models.saved_views import SavedViewDetail
 from tix.core.views import TicketFilter, parse_sort
-
-
-class SavedViewDetail(ReadModel):
-    """One saved view, as ``tix view show --json`` gives it."""
-
-    name: str
-    filters: dict[str, Any]
-    """The fields of :class:`ViewSpec` that filter (defaults left out)."""
-    description: str
-    """The filter in a few words, in the user's language."""
-    created_at: str
-    updated_at: str
-
 
 MAX_NAME = 80
 MAX_VIEWS = 200

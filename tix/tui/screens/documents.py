@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from tix.core.datefmt import day_text
-from tix.core.document_read_models import DocumentView
+from tix.core.read_models.documents import DocumentView
 from tix.core.i18n import _
 from tix.core.labels import document_label
 from tix.tui.screens.dialogs import FormDialog, FormField

@@ -5,6 +5,9 @@ the API declares them as ``response_model`` (so its OpenAPI schema documents eve
 answer) and the TUI reads their attributes. Times are ISO 8601 strings with offset,
 already in the zone of whoever asked.
 
+Each capability's models that are not part of a ticket's detail or the list live in a
+module of this package (documents, links, SLAs); :mod:`.base` holds the base class.
+
 Some keys appear only where they mean something (a change's ``field``, a mail's
 ``direction`` and addresses, a watcher's ``user`` or ``group``): those models drop the
 others when serialised, so the JSON keeps the shape it always had.
@@ -12,54 +15,13 @@ others when serialised, so the JSON keeps the shape it always had.
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, cast
+from typing import Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    GetJsonSchemaHandler,
-    SerializerFunctionWrapHandler,
-    model_serializer,
-)
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
-from tix.core.link_read_models import LinkedTicketView
-from tix.core.sla_read_models import SlaListCell, TicketSlaView
-
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def _printable(text: str) -> str:
-    """Stored text without control characters but tabs and line breaks (C0 and C1
-    alike): text is cleaned where it enters, and this keeps what an older tix stored
-    from reaching a terminal."""
-    return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
-
-
-Text = Annotated[str, AfterValidator(_printable)]
-"""Text from outside or from the past (subjects, bodies, names, notes): printable."""
-
-
-class ReadModel(BaseModel):
-    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True, defer_build=True)
-
-
-class KeysThatApply(ReadModel):
-    """A model whose serializer leaves out the keys that do not apply: its schema is that
-    of its fields (those left out have defaults, so are not required), which pydantic
-    cannot see through the serializer."""
-
-    @classmethod
-    def __get_pydantic_json_schema__(
-        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        fields = dict(core_schema)
-        fields.pop("serialization", None)
-        return handler(cast(CoreSchema, fields))
+from tix.core.read_models.base import KeysThatApply, ReadModel, Text
+from tix.core.read_models.links import LinkedTicketView
+from tix.core.read_models.sla import SlaListCell, TicketSlaView
 
 
 class CustomerRef(ReadModel):

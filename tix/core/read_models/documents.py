@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tix.core.read_models import ReadModel
+from tix.core.read_models.base import ReadModel
 
 
 class DocumentLineView(ReadModel):

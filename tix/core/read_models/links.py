@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class ReadModel(BaseModel):
-    """As :class:`tix.core.read_models.ReadModel`, which imports these models (so this
-    module cannot import it)."""
-
-    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True, defer_build=True)
+from tix.core.read_models.base import ReadModel
 
 
 class LinkedTicketView(ReadModel):
