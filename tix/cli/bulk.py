@@ -33,7 +33,8 @@ from tix.cli.output import ExitCode, emit, say, state
 from tix.core.i18n import _, ngettext
 
 if TYPE_CHECKING:
-    from tix.core.services.bulk_actions import BulkResult, Progress, Target
+    from tix.core.read_models.bulk import BulkResult
+    from tix.core.services.bulk_actions import Progress, Target
     from tix.core.services.changes import TicketChanges
 
 STDIN = "-"

@@ -27,8 +27,9 @@ from tix.core.read_models import TicketDetail
 from tix.core.views import Cursor, TicketFilter, TicketRow
 
 if TYPE_CHECKING:
+    from tix.core.read_models.bulk import BulkResult
     from tix.core.read_models.documents import DocumentView
-    from tix.core.services.bulk_actions import BulkResult, Target
+    from tix.core.services.bulk_actions import Target
     from tix.core.services.saved_views import ViewSpec
     from tix.tui.screens.bulk import BulkRequest
     from tix.tui.widgets.text_modules import TextModuleChoice, TextModuleContext

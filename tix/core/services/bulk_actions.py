@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -34,42 +33,13 @@ from tix.core.db import session_scope
 from tix.core.errors import Conflict, NotFound, TixError
 from tix.core.i18n import _
 from tix.core.models import Activity, ActivityKind, Ticket, User
+from tix.core.read_models.bulk import BulkError, BulkFieldChange, BulkResult
 from tix.core.services.activities import lock, lock_many
 from tix.core.services.changes import TicketChanges, change_ticket, check_changes
 from tix.core.services.storage import NewFile
 
 if TYPE_CHECKING:
     from tix.core.views import TicketFilter
-
-
-class BulkError(BaseModel):
-    """Why a ticket was refused: the error's code and its message for people."""
-
-    code: str
-    message: str
-
-
-class BulkFieldChange(BaseModel):
-    """One field a bulk change changed on a ticket, old and new value as stored."""
-
-    field: str
-    old: str | None
-    new: str | None
-
-
-class BulkResult(BaseModel):
-    """What a bulk action did to one ticket (``tix ticket set 1 2 3 --json`` lists them)."""
-
-    number: int
-    ok: bool
-    error: BulkError | None
-    """Why the ticket was refused (``ok`` false); nothing of it was changed then."""
-    changes: list[BulkFieldChange]
-    """The fields changed (empty when there was nothing to change, or for a note)."""
-    activities: list[int]
-    """Ids of the activities added (the changes, the note, the merge's record)."""
-    version: int | None
-    """The ticket's version after the action (for ``--if-version``); ``None`` if refused."""
 
 
 BATCH = 100

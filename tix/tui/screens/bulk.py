@@ -33,7 +33,7 @@ from tix.tui.screens.dialogs import (
 )
 
 if TYPE_CHECKING:
-    from tix.core.services.bulk_actions import BulkResult
+    from tix.core.read_models.bulk import BulkResult
     from tix.tui.backend import Choices
 
 STATUSES = ("new", "open", "waiting", "solved", "closed")

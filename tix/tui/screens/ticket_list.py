@@ -38,7 +38,8 @@ from tix.tui.widgets.footer import KeyBar
 from tix.tui.widgets.ticket_table import TicketTable, format_changed, one_line
 
 if TYPE_CHECKING:
-    from tix.core.services.bulk_actions import BulkResult, Target
+    from tix.core.read_models.bulk import BulkResult
+    from tix.core.services.bulk_actions import Target
     from tix.tui.app import TixApp
     from tix.tui.backend import Backend
     from tix.tui.screens.bulk import BulkRequest
