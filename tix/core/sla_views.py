@@ -12,8 +12,6 @@ from sqlmodel import col
 from tix.core.business_time import describe_hours, format_minutes
 from tix.core.i18n import _
 from tix.core.models import BusinessCalendar, Channel, SlaPolicy, Ticket
-from tix.core.services import sla
-from tix.core.services.sla import FIRST_RESPONSE
 from tix.core.read_models.sla import (
     CalendarView,
     ClosedDayView,
@@ -22,6 +20,8 @@ from tix.core.read_models.sla import (
     SlaPolicyView,
     TicketSlaView,
 )
+from tix.core.services import sla
+from tix.core.services.sla import FIRST_RESPONSE
 from tix.core.timeutil import iso
 
 

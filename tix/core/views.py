@@ -19,7 +19,6 @@ from sqlmodel import col
 from tix.core import search
 from tix.core.errors import Invalid, Malformed
 from tix.core.i18n import _
-from tix.core.read_models.links import LinkedTicketView
 from tix.core.models import (
     Activity,
     ActivityKind,
@@ -56,6 +55,7 @@ from tix.core.read_models import (
     TicketTimeView,
     WatcherView,
 )
+from tix.core.read_models.links import LinkedTicketView
 from tix.core.read_models.sla import SlaListCell, TicketSlaView
 from tix.core.timeutil import iso
 
