@@ -232,8 +232,8 @@ async def _tui(url: str, chosen: list[tuple[int, int]]) -> tuple[float, float]:
     from tix.core.services.bulk_actions import Target
     from tix.tui.app import make_app
     from tix.tui.backend import Backend
-    from tix.tui.screens.bulk import BulkSummaryDialog
-    from tix.tui.screens.dialogs import ConfirmDialog, PickDialog
+    from tix.tui.dialogs import ConfirmDialog, PickDialog
+    from tix.tui.dialogs.bulk import BulkSummaryDialog
     from tix.tui.screens.ticket_list import TicketListScreen
 
     backend = Backend.open(Settings(database_url=url, timezone="Europe/Berlin"), LOGIN)

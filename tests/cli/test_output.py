@@ -29,6 +29,7 @@ LIST_COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("account", "list"): (),
     ("alarm", "list"): (),
     ("apikey", "list"): (),
+    ("calendar", "list"): (),
     ("channel", "list"): (),
     ("contact", "list"): (),
     ("document", "list"): (),
@@ -37,12 +38,21 @@ LIST_COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("mail", "log"): (),
     ("notify", "list"): (),
     ("project", "list"): (),
+    ("signature", "list"): (),
+    ("sla", "list"): (),
+    ("template", "list"): (),
     ("ticket", "list"): (),
     ("time", "list"): (),
     ("user", "list"): (),
+    ("view", "list"): (),
     ("watch", "list"): ("{t}",),
 }
 BOX = set("│┃━─┼╇┡┩┏┓┗┛╭╮╰╯…")
+
+
+def _tsv_cell(text: str) -> str:
+    """A value as a TSV cell shows it: tabs and line breaks in it become spaces."""
+    return text.replace("\r\n", " ").replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
 
 def _list_commands() -> set[tuple[str, ...]]:
@@ -63,7 +73,8 @@ def test_every_list_command_takes_format_and_fields() -> None:
 @pytest.fixture
 def busy(cli, ticket, tmp_path: Path) -> int:
     """Something in every list: a long subject, time, a file, an alarm, a document, a
-    project, a notification for anna, a watching group, an API key and an imported mail."""
+    project, a notification for anna, a watching group, an API key, an imported mail, a
+    business calendar, an SLA, a signature, a text module and a saved view."""
     steps = [
         ("ticket", "set", str(ticket), "--subject", LONG_SUBJECT),
         ("time", "book", str(ticket), "1h30m", "--note", "On site"),
@@ -73,6 +84,11 @@ def busy(cli, ticket, tmp_path: Path) -> int:
         ("watch", "add", str(ticket), "--user", "anna"),
         ("watch", "add", str(ticket), "--group", "Sales"),
         ("apikey", "add", "website"),
+        ("calendar", "add", "Office", "--timezone", "Europe/Berlin", "--holidays", "DE-BY"),
+        ("sla", "add", "Standard", "--calendar", "Office", "--first-response", "4h"),
+        ("signature", "set", "Support", "--body", "Support\tteam\n{{ channel.name }}"),
+        ("template", "add", "greeting", "--body", "Hello {{ customer.first_name }},"),
+        ("view", "add", "urgent", "--priority", "7+"),
     ]
     attachment = tmp_path / "photo.txt"
     attachment.write_text("a crack", encoding="utf-8")
@@ -102,7 +118,7 @@ def test_piped_lists_are_tab_separated_with_a_header_and_nothing_cut(cli, busy) 
         assert len(lines) == 1 + len(rows), path
         for line, row in zip(lines[1:], rows, strict=True):
             cells = line.split("\t")
-            assert cells == [plain_text(row.get(key)).replace("\t", " ") for key in header], path
+            assert cells == [_tsv_cell(plain_text(row.get(key))) for key in header], path
     tickets = cli("ticket", "list").stdout.splitlines()
     assert tickets[0].split("\t") == [
         "number",

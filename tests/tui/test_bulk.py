@@ -13,8 +13,8 @@ from tix.core.db import session_scope
 from tix.core.models import ActivityKind, Ticket, TicketStatus
 from tix.tui.app import TixApp, make_app
 from tix.tui.backend import Backend
-from tix.tui.screens.bulk import BulkSummaryDialog
-from tix.tui.screens.dialogs import ComposeDialog, ConfirmDialog, FormDialog, PickDialog
+from tix.tui.dialogs import ComposeDialog, ConfirmDialog, FormDialog, PickDialog
+from tix.tui.dialogs.bulk import BulkSummaryDialog
 from tix.tui.widgets.ticket_table import TicketTable
 
 from .test_ticket_list import change, list_screen, open_tickets, settle, text_of, wait_for

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Input
 
 from tix.tui.app import make_app
 from tix.tui.backend import Backend
-from tix.tui.screens.dialogs import FormDialog
+from tix.tui.dialogs import FormDialog
 from tix.tui.screens.documents import DocumentsScreen
 
 

@@ -25,7 +25,7 @@ from tix.core.services import saved_views
 from tix.core.services.saved_views import ViewSpec
 from tix.tui.app import TixApp, make_app
 from tix.tui.backend import Backend
-from tix.tui.screens.finding import GoToTicketDialog, SaveViewDialog, ViewsDialog
+from tix.tui.dialogs.finding import GoToTicketDialog, SaveViewDialog, ViewsDialog
 from tix.tui.screens.ticket_list import ListFilters, TicketListScreen
 
 

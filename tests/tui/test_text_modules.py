@@ -26,7 +26,7 @@ from tix.core.models import TextModule
 from tix.core.services import signatures, text_modules
 from tix.tui.app import TixApp, make_app
 from tix.tui.backend import Backend
-from tix.tui.screens.dialogs import ComposeDialog
+from tix.tui.dialogs import ComposeDialog
 from tix.tui.screens.new_ticket import NewTicketScreen
 from tix.tui.widgets.editor import MarkdownEditor
 from tix.tui.widgets.text_modules import TextModuleArea, TextModuleContext, TextModulePicker

@@ -23,7 +23,7 @@ from tix.core.db import session_scope
 from tix.core.services import contacts, messages, opening, tickets
 from tix.tui.app import TixApp, make_app
 from tix.tui.backend import Backend
-from tix.tui.screens.dialogs import ConfirmDialog, FormDialog, PickDialog
+from tix.tui.dialogs import ConfirmDialog, FormDialog, PickDialog
 from tix.tui.screens.ticket_view import TicketViewScreen
 
 

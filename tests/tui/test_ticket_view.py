@@ -25,14 +25,14 @@ from tix.core.models import Document, OutboxMessage
 from tix.core.read_models import ActivityView, TicketDetail, WatcherView
 from tix.tui.app import TixApp, make_app
 from tix.tui.backend import Backend
-from tix.tui.screens import ticket_view
-from tix.tui.screens.dialogs import (
+from tix.tui.dialogs import (
     ComposeDialog,
     ConfirmDialog,
     FormDialog,
     PickDialog,
     split_paths,
 )
+from tix.tui.screens import ticket_view
 from tix.tui.screens.ticket_view import TicketViewScreen
 from tix.tui.widgets.activity import ActivityLog, describe
 

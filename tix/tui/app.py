@@ -93,7 +93,7 @@ class TixApp(App[None]):
 
     def action_go_to_ticket(self) -> None:
         """Ask for a ticket number, then open that ticket (if the agent may see it)."""
-        from tix.tui.screens.finding import GoToTicketDialog
+        from tix.tui.dialogs.finding import GoToTicketDialog
 
         def chosen(number: int | None) -> None:
             if number is not None:
@@ -103,14 +103,14 @@ class TixApp(App[None]):
 
     def go_to_number(self, number: int) -> None:
         """Open ticket ``number`` if the agent may see it, else say why (a notification)."""
-        from tix.tui.screens.finding import go_to_number
+        from tix.tui.dialogs.finding import go_to_number
 
         go_to_number(self, number)
 
     def open_views(self, current: str | None, chosen: Callable[[Any], None]) -> None:
         """The agent's saved views to pick one: ``chosen`` gets a
-        :class:`~tix.tui.screens.finding.ViewChoice` (``None``: cancelled)."""
-        from tix.tui.screens.finding import ViewsDialog
+        :class:`~tix.tui.dialogs.finding.ViewChoice` (``None``: cancelled)."""
+        from tix.tui.dialogs.finding import ViewsDialog
 
         def show(views: list[Any]) -> None:
             self.push_screen(ViewsDialog(views, current), chosen)
@@ -121,7 +121,7 @@ class TixApp(App[None]):
         self, spec: Any, saved: Callable[[str | None], None], *, name: str = ""
     ) -> None:
         """Name the filter ``spec`` (a ViewSpec) and save it; ``saved`` gets the name."""
-        from tix.tui.screens.finding import SaveViewDialog
+        from tix.tui.dialogs.finding import SaveViewDialog
 
         self.push_screen(SaveViewDialog(spec, name=name), saved)
 

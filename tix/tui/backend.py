@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from tix.core.read_models.documents import DocumentView
     from tix.core.services.bulk_actions import Target
     from tix.core.services.saved_views import ViewSpec
-    from tix.tui.screens.bulk import BulkRequest
+    from tix.tui.dialogs.bulk import BulkRequest
     from tix.tui.widgets.text_modules import TextModuleChoice, TextModuleContext
 
 

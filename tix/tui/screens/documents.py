@@ -24,7 +24,7 @@ from tix.core.datefmt import day_text
 from tix.core.i18n import _
 from tix.core.labels import document_label
 from tix.core.read_models.documents import DocumentView
-from tix.tui.screens.dialogs import FormDialog, FormField
+from tix.tui.dialogs import FormDialog, FormField
 from tix.tui.widgets.footer import KeyBar
 from tix.tui.widgets.ticket_files import Opener, default_save_folder, system_opener
 from tix.tui.widgets.ticket_pane import refill

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from tix.core.services.bulk_actions import Target
     from tix.tui.app import TixApp
     from tix.tui.backend import Backend
-    from tix.tui.screens.bulk import BulkRequest
+    from tix.tui.dialogs.bulk import BulkRequest
 
 T = TypeVar("T")
 
@@ -823,7 +823,7 @@ class TicketListScreen(Screen[None]):
         elif self.filters.active:
             self.action_clear_filters()
 
-    # --- marks and bulk actions (tix/tui/screens/bulk.py) -----------------------------
+    # --- marks and bulk actions (tix/tui/dialogs/bulk.py) -----------------------------
 
     _bulk_progress: tuple[int, int] | None = None
     """(done, of) while a bulk action runs."""
@@ -869,7 +869,7 @@ class TicketListScreen(Screen[None]):
 
     def action_bulk(self) -> None:
         """Ask what to do to the marked tickets, confirm, do it in a worker, sum up."""
-        from tix.tui.screens import bulk
+        from tix.tui.dialogs import bulk
 
         marks = self.table.marks
         if not marks:
@@ -891,7 +891,7 @@ class TicketListScreen(Screen[None]):
         self._background(self.tix.backend.choices, then=ask, group="choices")
 
     def _run_bulk(self, request: BulkRequest, marks: dict[int, Target]) -> None:
-        from tix.tui.screens.bulk import BulkSummaryDialog
+        from tix.tui.dialogs.bulk import BulkSummaryDialog
 
         ids = {target.number: ticket_id for ticket_id, target in marks.items()}
         targets = [

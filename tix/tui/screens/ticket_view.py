@@ -33,8 +33,8 @@ from tix.core.i18n import _
 from tix.core.labels import color_label, status_label, ticket_kind_label
 from tix.core.read_models import TicketDetail
 from tix.tui.backend import Backend, Choices
-from tix.tui.screens.dialogs import ConfirmDialog
-from tix.tui.screens.ticket_links import TicketLinkFlows
+from tix.tui.dialogs import ConfirmDialog
+from tix.tui.dialogs.ticket_links import TicketLinkFlows
 from tix.tui.widgets.activity import COLOR_MARKS
 from tix.tui.widgets.footer import KeyBar
 from tix.tui.widgets.ticket_activities import TicketActivities
@@ -391,7 +391,7 @@ class TicketViewScreen(Screen[None]):
         message.stop()
         if message.choices is not None:
             self._set_choices(message.choices)
-        self._written(message.detail, refill_form=message.refill_form, notice=message.notice)
+        self.show_written(message.detail, refill_form=message.refill_form, notice=message.notice)
 
     def on_ticket_pane_change_requested(self, message: TicketPane.ChangeRequested) -> None:
         message.stop()
@@ -406,11 +406,11 @@ class TicketViewScreen(Screen[None]):
                 self.reload(refill_form=True)
 
         def changed(detail: TicketDetail) -> None:
-            self._written(detail, refill_form=refill_form)
+            self.show_written(detail, refill_form=refill_form)
 
         self.run_job(lambda: backend.change(number, version=version, **fields), changed, failed)
 
-    def _written(
+    def show_written(
         self, detail: TicketDetail, *, refill_form: bool = False, notice: str = ""
     ) -> None:
         self._show(detail, own=True, refill_form=refill_form, scroll_end=True)

@@ -21,7 +21,7 @@ from tix.core.labels import status_label
 from tix.core.models.ticket import TicketStatus
 from tix.core.read_models import TicketDetail
 from tix.tui.backend import Choices
-from tix.tui.screens.dialogs import Composed, ComposeDialog, FormDialog, FormField, PickDialog
+from tix.tui.dialogs import Composed, ComposeDialog, FormDialog, FormField, PickDialog
 from tix.tui.widgets.activity import ActivityLog, first_message_text
 from tix.tui.widgets.text_modules import TextModuleContext
 from tix.tui.widgets.ticket_pane import TicketPane

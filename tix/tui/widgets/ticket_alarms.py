@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Static
 
 from tix.core.i18n import _
 from tix.core.read_models import TicketDetail
-from tix.tui.screens.dialogs import FormDialog, FormField
+from tix.tui.dialogs import FormDialog, FormField
 from tix.tui.widgets.activity import format_time
 from tix.tui.widgets.ticket_pane import ListPane
 

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Static
 from tix.core.i18n import _
 from tix.core.read_models import FileView, TicketDetail
 from tix.core.services.storage import human_size
-from tix.tui.screens.dialogs import FormDialog, FormField, split_paths
+from tix.tui.dialogs import FormDialog, FormField, split_paths
 from tix.tui.widgets.activity import format_time
 from tix.tui.widgets.ticket_pane import ListPane
 

@@ -17,7 +17,7 @@ from tix.core import clock
 from tix.core.i18n import _
 from tix.core.read_models import TicketDetail
 from tix.core.timeparse import parse_day, parse_duration
-from tix.tui.screens.dialogs import FormDialog, FormField
+from tix.tui.dialogs import FormDialog, FormField
 from tix.tui.widgets.activity import format_day, format_minutes
 from tix.tui.widgets.tickbox import TickBox
 from tix.tui.widgets.ticket_pane import TicketPane, refill, set_options

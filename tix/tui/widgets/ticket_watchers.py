@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Static
 
 from tix.core.i18n import _
 from tix.core.read_models import TicketDetail, WatcherView
-from tix.tui.screens.dialogs import PickDialog
+from tix.tui.dialogs import PickDialog
 from tix.tui.widgets.ticket_pane import ListPane
 
 

@@ -1,6 +1,6 @@
 """Merge, split, link and unlink from the ticket view: the dialogs and what follows.
 
-Each flow asks with the dialogs of :mod:`tix.tui.screens.dialogs`, runs the backend
+Each flow asks with the dialogs of :mod:`tix.tui.dialogs`, runs the backend
 call in a worker and then shows the outcome: a merge and a split open the ticket that
 now holds the work (the target, the new ticket) over this one, a link or unlink
 redraws the ticket.
@@ -10,17 +10,56 @@ a notification and the dialog opens again with what was typed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tix.core.errors import TixError
 from tix.core.i18n import _
 from tix.core.labels import activity_kind_label, relation_label
 from tix.core.read_models import ActivityView, TicketDetail
-from tix.tui.screens.dialogs import ConfirmDialog, FormDialog, FormField, PickDialog
+from tix.tui.dialogs import ConfirmDialog, FormDialog, FormField, PickDialog
 
 if TYPE_CHECKING:
-    from tix.tui.screens.ticket_view import TicketViewScreen
+    from textual.app import App
+    from textual.notifications import SeverityLevel
+
+    from tix.tui.app import TixApp
+    from tix.tui.backend import Backend
+
+
+class TicketHost(Protocol):
+    """What the flows need of the screen that shows the ticket (the ticket view)."""
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def detail(self) -> TicketDetail | None: ...
+
+    @property
+    def app(self) -> App[Any]: ...
+
+    @property
+    def tix(self) -> TixApp: ...
+
+    @property
+    def backend(self) -> Backend: ...
+
+    def notify(self, message: str, *, severity: SeverityLevel = "information") -> None: ...
+
+    def reload(self, *, refill_form: bool = False) -> None: ...
+
+    def run_job(
+        self,
+        job: Callable[[], Any],
+        then: Callable[[Any], None] | None = None,
+        failed: Callable[[TixError], None] | None = None,
+    ) -> None: ...
+
+    def show_written(self, detail: TicketDetail, *, notice: str = "") -> None:
+        """Show ``detail`` just written by this agent, and say ``notice``."""
+
 
 LINK_KINDS = ("related", "parent", "child", "duplicate")
 PICK_WIDTH = 48
@@ -53,7 +92,7 @@ def _activity_label(activity: ActivityView, zone: tzinfo) -> str:
 class TicketLinkFlows:
     """The flows of one ticket view (the screen owns one)."""
 
-    def __init__(self, screen: TicketViewScreen) -> None:
+    def __init__(self, screen: TicketHost) -> None:
         self.screen = screen
 
     @property
@@ -67,10 +106,8 @@ class TicketLinkFlows:
     def _open(self, number: int) -> None:
         """Open ``number`` (the ticket that holds the work now) over this one: Esc
         comes back here, to the merged ticket's pointer or the split ticket's rest."""
-        from tix.tui.screens.ticket_view import open_ticket_view
-
         self.screen.reload()
-        open_ticket_view(self.screen.tix, number)
+        self.screen.tix.open_ticket(number)
 
     # --- merge ------------------------------------------------------------------------
 
@@ -272,7 +309,7 @@ class TicketLinkFlows:
 
         self.screen.run_job(
             lambda: backend.link(number, other, kind=kind),
-            lambda detail: self.screen._written(
+            lambda detail: self.screen.show_written(
                 detail,
                 notice=_("#{number} is now {relation} #{other}.").format(
                     number=number, relation=relation_label(kind), other=other
@@ -304,7 +341,7 @@ class TicketLinkFlows:
             number, backend = self.number, self.screen.backend
             self.screen.run_job(
                 lambda: backend.unlink(number, int(other)),
-                lambda fresh: self.screen._written(
+                lambda fresh: self.screen.show_written(
                     fresh,
                     notice=_("Removed the link between #{number} and #{other}.").format(
                         number=number, other=other

@@ -23,7 +23,7 @@ from textual.widgets import Button, Label, Static
 
 from tix.core.i18n import _, ngettext
 from tix.core.labels import color_label, status_label
-from tix.tui.screens.dialogs import (
+from tix.tui.dialogs import (
     Composed,
     ComposeDialog,
     ConfirmDialog,
