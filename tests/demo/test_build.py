@@ -5,7 +5,7 @@ notifications, mail, search, documents and who sees what), on both databases."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -346,3 +346,18 @@ def test_the_bulk_takes_a_few_statements_per_write_not_per_ticket(
         counts.append(len(statements))
     # Told one by one, 500 more tickets were some 20,000 more statements.
     assert counts[1] - counts[0] < 100, counts
+
+
+def test_the_demo_mails_were_sent_when_they_were_written(built: tuple[str, str]) -> None:
+    for url in built:
+        engine = make_engine(url)
+        try:
+            with Session(engine) as session:
+                sent = [
+                    (o.created_at, o.sent_at)
+                    for o in session.execute(select(OutboxMessage)).scalars()
+                ]
+        finally:
+            engine.dispose()
+        assert sent and all(sent_at == created for created, sent_at in sent), url
+        assert min(created for created, _sent in sent) < NOW - timedelta(days=30), url

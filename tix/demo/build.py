@@ -288,7 +288,12 @@ def build_demo(
                 progress(index + 1, len(stories))
         if isinstance(desk, BulkDesk):
             desk.write()
-        session.execute(update(OutboxMessage).values(status=OutboxStatus.SENT, sent_at=now))
+        # The story's mails went out when they were written.
+        session.execute(
+            update(OutboxMessage).values(
+                status=OutboxStatus.SENT, sent_at=col(OutboxMessage.created_at)
+            )
+        )
         portal_address = _web(session, admin, channel_list["Support"], customers[0])
         _texts(session, admin, agents, channel_list)
         _slas(session, admin, channel_list)
@@ -306,7 +311,6 @@ def build_demo(
         portal_address=portal_address,
         portal_password=PORTAL_PASSWORD,
     )
-
 
 
 def _views(session: Session, agents: list[User]) -> None:
