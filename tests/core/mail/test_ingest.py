@@ -501,12 +501,20 @@ def test_a_bounce_of_a_mail_tix_sent_marks_that_mail_failed(world) -> None:
     # a report that the mail is only late changes nothing
     status, bounced, _id = _ingest(world, dsn(reply_id, action="delayed"))
     assert (status, bounced) == (ImportStatus.IMPORTED, number)
-    assert _activity(world, number, reply_id)["delivery"] == {"status": "sent", "error": None}
+    delivery = _activity(world, number, reply_id)["delivery"]
+    assert (delivery["status"], delivery["error"], delivery["attempts"]) == ("sent", None, 1)
+    sent_at = delivery["sent_at"]
+    assert sent_at is not None
 
     status, bounced, _id = _ingest(world, dsn(reply_id))
     assert (status, bounced) == (ImportStatus.IMPORTED, number)
     reason = "kunde@example.com: 550 5.1.1 <kunde@example.com>: Recipient address rejected"
-    assert _activity(world, number, reply_id)["delivery"] == {"status": "failed", "error": reason}
+    assert _activity(world, number, reply_id)["delivery"] == {
+        "status": "failed",
+        "error": reason,
+        "attempts": 1,
+        "sent_at": sent_at,  # when the server took it, before it bounced
+    }
     with session_scope(world.engine) as session:
         message = session.execute(
             select(OutboxMessage).where(OutboxMessage.message_id == reply_id)
