@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tix.core.business_time import describe_hours, format_minutes
+from tix.core.datefmt import moment_text
 from tix.core.i18n import _
-from tix.core.models import BusinessCalendar, Channel, SlaPolicy, Ticket
+from tix.core.models import BusinessCalendar, Channel, SlaPolicy, Ticket, TicketStatus
 from tix.core.read_models.sla import (
     CalendarView,
     ClosedDayView,
@@ -110,12 +111,20 @@ def ticket_sla_view(
                 target_minutes=clock.target_minutes,
                 due_at=iso(clock.due_at, zone),
                 met_at=iso(clock.stopped_at, zone),
-                state=clock.state(now),
+                state=_state(clock.state(now), ticket),
                 left_minutes=found.left_minutes(clock, now),
             )
             for clock in found.clocks
         ],
     )
+
+
+def _state(state: str, ticket: Ticket) -> str:
+    """A clock that does not run only because the ticket is solved or closed has
+    stopped: it is not waiting for the customer."""
+    if state == "paused" and ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+        return "stopped"
+    return state
 
 
 def list_cell(
@@ -142,7 +151,8 @@ def list_cell(
 
 
 def _moment(value: str | None) -> str:
-    return (value or "")[:16].replace("T", " ")
+    """An ISO time (already in the reader's zone) as the reader's language writes it."""
+    return moment_text(value)
 
 
 def clock_lines(view: TicketSlaView) -> list[tuple[str, str]]:
@@ -154,6 +164,8 @@ def clock_lines(view: TicketSlaView) -> list[tuple[str, str]]:
         left = format_minutes(abs(clock.left_minutes or 0))
         if clock.state == "paused":
             text = _("paused while the ticket waits, {left} left").format(left=left)
+        elif clock.state == "stopped":
+            text = _("stopped: the ticket was solved before it was met")
         elif clock.met_at is not None and clock.state == "breached":
             text = _("met late at {met}, was due {due}").format(
                 met=_moment(clock.met_at), due=_moment(clock.due_at)

@@ -383,3 +383,27 @@ def test_two_worker_rounds_at_once_warn_exactly_once(world) -> None:
     assert errors == []
     assert sum(rounds) == len(numbers)
     assert len(_sla_notifications(world)) == len(numbers)
+
+
+def test_a_ticket_solved_without_an_answer_has_its_first_response_clock_stopped(
+    world, german
+) -> None:
+    from tix.core.sla_views import clock_lines, ticket_sla_view
+
+    make_policy(world)
+    number = open_request(world, berlin(2024, 11, 4, 9, 0))
+    act(
+        world,
+        berlin(2024, 11, 4, 10, 30),
+        number,
+        lambda s, bob, t: changes.change_ticket(s, bob, ticket=t, status="solved"),
+    )
+    now = berlin(2024, 11, 6, 12, 0)
+    with session_scope(world.engine) as session:
+        view = ticket_sla_view(session, tickets.find_ticket(session, number), BERLIN, now)
+    assert view is not None
+    states = {c.target: c.state for c in view.clocks}
+    assert states == {"first_response": "stopped", "solution": "met"}
+    lines = dict(clock_lines(view))
+    assert lines["SLA erste Antwort"] == "angehalten: das Ticket wurde vorher gelöst"
+    assert lines["SLA Lösung"] == "erfüllt am 04.11.2024 10:30"  # the reader's date format

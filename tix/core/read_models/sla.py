@@ -52,7 +52,10 @@ class SlaClockView(ReadModel):
     target_minutes: int
     due_at: str | None = Field(description="Null while paused (the ticket waits).")
     met_at: str | None
-    state: str = Field(description="running, paused, met or breached.")
+    state: str = Field(
+        description="running, paused (the ticket waits), stopped (solved or closed before "
+        "it was met), met or breached."
+    )
     left_minutes: int | None = Field(
         description="Business minutes left (negative: overdue); null once met."
     )
