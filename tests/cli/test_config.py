@@ -45,6 +45,7 @@ def test_show_says_where_each_setting_comes_from(
         "where": f"{config_file}:3",
     }
     assert rows["vat_rate"] == {"name": "vat_rate", "value": "19", "source": "default", "where": ""}
+    assert rows["pool_size"] == {"name": "pool_size", "value": 5, "source": "default", "where": ""}
     assert rows["database_url"]["value"] == cli.db_url
     assert rows["database_url"]["where"] == "TIX_DATABASE_URL"
 
@@ -74,7 +75,8 @@ def test_a_misspelt_key_stops_every_command_with_exit_2(
     message = (
         f"tix: {config_file}:1: unknown setting 'languagee' (did you mean 'language'?); "
         "valid keys: database_url, language, timezone, max_file_size, max_mail_size, "
-        "vat_rate, hourly_rate, currency, portal_url, company, log_file\n"
+        "vat_rate, hourly_rate, currency, portal_url, company, log_file, pool_size, "
+        "max_overflow, statement_timeout, application_name\n"
     )
     for args in (
         ("config", "show"),

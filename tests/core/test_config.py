@@ -14,6 +14,7 @@ from tix.core.config import (
     KEYS,
     BadSetting,
     Origin,
+    Settings,
     hide_password,
     load_settings,
     settings_with_origins,
@@ -49,7 +50,11 @@ def test_every_key_of_the_file_is_honoured_with_its_line(config_file: Path) -> N
         'currency = "CHF"\n'
         'portal_url = "https://help.example.com"\n'
         'company = "ACME|Hauptstr. 1"\n'
-        'log_file = "/var/log/tix.log"\n',
+        'log_file = "/var/log/tix.log"\n'
+        "pool_size = 8\n"
+        "max_overflow = 4\n"
+        "statement_timeout = 30\n"
+        'application_name = "tix web1"\n',
         encoding="utf-8",
     )
     settings, origins = settings_with_origins()
@@ -63,6 +68,8 @@ def test_every_key_of_the_file_is_honoured_with_its_line(config_file: Path) -> N
     assert (settings.currency, settings.portal_url) == ("CHF", "https://help.example.com")
     assert (settings.company, settings.log_file) == ("ACME|Hauptstr. 1", "/var/log/tix.log")
     assert origins["database_url"] == Origin("file", f"{config_file}:2")
+    assert (settings.pool_size, settings.max_overflow, settings.statement_timeout) == (8, 4, 30)
+    assert settings.application_name == "tix web1"
     assert origins["log_file"] == Origin("file", f"{config_file}:12")
     assert {o.source for o in origins.values()} == {"file"}
 
@@ -94,7 +101,8 @@ def test_a_misspelt_key_names_the_file_the_line_and_the_valid_keys(config_file: 
     assert refused.value.message == (
         f"{config_file}:3: unknown setting 'languagee' (did you mean 'language'?); "
         "valid keys: database_url, language, timezone, max_file_size, max_mail_size, "
-        "vat_rate, hourly_rate, currency, portal_url, company, log_file"
+        "vat_rate, hourly_rate, currency, portal_url, company, log_file, pool_size, "
+        "max_overflow, statement_timeout, application_name"
     )
 
 
@@ -116,6 +124,13 @@ def test_a_table_is_an_unknown_key_too(config_file: Path) -> None:
         ('vat_rate = "zero"', "vat_rate must be a number, not 'zero'"),
         ("hourly_rate = -5", "hourly_rate must be a number, not -5"),
         ('portal_url = "help.example.com"', "portal_url must be an address starting with http"),
+        ("pool_size = 0", "pool_size must be a whole number of at least 1, not 0"),
+        ("max_overflow = -1", "max_overflow must be a whole number of at least 0, not -1"),
+        (
+            'statement_timeout = "30s"',
+            "statement_timeout must be a whole number of seconds (0: no limit), not '30s'",
+        ),
+        ('application_name = "tix\\n"', "application_name must be a printable name"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_line(config_file: Path, line: str, message: str) -> None:
@@ -134,6 +149,24 @@ def test_a_bad_environment_value_names_the_variable(
     assert refused.value.message == (
         "TIX_MAX_FILE_SIZE: max_file_size must be a whole number of bytes, not '25MB'"
     )
+
+
+def test_the_database_connection_settings_come_from_the_environment_or_the_file(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert (Settings().pool_size, Settings().max_overflow, Settings().statement_timeout) == (
+        5,
+        10,
+        0,
+    )
+    config_file.write_text('pool_size = 3\nstatement_timeout = 30\napplication_name = "web1"\n')
+    monkeypatch.setenv("TIX_MAX_OVERFLOW", "0")
+    monkeypatch.setenv("TIX_STATEMENT_TIMEOUT", "15")
+    settings, origins = settings_with_origins()
+    assert (settings.pool_size, settings.max_overflow, settings.statement_timeout) == (3, 0, 15)
+    assert settings.application_name == "web1"
+    assert origins["statement_timeout"] == Origin("environment", "TIX_STATEMENT_TIMEOUT")
+    assert origins["pool_size"] == Origin("file", f"{config_file}:1")
 
 
 def test_a_locale_style_language_is_the_language(

@@ -46,9 +46,9 @@ def engine(*, check: bool = True) -> Engine:
     """The engine for the configured database; ``check`` refuses a missing or foreign schema."""
     key = f"engine:{check}"
     if key not in _cache:
-        from tix.core.db import check_schema, make_engine
+        from tix.core.db import check_schema, engine_for
 
-        made = _cache.get("engine:False") or make_engine(settings().resolved_database_url)
+        made = _cache.get("engine:False") or engine_for(settings())
         if check:
             check_schema(made)  # type: ignore[arg-type]
         _cache[key] = made

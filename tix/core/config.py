@@ -63,6 +63,15 @@ class Settings:
     """The issuing company on documents: lines separated by newlines or ``|``."""
     log_file: str = ""
     """Where unexpected errors are logged; empty: ``tix.log`` in :func:`data_dir`."""
+    pool_size: int = 5
+    """PostgreSQL: connections each process keeps open (SQLAlchemy's ``pool_size``)."""
+    max_overflow: int = 10
+    """PostgreSQL: connections a process may open beyond ``pool_size`` under load, closed
+    again when returned; a process holds at most ``pool_size + max_overflow``."""
+    statement_timeout: int = 0
+    """PostgreSQL: seconds after which the server cancels a statement (0: never)."""
+    application_name: str = "tix"
+    """PostgreSQL: the name the connections show in ``pg_stat_activity``."""
 
     @property
     def resolved_database_url(self) -> str:
@@ -88,6 +97,10 @@ ENVIRONMENT = {
     "company": "TIX_COMPANY",
     "portal_url": "TIX_PORTAL_URL",
     "log_file": "TIX_LOG_FILE",
+    "pool_size": "TIX_POOL_SIZE",
+    "max_overflow": "TIX_MAX_OVERFLOW",
+    "statement_timeout": "TIX_STATEMENT_TIMEOUT",
+    "application_name": "TIX_APPLICATION_NAME",
 }
 #: The keys a config file may hold, in the order of :class:`Settings`.
 KEYS = tuple(f.name for f in fields(Settings))
@@ -125,6 +138,23 @@ def _check(name: str, value: Any, where: str) -> Any:
         if number <= 0:
             raise bad(_("a whole number of bytes"))
         return number
+    if name in ("pool_size", "max_overflow", "statement_timeout"):
+        least = 1 if name == "pool_size" else 0
+
+        def not_a_count() -> BadSetting:  # translated only when refused
+            if name == "statement_timeout":
+                return bad(_("a whole number of seconds (0: no limit)"))
+            return bad(_("a whole number of at least {least}").format(least=least))
+
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise not_a_count()
+        try:
+            number = int(value)
+        except ValueError:
+            raise not_a_count() from None
+        if number < least:
+            raise not_a_count()
+        return number
     if name in ("vat_rate", "hourly_rate"):
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise bad(_("a number"))
@@ -149,6 +179,8 @@ def _check(name: str, value: Any, where: str) -> Any:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise bad(_("a time zone like Europe/Berlin")) from None
+    if name == "application_name" and (len(value) > 63 or not value.isprintable()):
+        raise bad(_("a printable name of at most 63 characters"))
     if name == "portal_url" and not re.match(r"https?://[^/\s]+", value):
         raise bad(_("an address starting with http:// or https://"))
     return value

@@ -21,6 +21,7 @@ from sqlalchemy.exc import NoSuchModuleError as SANoSuchModuleError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
+from tix.core.config import Settings
 from tix.core.errors import (
     Conflict,
     Invalid,
@@ -31,7 +32,9 @@ from tix.core.errors import (
 )
 from tix.core.i18n import _
 
-SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010")
+SCHEMA_REVISIONS = (
+    "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011",
+)  # fmt: skip
 """Every Alembic revision this tix knows, oldest first; the last is the head.
 
 Kept here so that checking the schema needs no Alembic import (~400 ms);
@@ -40,10 +43,37 @@ a test asserts that it matches the migration scripts.
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 
 BUSY_TIMEOUT_MS = 10_000
+QUERY_CANCELED = "57014"
+"""PostgreSQL's SQLSTATE for a statement cancelled (by ``statement_timeout``)."""
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url`` with tix's connection settings."""
+def engine_for(settings: Settings) -> Engine:
+    """The engine of ``settings``' database, with its connection settings."""
+    return make_engine(
+        settings.resolved_database_url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        statement_timeout=settings.statement_timeout,
+        application_name=settings.application_name,
+    )
+
+
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 5,
+    max_overflow: int = 10,
+    statement_timeout: int = 0,
+    application_name: str = "tix",
+) -> Engine:
+    """An engine for ``url`` with tix's connection settings.
+
+    On PostgreSQL: each process keeps ``pool_size`` connections and opens up to
+    ``max_overflow`` more under load; the server cancels a statement after
+    ``statement_timeout`` seconds (0: never); connections carry ``application_name``
+    (see ``pg_stat_activity``). SQLite ignores them.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -59,7 +89,17 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         try:
-            return create_engine(parsed, echo=echo, pool_pre_ping=True)
+            connect_args: dict[str, Any] = {"application_name": application_name}
+            if statement_timeout:
+                connect_args["options"] = f"-c statement_timeout={statement_timeout * 1000}"
+            return create_engine(
+                parsed,
+                echo=echo,
+                pool_pre_ping=True,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                connect_args=connect_args,
+            )
         except SANoSuchModuleError:
             raise Invalid(
                 _("no driver for {url}: use postgresql+psycopg://").format(url=url)
@@ -148,6 +188,13 @@ def database_error(error: BaseException) -> TixError | None:
     """
     if isinstance(error, StaleDataError):
         return Conflict(_("the ticket was changed by someone else meanwhile: try again"))
+    if getattr(getattr(error, "orig", None), "sqlstate", None) == QUERY_CANCELED:
+        return Unavailable(
+            _(
+                "the database cancelled a statement: it ran longer than the statement timeout "
+                "(TIX_STATEMENT_TIMEOUT) or an administrator cancelled it; try again later"
+            )
+        )
     if isinstance(error, OperationalError) or type(error) is DatabaseError:
         return Unavailable(_("the database failed: {reason}").format(reason=_first_line(error)))
     return None

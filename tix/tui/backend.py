@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
 from tix.core.config import Settings
-from tix.core.db import check_schema, make_engine, session_scope
+from tix.core.db import check_schema, engine_for, session_scope
 from tix.core.i18n import _
 from tix.core.models import Ticket, User
 from tix.core.read_models import TicketDetail
@@ -28,6 +28,7 @@ from tix.core.views import Cursor, TicketFilter, TicketRow
 
 if TYPE_CHECKING:
     from tix.core.read_models.bulk import BulkResult
+    from tix.core.read_models.dashboard import DashboardView
     from tix.core.read_models.documents import DocumentView
     from tix.core.services.bulk_actions import Target
     from tix.core.services.saved_views import ViewSpec
@@ -85,7 +86,7 @@ class Backend:
     @classmethod
     def open(cls, settings: Settings, login: str) -> Backend:
         """Connect, check the schema and the user; raises a one-line TixError if not."""
-        engine = make_engine(settings.resolved_database_url)
+        engine = engine_for(settings)
         check_schema(engine)
         return cls(engine, login, settings)
 
@@ -119,6 +120,16 @@ class Backend:
         with session_scope(self.engine) as session:
             user = self._user(session)
             return ticket_detail(session, user, get_ticket(session, user, number), self.zone)
+
+    def dashboard(self) -> DashboardView:
+        """Today's queue, the last 30 days' volume and backlog, the first-response
+        median and each agent's load (:func:`tix.core.reporting.dashboard.dashboard`)."""
+        from tix.core.models import utcnow
+        from tix.core.reporting.dashboard import dashboard
+
+        with session_scope(self.engine) as session:
+            zone = str(getattr(self.zone, "key", "UTC"))  # the zone the UI shows times in
+            return dashboard(session, self._user(session), utcnow(), zone=zone)
 
     def choices(self) -> Choices:
         from tix.core.models import Category, Group, MailAccount, Project

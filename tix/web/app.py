@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from tix import __version__
 from tix.core import errors
 from tix.core.config import Settings
-from tix.core.db import check_schema, make_engine
+from tix.core.db import check_schema, engine_for
 from tix.web.deps import status_for
 
 SECURITY_HEADERS = {
@@ -42,7 +42,7 @@ DOCS_CSP = (
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """The web application on ``settings``' database (or ``engine``)."""
-    engine = engine or make_engine(settings.resolved_database_url)
+    engine = engine or engine_for(settings)
     check_schema(engine)
     app = FastAPI(
         title="tix",
