@@ -117,13 +117,20 @@ def volume(session: Session, scope: ReportScope) -> VolumeReport:
         .group_by(day)
     ):
         opened[index[as_date(value)]] += count
+    # One pass over the status changes from the period's start on: per day within it,
+    # and those after its end together (day NULL), for the backlog.
     day = local_day(session, col(Activity.created_at), scope)
+    slot = case((col(Activity.created_at) >= scope.end_utc, None), else_=day)
+    finished_since = reopened_since = 0
     for value, finished, back in session.execute(
-        select(day, _count_when(_to_done()), _count_when(_reopening()))
+        select(slot, _count_when(_to_done()), _count_when(_reopening()))
         .join(Ticket, col(Ticket.id) == col(Activity.ticket_id))
-        .where(_status_change(), within(col(Activity.created_at), scope), *conditions)
-        .group_by(day)
+        .where(_status_change(), col(Activity.created_at) >= scope.start_utc, *conditions)
+        .group_by(slot)
     ):
+        if value is None:
+            finished_since, reopened_since = int(finished), int(back)
+            continue
         solved[index[as_date(value)]] += int(finished)
         reopened[index[as_date(value)]] += int(back)
 
@@ -133,12 +140,7 @@ def volume(session: Session, scope: ReportScope) -> VolumeReport:
     opened_since = session.execute(
         select(func.count()).where(col(Ticket.created_at) >= scope.end_utc, *conditions)
     ).scalar_one()
-    finished_since, reopened_since = session.execute(
-        select(_count_when(_to_done()), _count_when(_reopening()))
-        .join(Ticket, col(Ticket.id) == col(Activity.ticket_id))
-        .where(_status_change(), col(Activity.created_at) >= scope.end_utc, *conditions)
-    ).one()
-    backlog = open_now - opened_since + int(finished_since) - int(reopened_since)
+    backlog = open_now - opened_since + finished_since - reopened_since
     backlog_end = backlog
     rows: list[VolumeBucket] = []
     for number in reversed(range(len(ranges))):

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, Date, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from tix.core.errors import Invalid
+from tix.core.errors import Malformed
 from tix.core.i18n import _
 from tix.core.models import Contact, Ticket, TicketCategory, TicketStatus, User
 from tix.core.models.base import UTCDateTime
@@ -64,14 +65,22 @@ class ReportScope:
     """The IANA time zone whose days are counted (the settings' zone)."""
 
     def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise Malformed(
+                _("unknown time zone {zone!r}: give an IANA name such as Europe/Berlin").format(
+                    zone=self.zone
+                )
+            ) from None
         if self.end < self.start:
-            raise Invalid(
+            raise Malformed(
                 _(
                     "the report ends ({end}) before it starts ({start}): swap --from and --to"
                 ).format(start=self.start.isoformat(), end=self.end.isoformat())
             )
         if (self.end - self.start).days >= MAX_DAYS:
-            raise Invalid(
+            raise Malformed(
                 _("a report covers at most three years: choose a later --from or earlier --to")
             )
 
