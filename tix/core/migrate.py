@@ -66,14 +66,18 @@ def upgrade(engine: Engine, target: str = SCHEMA_HEAD) -> tuple[str | None, str]
             # copy fails. The switch only works outside a transaction, so it goes to the
             # driver directly; integrity is checked before the migration commits.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        config.attributes["connection"] = connection
         try:
-            with connection.begin():
-                config.attributes["connection"] = connection
+            if not sqlite:
+                # Alembic begins the transaction itself, so that a migration may end it to
+                # build an index CONCURRENTLY (online, outside of any transaction).
                 command.upgrade(config, target)
-                if sqlite:
-                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
-                    if broken is not None:
-                        raise RuntimeError(f"migration broke a foreign key: {tuple(broken)}")
+                return before, target
+            with connection.begin():
+                command.upgrade(config, target)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    raise RuntimeError(f"migration broke a foreign key: {tuple(broken)}")
         finally:
             if sqlite:
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

@@ -59,6 +59,8 @@ class Ticket(TixModel, table=True):
         Index("ix_tickets_sla_due", "sla_due_at", "id"),
         Index("ix_tickets_created", "created_at", "id"),
         Index("ix_tickets_priority", "priority", "id"),
+        Index("ix_tickets_owner_status", "owner_id", "status", "updated_at", "id"),
+        Index("ix_tickets_channel_status", "channel_id", "status", "updated_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
