@@ -91,6 +91,24 @@ class TixApp(App[None]):
 
         self.push_screen(NotificationsScreen())
 
+    def open_dashboard(self) -> None:
+        """Show the dashboard: today's queue, the last 30 days, the agents' load."""
+        from tix.tui.screens.dashboard import DashboardScreen
+
+        self.push_screen(DashboardScreen())
+
+    def show_tickets(self, spec: Any) -> None:
+        """Go back to the ticket list and show the tickets ``spec`` (a ViewSpec) filters,
+        the filter bar saying which (the dashboard's figures)."""
+        from tix.tui.screens.ticket_list import TicketListScreen
+
+        found = [s for s in self.screen_stack if isinstance(s, TicketListScreen)]
+        if not found:
+            return
+        found[-1].show_spec(spec)
+        while self.screen is not found[-1]:
+            self.pop_screen()
+
     def action_go_to_ticket(self) -> None:
         """Ask for a ticket number, then open that ticket (if the agent may see it)."""
         from tix.tui.dialogs.finding import GoToTicketDialog

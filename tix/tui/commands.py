@@ -113,6 +113,14 @@ class TixCommands(Provider):
                     _("What happened on tickets you watch (n)"),
                 )
             )
+        if screen is not None and type(self.screen).__name__ != "DashboardScreen":
+            found.append(
+                (
+                    _("Dashboard"),
+                    screen.action_dashboard,
+                    _("Today's queue, the last 30 days, each agent's open tickets (d)"),
+                )
+            )
         app = self.app
         from tix.tui.app import TixApp
 

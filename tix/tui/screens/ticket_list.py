@@ -361,6 +361,7 @@ class TicketListScreen(Screen[None]):
         Binding("V", "save_view", _("Save view"), key_display="V", show=False),
         Binding("C", "pick_color", _("Color"), key_display="C", show=False),
         Binding("S", "pick_sort", _("Sort"), key_display="S", show=False),
+        Binding("d", "dashboard", _("Dashboard"), show=False),
     ]
 
     def __init__(self) -> None:
@@ -766,6 +767,11 @@ class TicketListScreen(Screen[None]):
         self.apply_filters(filters)
         self._update_bar()
 
+    def show_spec(self, spec: ViewSpec) -> None:
+        """Show the tickets ``spec`` filters (a dashboard figure's): the bar names them."""
+        self.view_name = None
+        self.apply_filters(ListFilters.from_spec(spec))
+
     def action_pick_view(self) -> None:
         def chosen(choice: Any) -> None:
             if choice is not None:
@@ -988,6 +994,9 @@ class TicketListScreen(Screen[None]):
 
     def action_notifications(self) -> None:
         self.tix.open_notifications()
+
+    def action_dashboard(self) -> None:
+        self.tix.open_dashboard()
 
     def action_quit(self) -> None:
         self.app.exit()
