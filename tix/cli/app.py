@@ -84,6 +84,11 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     ),
     "view": ("tix.cli.commands.view", "app", _("Saved filters of the ticket list (views).")),
     "config": ("tix.cli.commands.config", "app", _("Show the settings and where each comes from.")),
+    "report": (
+        "tix.cli.commands.report",
+        "app",
+        _("Reports: tickets in and solved, response times, SLAs, load, as charts or Excel."),
+    ),
 }
 #: Single top-level commands: name -> (module, attribute of a Typer holding it, help).
 COMMANDS: dict[str, tuple[str, str, str]] = {

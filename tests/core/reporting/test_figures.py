@@ -120,6 +120,11 @@ class Desk:
 
 @pytest.fixture
 def desk(world: Any) -> Desk:
+    return build_desk(world)
+
+
+def build_desk(world: Any) -> Desk:
+    """The helpdesk of this module's docstring."""
     with session_scope(world.engine, write=True) as session:
         anna = world.user(session, "admin")
         calendar = sla.add_calendar(

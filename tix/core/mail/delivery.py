@@ -263,6 +263,15 @@ def _outgoing(session: Any, message: OutboxMessage) -> Outgoing:
     )
 
 
+def _composed(session: Any, message: OutboxMessage) -> bytes | None:
+    """The bytes of a message queued already composed (a report with its workbook
+    attached, which belongs to no ticket): its ``sha256`` is set before it was sent."""
+    if message.sha256 is None or message.status == OutboxStatus.SENT:
+        return None
+    blob = session.get(Blob, message.sha256)
+    return bytes(blob.data) if blob is not None else None
+
+
 def _deliver_one(
     engine: Engine, message_id: int, report: DeliveryReport, *, cafile: str | None
 ) -> None:
@@ -283,13 +292,14 @@ def _deliver_one(
                 )
             account_id = account.id
             outgoing = _outgoing(session, message)
+            composed = _composed(session, message)
             settings = smtp_settings(account, cafile=cafile)
             oauth2 = settings.oauth2 is not None
             sent_folder = account.sent_folder if account.imap_host else ""
             account_id = account.id
             envelope_from = account.address
             only = list(message.envelope_to) if message.envelope_to else None
-        raw = compose(outgoing)
+        raw = composed if composed is not None else compose(outgoing)
         result = send(
             settings,
             envelope_from=envelope_from,
