@@ -1,14 +1,20 @@
 """Mail sync throughput against a local Dovecot, next to fetching and parsing alone.
 
-    python bench/mail_sync.py [--messages 1000] [--url DATABASE_URL]
+    python bench/mail_sync.py [--messages 1000] [--postgres | --url DATABASE_URL]
+                              [--profile FILE]
 
 Starts a throwaway Dovecot (tests/servers.py), appends N realistic messages (70 % new
 requests, 30 % replies that carry a ticket tag, 10 % with an attachment), then:
 
 - floor: the same messages fetched with imapclient (UID FETCH BODY.PEEK[]) and parsed
-  with the standard library's ``email`` package, nothing stored;
-- tix: ``tix mail sync`` as a user runs it (a new process, on a new SQLite database
-  unless --url names another), messages per second including the start-up.
+  with the standard library's ``email`` package, nothing stored; run before and after
+  tix (the machine may be busy: the figure is their mean, both are printed);
+- tix: ``tix mail sync`` as a user runs it (a new process, on a new SQLite database;
+  --postgres starts a throwaway PostgreSQL server, --url names an empty database of
+  your own), messages per second including the start-up.
+
+--profile FILE runs the sync under cProfile and writes its statistics to FILE (the
+timing then includes the profiler's cost; read it with ``python -m pstats FILE``).
 
 Budget: tix at least 0.5x the floor's messages per second.
 """
@@ -30,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.servers import DovecotServer
+from tests.servers import DovecotServer, PostgresServer
 
 WORDS = [
     "Maschine",
@@ -118,11 +124,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--url", help="database URL (default: a new SQLite file)")
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL")
+    parser.add_argument("--profile", help="write the sync's cProfile statistics to this file")
     args = parser.parse_args()
 
+    postgres = PostgresServer().start() if args.postgres else None
+    try:
+        measure(args, postgres.url if postgres else args.url)
+    finally:
+        if postgres is not None:
+            postgres.stop()
+
+
+def measure(args: argparse.Namespace, url: str | None) -> None:
     made = messages(args.messages)
     folder = Path(tempfile.mkdtemp(prefix="tix-mailbench-"))
-    url = args.url or f"sqlite:///{folder / 'bench.db'}"
+    url = url or f"sqlite:///{folder / 'bench.db'}"
     tix = [sys.executable, "-m", "tix"]
     env = dict(
         os.environ,
@@ -164,12 +181,15 @@ def main() -> None:
             ],
         ):
             subprocess.run([*tix, *command], env=env, check=True, capture_output=True)
-        floor_seconds, floor_count = floor(dovecot, address)
+        floor_before, floor_count = floor(dovecot, address)
+        sync = [*tix, "mail", "sync", "--json"]
+        if args.profile:
+            sync = [sys.executable, "-m", "cProfile", "-o", args.profile, "-m", "tix", *sync[3:]]
         start = time.perf_counter()
-        result = subprocess.run(
-            [*tix, "mail", "sync", "--json"], env=env, check=True, capture_output=True, text=True
-        )
+        result = subprocess.run(sync, env=env, check=True, capture_output=True, text=True)
         tix_seconds = time.perf_counter() - start
+        floor_after, _count = floor(dovecot, address)
+    floor_seconds = (floor_before + floor_after) / 2
     print(
         f"{args.messages:,} messages (appended in {appended:.1f} s); database {url.split(':')[0]}"
     )
@@ -179,9 +199,12 @@ def main() -> None:
     verdict = "ok" if tix_rate >= 0.5 * floor_rate else "UNDER"
     print(
         f"floor (imapclient fetch + email parse): {floor_seconds:6.2f} s  {floor_rate:7.0f} msg/s"
+        f"   (before {floor_before:.2f} s, after {floor_after:.2f} s)"
     )
     print(f"tix mail sync (whole process):          {tix_seconds:6.2f} s  {tix_rate:7.0f} msg/s")
     print(f"ratio {tix_rate / floor_rate:.2f}x of the floor   budget >= 0.50x   {verdict}")
+    if args.profile:
+        print(f"profile of the sync in {args.profile} (timing includes the profiler)")
 
 
 if __name__ == "__main__":

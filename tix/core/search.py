@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -54,19 +56,57 @@ def _rowid(ticket_id: int, seq: int) -> int:
     return (ticket_id << SEQ_BITS) | seq
 
 
+_DEFERRED = "tix_search_deferred"
+"""``session.info`` key of the index writes :func:`deferred` holds back."""
+
+
+@contextmanager
+def deferred(session: Session) -> Iterator[None]:
+    """Hold back the index writes made inside the block and write them, in order, at its
+    end: one executemany per run of like statements instead of one round trip each (a
+    batch of received mail). Nothing is written when the block raises; the caller rolls
+    the rest back with it. Searching inside the block does not see the held writes."""
+    if _DEFERRED in session.info:  # already held by an outer block
+        yield
+        return
+    held: list[tuple[str, dict[str, Any]]] = []
+    session.info[_DEFERRED] = held
+    try:
+        yield
+    finally:
+        del session.info[_DEFERRED]
+    start = 0
+    while start < len(held):
+        end = start
+        while end < len(held) and held[end][0] == held[start][0]:
+            end += 1
+        session.execute(text(held[start][0]), [params for _sql, params in held[start:end]])
+        start = end
+
+
+def _write(session: Session, sql: str, params: dict[str, Any]) -> None:
+    held = session.info.get(_DEFERRED)
+    if held is not None:
+        held.append((sql, params))
+    else:
+        session.execute(text(sql), params)
+
+
 def index_activity(session: Session, *, ticket_id: int, seq: int, body: str) -> None:
     """Make an activity's body findable."""
     body = body[:MAX_INDEXED_CHARS]
     if not body.strip():
         return
     if _is_sqlite(session):
-        session.execute(
-            text("INSERT INTO search_index (rowid, text) VALUES (:rowid, :body)"),
+        _write(
+            session,
+            "INSERT INTO search_index (rowid, text) VALUES (:rowid, :body)",
             {"rowid": _rowid(ticket_id, seq), "body": body},
         )
         return
-    session.execute(
-        text(
+    _write(
+        session,
+        (
             "INSERT INTO ticket_search (ticket_id, document) "
             "VALUES (:ticket_id, to_tsvector('simple', :body)) "
             "ON CONFLICT (ticket_id) DO UPDATE SET document = CASE "
@@ -83,32 +123,32 @@ def index_subject(session: Session, *, ticket_id: int, subject: str, old: str | 
     if _is_sqlite(session):
         rowid = _rowid(ticket_id, 0)
         if old is not None:
-            session.execute(
-                text(
-                    "INSERT INTO search_index (search_index, rowid, text) "
-                    "VALUES ('delete', :rowid, :old)"
-                ),
+            _write(
+                session,
+                "INSERT INTO search_index (search_index, rowid, text) "
+                "VALUES ('delete', :rowid, :old)",
                 {"rowid": rowid, "old": old},
             )
-        session.execute(
-            text("INSERT INTO search_index (rowid, text) VALUES (:rowid, :subject)"),
-            {"rowid": rowid, "subject": subject},
+        _write(
+            session,
+            "INSERT INTO search_index (rowid, text) VALUES (:rowid, :body)",
+            {"rowid": rowid, "body": subject},
         )
         return
     if old is None:
-        session.execute(
-            text(
-                "INSERT INTO ticket_search (ticket_id, document) "
-                "VALUES (:ticket_id, to_tsvector('simple', :subject)) "
-                "ON CONFLICT (ticket_id) DO UPDATE "
-                "SET document = excluded.document || ticket_search.document"
-            ),
+        _write(
+            session,
+            "INSERT INTO ticket_search (ticket_id, document) "
+            "VALUES (:ticket_id, to_tsvector('simple', :subject)) "
+            "ON CONFLICT (ticket_id) DO UPDATE "
+            "SET document = excluded.document || ticket_search.document",
             {"ticket_id": ticket_id, "subject": subject},
         )
         return
     # A tsvector cannot forget words: rebuild it from the new subject and the bodies.
-    session.execute(
-        text(
+    _write(
+        session,
+        (
             "UPDATE ticket_search SET document = to_tsvector('simple', :subject) || "
             "coalesce((SELECT to_tsvector('simple', string_agg(left(body, :limit), ' ' "
             "ORDER BY seq)) FROM activities WHERE ticket_id = :ticket_id), ''::tsvector) "

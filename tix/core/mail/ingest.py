@@ -16,6 +16,12 @@ A follow-up from a stranger (someone who is neither the ticket's customer, nor o
 customer's organisation, nor in the ticket's mail history) is attached as a third
 party's message that changes no status, or opens a new ticket: the channel's
 ``stranger_follow_ups`` decides.
+
+A batch of mail (:func:`ingest_many`, the IMAP sync) goes through the same rules; what
+they look up (imports of the same bytes, Message-IDs, threads, senders) is read for the
+whole batch at once and kept up to date with what the batch writes itself, its raw
+bytes are stored in one statement and its search-index writes made in one go. A mail
+that fails is recorded as unprocessable and the rest of the batch lands.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.utils import getaddresses
 from typing import Any
@@ -33,12 +40,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from tix.core import clock, validation
+from tix.core import clock, search, validation
 from tix.core.errors import Invalid
 from tix.core.i18n import _
 from tix.core.mail.loops import delivery_failures
 from tix.core.mail.parse import Address, ParsedMail, UnparseableMail, parse_mail
-from tix.core.mail.threading import clean_subject, find_ticket
+from tix.core.mail.threading import Threads, clean_subject, find_ticket
 from tix.core.models import (
     Activity,
     ActivityKind,
@@ -81,16 +88,24 @@ class Ingested:
 
 
 def store_raw(session: Session, raw: bytes) -> str:
-    digest = hashlib.sha256(raw).hexdigest()
-    # One statement, written at once (rows that refer to it follow in later flushes).
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    session.execute(
-        insert(Blob)
-        .values(sha256=digest, size=len(raw), data=raw, created_at=clock.now())
-        .on_conflict_do_nothing(index_elements=["sha256"])
-    )
-    return digest
+    return store_many(session, [raw])[0]
+
+
+def store_many(session: Session, raws: Sequence[bytes]) -> list[str]:
+    """Keep raw messages, each once per content; their sha256 digests, in order."""
+    digests = [hashlib.sha256(raw).hexdigest() for raw in raws]
+    rows = {
+        digest: {"sha256": digest, "size": len(raw), "data": raw, "created_at": clock.now()}
+        for digest, raw in zip(digests, raws, strict=True)
+    }
+    if rows:
+        # One statement, written at once (rows that refer to them follow in later flushes).
+        dialect = session.get_bind().dialect.name
+        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        session.execute(
+            insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), list(rows.values())
+        )
+    return digests
 
 
 def already_imported(
@@ -104,6 +119,40 @@ def already_imported(
             col(MailImport.uid) == uid,
         )
     ).scalar_one_or_none()
+
+
+def imported_uids(
+    session: Session, *, account_id: int | None, folder: str, uidvalidity: int | None,
+    uids: Sequence[int],
+) -> set[int]:  # fmt: skip
+    """Which of ``uids`` have an import record already (:func:`already_imported` for a
+    batch)."""
+    found: set[int] = set()
+    wanted = sorted(set(uids))
+    for start in range(0, len(wanted), 500):
+        found.update(
+            uid
+            for uid in session.execute(
+                select(col(MailImport.uid)).where(
+                    col(MailImport.account_id) == account_id,
+                    col(MailImport.folder) == folder,
+                    col(MailImport.uidvalidity) == uidvalidity,
+                    col(MailImport.uid).in_(wanted[start : start + 500]),
+                )
+            ).scalars()
+            if uid is not None
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A received mail, one of a batch."""
+
+    raw: bytes
+    uid: int | None = None
+    """Its IMAP UID (or its number in an imported file)."""
+    source: str = ""
 
 
 def ingest(
@@ -126,38 +175,300 @@ def ingest(
     with its bytes. ``own_addresses`` are tix's account addresses (mail from them is
     tix's own and ignored).
     """
-    digest = store_raw(session, raw)
-    result = _decide(
+    return _ingest_all(
         session,
-        raw,
-        digest=digest,
+        [Incoming(raw, uid, source)],
         channel=channel,
         account=account,
+        folder=folder,
+        uidvalidity=uidvalidity,
         max_size=max_size,
         max_file_size=max_file_size,
         own_addresses=own_addresses,
-    )
+    )[0]
+
+
+def ingest_many(
+    session: Session,
+    incoming: Sequence[Incoming],
+    *,
+    channel: Channel,
+    account: MailAccount | None = None,
+    folder: str = "",
+    uidvalidity: int | None = None,
+    max_size: int = 50 * 1024 * 1024,
+    max_file_size: int = DEFAULT_MAX_SIZE,
+    own_addresses: frozenset[str] = frozenset(),
+) -> list[tuple[MailImport, Ingested]]:
+    """Take a batch of received mail in, as :func:`ingest` takes each (in order, a later
+    mail seeing what an earlier one did); returns each one's record and result.
+
+    A mail that fails (an error of tix's, not a bad mail: that is recorded as
+    unprocessable anyway) is recorded as unprocessable with its bytes and the reason,
+    and the others land: the batch is written in one savepoint, and when that fails it
+    is written again one savepoint per mail."""
+    options: dict[str, Any] = {
+        "channel": channel,
+        "account": account,
+        "folder": folder,
+        "uidvalidity": uidvalidity,
+        "max_size": max_size,
+        "max_file_size": max_file_size,
+        "own_addresses": own_addresses,
+    }
+    locked: set[int] = session.info.setdefault("tix_locked_tickets", set())
+    before = set(locked)
+    try:
+        with session.begin_nested(), search.deferred(session):
+            return _ingest_all(session, incoming, **options)
+    except Exception:
+        log.warning("a batch of %s mails failed; importing them one by one", len(incoming))
+        # Rows locked in the savepoint were read again on their way out.
+        locked.intersection_update(before)
+    results: list[tuple[MailImport, Ingested]] = []
+    for item in incoming:
+        before = set(locked)
+        try:
+            with session.begin_nested():
+                results.extend(_ingest_all(session, [item], **options))
+        except Exception as error:
+            locked.intersection_update(before)
+            log.exception("%s UID %s: import failed", item.source or "mail", item.uid)
+            results.append(
+                record_unprocessable(
+                    session,
+                    item,
+                    account_id=account.id if account else None,
+                    folder=folder,
+                    uidvalidity=uidvalidity,
+                    reason=f"{type(error).__name__}: {error}",
+                )
+            )
+    return results
+
+
+def record_unprocessable(
+    session: Session,
+    item: Incoming,
+    *,
+    account_id: int | None,
+    folder: str,
+    uidvalidity: int | None,
+    reason: str,
+) -> tuple[MailImport, Ingested]:
+    """Keep a mail whose import failed, with its bytes and why."""
     record = MailImport(
-        account_id=account.id if account else None,
+        account_id=account_id,
         folder=folder,
         uidvalidity=uidvalidity,
-        uid=uid,
-        source=source,
-        sha256=digest,
-        size=len(raw),
-        status=result.status,
-        message_id=result.activity.message_id if result.activity else _message_id(raw),
-        ticket_id=result.ticket.id if result.ticket else None,
-        activity_id=result.activity.id if result.activity else None,
-        reason=(result.reason or None) and result.reason[:1000],
+        uid=item.uid,
+        source=item.source,
+        sha256=store_raw(session, item.raw),
+        size=len(item.raw),
+        status=ImportStatus.UNPROCESSABLE,
+        reason=reason[:1000],
     )
     session.add(record)
     session.flush()
-    if result.status == ImportStatus.UNPROCESSABLE:
-        log.warning(
-            "%s: kept as unprocessable (import %s): %s", source or "mail", record.id, result.reason
+    return record, Ingested(ImportStatus.UNPROCESSABLE, reason=reason)
+
+
+def _ingest_all(
+    session: Session,
+    incoming: Sequence[Incoming],
+    *,
+    channel: Channel,
+    account: MailAccount | None,
+    folder: str,
+    uidvalidity: int | None,
+    max_size: int,
+    max_file_size: int,
+    own_addresses: frozenset[str],
+) -> list[tuple[MailImport, Ingested]]:
+    digests = store_many(session, [item.raw for item in incoming])
+    known = _Known(
+        session, incoming, digests, channel=channel, max_size=max_size, own_addresses=own_addresses
+    )
+    results = []
+    for item, digest, parsed in zip(incoming, digests, known.parsed, strict=True):
+        result = _decide(
+            session,
+            item.raw,
+            digest=digest,
+            parsed=parsed,
+            known=known,
+            channel=channel,
+            account=account,
+            max_size=max_size,
+            max_file_size=max_file_size,
+            own_addresses=own_addresses,
         )
-    return record, result
+        record = MailImport(
+            account_id=account.id if account else None,
+            folder=folder,
+            uidvalidity=uidvalidity,
+            uid=item.uid,
+            source=item.source,
+            sha256=digest,
+            size=len(item.raw),
+            status=result.status,
+            message_id=result.activity.message_id if result.activity else _message_id(item.raw),
+            ticket_id=result.ticket.id if result.ticket else None,
+            activity_id=result.activity.id if result.activity else None,
+            reason=(result.reason or None) and result.reason[:1000],
+        )
+        session.add(record)
+        known.learn(digest, record, result)
+        results.append((record, result))
+    session.flush()
+    for record, result in results:
+        if result.status == ImportStatus.UNPROCESSABLE:
+            log.warning(
+                "%s: kept as unprocessable (import %s): %s",
+                record.source or "mail",
+                record.id,
+                result.reason,
+            )
+    return results
+
+
+class _Known:
+    """What deciding a batch of mail looks up, read for the whole batch at once and
+    kept up to date with what the batch writes itself, so that every mail is decided
+    as it would be alone, after the ones before it."""
+
+    def __init__(
+        self,
+        session: Session,
+        incoming: Sequence[Incoming],
+        digests: Sequence[str],
+        *,
+        channel: Channel,
+        max_size: int,
+        own_addresses: frozenset[str],
+    ) -> None:
+        self.same_bytes: dict[str, int] = {}
+        """Digest -> the first import of those bytes that was not unprocessable."""
+        for start in range(0, len(digests), 500):
+            for digest, first in session.execute(
+                select(col(MailImport.sha256), func.min(col(MailImport.id)))
+                .where(
+                    col(MailImport.sha256).in_(sorted(set(digests[start : start + 500]))),
+                    col(MailImport.status) != ImportStatus.UNPROCESSABLE,
+                )
+                .group_by(col(MailImport.sha256))
+            ).all():
+                if digest is not None and first is not None:
+                    self.same_bytes[digest] = first
+        self.batch_digests: set[str] = set()
+        """Digests the batch recorded (not as unprocessable): read back from the database."""
+        self.parsed: list[ParsedMail | Exception | None] = [
+            None if digest in self.same_bytes or len(item.raw) > max_size else _parse(item.raw)
+            for item, digest in zip(incoming, digests, strict=True)
+        ]
+        mails = [mail for mail in self.parsed if isinstance(mail, ParsedMail)]
+        message_ids = sorted({mail.message_id for mail in mails if mail.message_id})
+        self.directions: dict[str, set[str]] = {}
+        """Message-ID -> the directions of the activities that hold it."""
+        for start in range(0, len(message_ids), 500):
+            for message_id, direction in session.execute(
+                select(col(Activity.message_id), col(Activity.direction))
+                .where(col(Activity.message_id).in_(message_ids[start : start + 500]))
+                .distinct()
+            ).all():
+                if message_id is not None and direction is not None:
+                    self.directions.setdefault(message_id, set()).add(direction)
+        self.threads = Threads(session, mails)
+        addresses = sorted(
+            {
+                address.address.lower()
+                for mail in mails
+                for address in ([mail.sender] if mail.sender else []) + list(mail.reply_to)
+            }
+        )
+        self.users: dict[str, User] = {}
+        for start in range(0, len(addresses), 500):
+            for user in session.execute(
+                select(User)
+                .where(func.lower(User.email).in_(addresses[start : start + 500]), col(User.active))
+                .order_by(col(User.id))
+            ).scalars():
+                self.users.setdefault(user.email.lower(), user)
+        self.contacts = contacts.find_contacts(session, addresses)
+        # The senders new to tix, made at once: of each mail that will be filed (neither
+        # tix's own, nor a copy of a mail tix sent, nor a bounce, which may be dropped).
+        # A mail that repeats one of the batch comes from a known sender anyway.
+        new: dict[str, str] = {}
+        for mail in mails:
+            found = _sender_address(mail)
+            if (
+                found is None
+                or mail.bounce
+                or mail.headers.get("x-tix-notification")
+                or found[0].lower() in own_addresses
+                or Direction.IN not in self.directions.get(mail.message_id or "", {Direction.IN})
+            ):
+                continue
+            key = found[0].lower()
+            if key not in self.users and key not in self.contacts:
+                new.setdefault(key, found[1])
+        if new:
+            made = contacts.new_contacts(session, list(new.items()))
+            self.contacts.update(zip(new, made, strict=True))
+        # Held so that the session does not forget them between mails (it keeps loaded
+        # rows only while someone refers to them): each ticket would read them again.
+        self.held: list[object] = [channel]
+        if channel.default_owner_id is not None:
+            self.held.append(session.get(User, channel.default_owner_id))
+
+    def same_bytes_as(self, session: Session, digest: str) -> int | None:
+        if digest in self.batch_digests:
+            session.flush()
+            return _same_bytes(session, digest)
+        return self.same_bytes.get(digest)
+
+    def seen_message_id(self, session: Session, mail: ParsedMail) -> str | None:
+        directions = self.directions.get(mail.message_id or "")
+        if not directions:
+            return None
+        if Direction.IN not in directions:
+            return "same"  # a mail tix sent, back through Cc or a synced Sent folder
+        session.flush()  # the batch's own import records are compared with too
+        return _compare_with_earlier(session, mail)
+
+    def sender(self, session: Session, address: str, name: str) -> Contact | User:
+        key = address.lower()
+        user = self.users.get(key)
+        if user is not None:
+            return user
+        return self.contact(session, address, name=name)
+
+    def contact(self, session: Session, address: str, *, name: str) -> Contact:
+        key = address.lower()
+        found = self.contacts.get(key)
+        if found is None:
+            found = contacts.new_contact(session, address, name=name)
+            self.contacts[key] = found
+        return found
+
+    def learn(self, digest: str, record: MailImport, result: Ingested) -> None:
+        """What a mail of the batch did, for the mails after it."""
+        if result.status != ImportStatus.UNPROCESSABLE:
+            self.batch_digests.add(digest)
+        if result.new_ticket and result.ticket is not None:
+            self.threads.learn_ticket(result.ticket)
+        activity = result.activity
+        if activity is not None and activity.message_id:
+            self.threads.learn_message(activity.message_id, activity.ticket_id)
+            if activity.direction is not None:
+                self.directions.setdefault(activity.message_id, set()).add(activity.direction)
+
+
+def _parse(raw: bytes) -> ParsedMail | Exception:
+    try:
+        return parse_mail(raw)
+    except Exception as error:
+        return error
 
 
 def _message_id(raw: bytes) -> str | None:
@@ -170,13 +481,15 @@ def _decide(
     raw: bytes,
     *,
     digest: str,
+    parsed: ParsedMail | Exception | None,
+    known: _Known,
     channel: Channel,
     account: MailAccount | None,
     max_size: int,
     max_file_size: int,
     own_addresses: frozenset[str],
 ) -> Ingested:
-    earlier = _same_bytes(session, digest)
+    earlier = known.same_bytes_as(session, digest)
     if earlier is not None:
         message_id = _message_id(raw)
         return Ingested(
@@ -194,16 +507,17 @@ def _decide(
                 limit=max_size, size=len(raw)
             ),
         )
-    try:
-        mail = parse_mail(raw)
-    except UnparseableMail as error:
-        return Ingested(ImportStatus.UNPROCESSABLE, reason=str(error) or "unparseable")
-    except Exception as error:
-        log.exception("parser failed")
-        return Ingested(ImportStatus.UNPROCESSABLE, reason=f"{type(error).__name__}: {error}")
+    if parsed is None:  # read before as bytes imported already, which they are no more
+        parsed = _parse(raw)
+    if isinstance(parsed, UnparseableMail):
+        return Ingested(ImportStatus.UNPROCESSABLE, reason=str(parsed) or "unparseable")
+    if isinstance(parsed, Exception):
+        log.error("parser failed", exc_info=parsed)
+        return Ingested(ImportStatus.UNPROCESSABLE, reason=f"{type(parsed).__name__}: {parsed}")
+    mail = parsed
     if mail.headers.get("x-tix-notification"):
         return Ingested(ImportStatus.IGNORED, reason=_("a notification tix sent"))
-    seen = _seen_message_id(session, mail) if mail.message_id else None
+    seen = known.seen_message_id(session, mail) if mail.message_id else None
     if seen == "same":
         return Ingested(
             ImportStatus.DUPLICATE,
@@ -219,6 +533,7 @@ def _decide(
         session,
         mail,
         raw,
+        known=known,
         channel=channel,
         account=account,
         max_file_size=max_file_size,
@@ -242,22 +557,18 @@ def _same_bytes(session: Session, digest: str) -> int | None:
 
 
 _COMPARED_AT_MOST = 20
-"""Earlier mails with the same Message-ID read back to tell a re-delivery from a reuse."""
+"""Earlier mails with the same Message-ID read back to tell a re-delivery from a reuse.
+
+Whether a mail's Message-ID is known decides: not at all (a new mail), only on mail
+tix sent (a copy of it, back through Cc or a synced Sent folder: a duplicate), or on
+a mail received (the same mail again, or another one reusing the ID:
+:func:`_compare_with_earlier`)."""
 
 
-def _seen_message_id(session: Session, mail: ParsedMail) -> str | None:
-    """Whether ``mail``'s Message-ID is known: ``None`` (new), ``"same"`` (this message
-    is on a ticket already: a copy of a mail tix sent, or the same mail delivered again
-    with other transport headers), or ``"different"`` (another message reuses it)."""
-    directions = set(
-        session.execute(
-            select(col(Activity.direction)).where(col(Activity.message_id) == mail.message_id)
-        ).scalars()
-    )
-    if not directions:
-        return None
-    if "in" not in directions:
-        return "same"  # a mail tix sent, back through Cc or a synced Sent folder
+def _compare_with_earlier(session: Session, mail: ParsedMail) -> str:
+    """For a Message-ID that a received mail holds already: ``"same"`` when this message
+    is that mail delivered again with other transport headers, ``"different"`` when
+    another message reuses the ID."""
     earlier = session.execute(
         select(col(Blob.data))
         .join(MailImport, col(MailImport.sha256) == Blob.sha256)
@@ -295,25 +606,24 @@ def _content_key(mail: ParsedMail) -> tuple[object, ...]:
     )
 
 
-def _sender(session: Session, mail: ParsedMail) -> tuple[Contact | User, str]:
-    """Who wrote the mail: a staff user (by address) or a contact (made when new)."""
+def _sender_address(mail: ParsedMail) -> tuple[str, str] | None:
+    """The address (checked) and name the mail is from: its From, else its Reply-To."""
     candidates = [mail.sender] if mail.sender else []
     candidates += list(mail.reply_to)
     for candidate in candidates:
         try:
-            address = validation.email_address(candidate.address)
+            return validation.email_address(candidate.address), candidate.name
         except Invalid:
             continue
-        user = (
-            session.execute(
-                select(User).where(func.lower(User.email) == address.lower(), col(User.active))
-            )
-            .scalars()
-            .first()
-        )
-        if user is not None:
-            return user, address
-        return contacts.contact_for_address(session, address, name=candidate.name), address
+    return None
+
+
+def _sender(session: Session, mail: ParsedMail, known: _Known) -> tuple[Contact | User, str]:
+    """Who wrote the mail: a staff user (by address) or a contact (made when new)."""
+    found = _sender_address(mail)
+    if found is not None:
+        address, name = found
+        return known.sender(session, address, name), address
     contact = contacts.find_contact(session, UNKNOWN_SENDER) or contacts.add_contact(
         session, None, address=UNKNOWN_SENDER, name=_("Unknown sender")
     )
@@ -368,18 +678,19 @@ def _file_mail(
     mail: ParsedMail,
     raw: bytes,
     *,
+    known: _Known,
     channel: Channel,
     account: MailAccount | None,
     max_file_size: int,
     reused_message_id: bool = False,
 ) -> Ingested:
     automatic = _automatic_kind(mail)
-    ticket = find_ticket(session, mail)
+    ticket = find_ticket(session, mail, known.threads)
     if ticket is None and automatic == "bounce":
         # A bounce of a mail tix did not send (or of one it no longer knows): nothing
         # to attach it to, and no one to tell. Kept, and listed by `tix mail log`.
         return Ingested(ImportStatus.IGNORED, reason=_("a bounce that refers to no ticket"))
-    author, address = _sender(session, mail)
+    author, address = _sender(session, mail, known)
     files, notes = _attachments(mail, max_file_size)
     details: dict[str, Any] = {}
     if automatic:
@@ -421,7 +732,7 @@ def _file_mail(
     if ticket is not None:
         activity = _follow_up(session, author, ticket, mail, body, facts, files, details, automatic)
         return Ingested(ImportStatus.IMPORTED, ticket=ticket, activity=activity)
-    contact = author if isinstance(author, Contact) else _contact_of_user(session, author)
+    contact = author if isinstance(author, Contact) else _contact_of_user(session, author, known)
     subject = clean_subject(mail.subject) or mail.subject
     ticket = intake.open_ticket(
         session,
@@ -442,9 +753,9 @@ def _file_mail(
     return Ingested(ImportStatus.IMPORTED, ticket=ticket, activity=first, new_ticket=True)
 
 
-def _contact_of_user(session: Session, user: User) -> Contact:
+def _contact_of_user(session: Session, user: User, known: _Known) -> Contact:
     """A staff member who mails the support address opens a ticket as a contact."""
-    return contacts.contact_for_address(session, user.email, name=user.name)
+    return known.contact(session, validation.email_address(user.email), name=user.name)
 
 
 def _follow_up(

@@ -29,7 +29,7 @@ from tix.core.db import session_scope
 from tix.core.errors import Invalid, NotFound
 from tix.core.i18n import _
 from tix.core.mail.imap import ImapError, ImapSettings, Mailbox
-from tix.core.mail.ingest import already_imported, ingest, store_raw
+from tix.core.mail.ingest import Incoming, imported_uids, ingest_many
 from tix.core.mail.oauth2 import token_source
 from tix.core.models import (
     Channel,
@@ -276,72 +276,38 @@ def _import_batch(
         assert account is not None and account.channel_id is not None
         channel = session.get(Channel, account.channel_id)
         assert channel is not None
+        done = imported_uids(
+            session,
+            account_id=account_id,
+            folder=folder,
+            uidvalidity=box.uidvalidity,
+            uids=[message.uid for message in fetched],
+        )
+        incoming = []
         for message in fetched:
-            if already_imported(
-                session,
-                account_id=account_id,
-                folder=folder,
-                uidvalidity=box.uidvalidity,
-                uid=message.uid,
-            ):
+            if message.uid in done:
                 # Another process imported it meanwhile: counted, so that the counts
                 # still add up to the messages fetched.
                 report.count(ImportStatus.DUPLICATE, False)
                 continue
             raw = message.raw if message.raw is not None else b""
-            savepoint = session.begin_nested()
-            try:
-                _record, result = ingest(
-                    session,
-                    raw,
-                    channel=channel,
-                    account=account,
-                    folder=folder,
-                    uidvalidity=box.uidvalidity,
-                    uid=message.uid,
-                    source="imap",
-                    max_size=settings.max_mail_size,
-                    max_file_size=settings.max_file_size,
-                    own_addresses=addresses,
-                )
-                savepoint.commit()
-                report.count(result.status, result.new_ticket)
-            except Exception as error:
-                savepoint.rollback()
-                log.exception("%s UID %s: import failed", account.name, message.uid)
-                _unprocessable(
-                    session,
-                    account_id,
-                    folder,
-                    box.uidvalidity,
-                    message.uid,
-                    raw,
-                    f"{type(error).__name__}: {error}",
-                )
-                report.count(ImportStatus.UNPROCESSABLE, False)
+            incoming.append(Incoming(raw, uid=message.uid, source="imap"))
+        for _record, result in ingest_many(
+            session,
+            incoming,
+            channel=channel,
+            account=account,
+            folder=folder,
+            uidvalidity=box.uidvalidity,
+            max_size=settings.max_mail_size,
+            max_file_size=settings.max_file_size,
+            own_addresses=addresses,
+        ):
+            report.count(result.status, result.new_ticket)
         state = session.get(SyncState, (account_id, folder))
         assert state is not None
         state.last_uid = max(int(state.last_uid), *uids)
         state.synced_at = clock.now()
-
-
-def _unprocessable(
-    session: Any, account_id: int, folder: str, uidvalidity: int, uid: int, raw: bytes, reason: str
-) -> None:
-    session.add(
-        MailImport(
-            account_id=account_id,
-            folder=folder,
-            uidvalidity=uidvalidity,
-            uid=uid,
-            source="imap",
-            sha256=store_raw(session, raw),
-            size=len(raw),
-            status=ImportStatus.UNPROCESSABLE,
-            reason=reason[:1000],
-        )
-    )
-    session.flush()
 
 
 def _mark(box: Mailbox, account: MailAccount, uids: list[int]) -> None:

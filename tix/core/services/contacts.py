@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
@@ -175,19 +176,51 @@ def _free_address(session: Session, address: str) -> str:
     return address
 
 
+def find_contacts(session: Session, addresses: Sequence[str]) -> dict[str, Contact]:
+    """The contacts owning ``addresses``, by lower-cased address, in one query per 500
+    (a batch of received mail); addresses nobody has are left out."""
+    wanted = sorted({address.strip().lower() for address in addresses})
+    found: dict[str, Contact] = {}
+    for start in range(0, len(wanted), 500):
+        for address, contact in session.execute(
+            select(col(ContactAddress.address), Contact)
+            .join(Contact, col(Contact.id) == ContactAddress.contact_id)
+            .where(col(ContactAddress.address).in_(wanted[start : start + 500]))
+        ).all():
+            found[address] = contact
+    return found
+
+
 def contact_for_address(session: Session, address: str, *, name: str = "") -> Contact:
     """The contact with ``address``, made when there is none (mail from a stranger)."""
     address = validation.email_address(address)
     contact = find_contact(session, address)
     if contact is not None:
         return contact
-    display = " ".join(name.split()) or address.split("@", 1)[0]
-    contact = Contact(name=display[:200], kind=ContactKind.CUSTOMER)
-    session.add(contact)
+    return new_contact(session, address, name=name)
+
+
+def new_contact(session: Session, address: str, *, name: str = "") -> Contact:
+    """A customer contact for ``address`` (checked already), which no contact has: named
+    ``name``, else after the address's local part."""
+    return new_contacts(session, [(address, name)])[0]
+
+
+def new_contacts(session: Session, wanted: Sequence[tuple[str, str]]) -> list[Contact]:
+    """:func:`new_contact` for many ``(address, name)`` at once (one insert for all)."""
+    made = [
+        Contact(
+            name=(" ".join(name.split()) or address.split("@", 1)[0])[:200],
+            kind=ContactKind.CUSTOMER,
+        )
+        for address, name in wanted
+    ]
+    session.add_all(made)
     session.flush()
-    assert contact.id is not None
-    session.add(ContactAddress(contact_id=contact.id, address=address.lower(), is_primary=True))
-    return contact
+    for contact, (address, _name) in zip(made, wanted, strict=True):
+        assert contact.id is not None
+        session.add(ContactAddress(contact_id=contact.id, address=address.lower(), is_primary=True))
+    return made
 
 
 @dataclass(frozen=True)
