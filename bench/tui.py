@@ -1,9 +1,10 @@
 """The terminal UI at scale: 100,000 tickets with 1,000,000 activities.
 
-    python bench/tui.py [--runs 5] [--tickets 100000] [--activities 1000000]
+    python bench/tui.py [--runs 5] [--tickets 100000] [--activities 1000000] [--url URL]
 
 Uses the database bench/scale.py builds (bench/out/scale-T-A.db, built here first
-when missing or made by an older schema) and drives the real app headless with
+when missing or made by an older schema; with --url the PostgreSQL database that
+``bench/scale.py --url URL`` built with the same numbers) and drives the real app headless with
 Textual's ``run_test``, acting as ``agent`` (who sees every ticket):
 
 1. start: from creating the app (and its backend) to the list painted with its
@@ -229,9 +230,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--activities", type=int, default=1_000_000)
+    parser.add_argument(
+        "--url", help="a PostgreSQL database bench/scale.py built (default: the SQLite file)"
+    )
     args = parser.parse_args()
     runs = args.runs
-    url = database(args.tickets, args.activities)
+    if args.url:
+        url = args.url
+        engine = make_engine(url)
+        upgrade(engine)  # e.g. indexes added since it was built
+        engine.dispose()
+    else:
+        url = database(args.tickets, args.activities)
     big = 1000 + args.tickets // 2 + 1
     word = scale.COMMON
 
@@ -295,8 +305,9 @@ def main() -> None:
             200,
         )
     )
+    backend_name = "PostgreSQL" if args.url else "SQLite"
     print(
-        f"tix tui, SQLite, {args.tickets:,} tickets / {args.activities:,} activities, "
+        f"tix tui, {backend_name}, {args.tickets:,} tickets / {args.activities:,} activities, "
         f"{SIZE[0]}x{SIZE[1]} headless (median of {runs}, ms)"
     )
     print(f"{'':42} {'tui':>8} {'floor':>8} {'(floor is)':17} {'budget':>7}")
