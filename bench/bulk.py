@@ -69,7 +69,9 @@ def _complete(path: Path) -> bool:
     the database was built leaves its revision number as it was)."""
     from sqlmodel import SQLModel
 
-    import tix.core.models  # noqa: F401  (the tables)
+    from tix.core.models import load_all
+
+    load_all()  # every table
 
     engine = make_engine(f"sqlite:///{path}")
     try:

@@ -38,6 +38,9 @@ def test_migrations_build_exactly_the_models(empty_db_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from tix.core.models import load_all
+
+    load_all()
     engine = make_engine(empty_db_url)
     upgrade(engine)
     with engine.connect() as connection:

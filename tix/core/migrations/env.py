@@ -2,8 +2,10 @@
 
 from alembic import context
 
-import tix.core.models  # noqa: F401  (registers every table)
+from tix.core.models import load_all
 from tix.core.models.base import TixModel
+
+load_all()  # every table in the metadata Alembic compares with
 
 SEARCH_TABLES = ("search_index", "ticket_search")
 """Made by hand-written SQL (FTS5 / tsvector), not by the models: autogenerate leaves them be."""

@@ -7,6 +7,11 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
 
+# The tables this module's foreign keys point to, mapped with it so a flush can order them.
+import tix.core.models.contact
+import tix.core.models.ticket
+import tix.core.models.user
+import tix.core.models.work  # noqa: F401
 from tix.core.models.base import ScaledDecimal, TixModel, UTCDateTime, utcnow
 
 

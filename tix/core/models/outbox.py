@@ -6,6 +6,11 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field
 
+# The tables this module's foreign keys point to, mapped with it so a flush can order them.
+import tix.core.models.account
+import tix.core.models.activity
+import tix.core.models.ticket
+import tix.core.models.work  # noqa: F401
 from tix.core.models.base import StrEnumText, TixModel, UTCDateTime, utcnow
 
 

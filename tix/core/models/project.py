@@ -4,6 +4,8 @@ from datetime import datetime
 
 from sqlmodel import Field
 
+# The tables this module's foreign keys point to, mapped with it so a flush can order them.
+import tix.core.models.user  # noqa: F401
 from tix.core.models.base import TixModel, UTCDateTime, utcnow
 
 

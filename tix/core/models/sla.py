@@ -5,6 +5,8 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, Column
 from sqlmodel import Field
 
+# The tables this module's foreign keys point to, mapped with it so a flush can order them.
+import tix.core.models.channel  # noqa: F401
 from tix.core.models.base import TixModel, UTCDateTime, utcnow
 
 

@@ -5,6 +5,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, Index, Text
 from sqlmodel import Field
 
+# The tables this module's foreign keys point to, mapped with it so a flush can order them.
+import tix.core.models.account
+import tix.core.models.channel
+import tix.core.models.user  # noqa: F401
 from tix.core.models.base import TixModel, UTCDateTime, utcnow
 
 

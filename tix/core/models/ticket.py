@@ -7,6 +7,12 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field
 
+# The tables this module's foreign keys point to, mapped with it so a flush can order them.
+import tix.core.models.account
+import tix.core.models.channel
+import tix.core.models.contact
+import tix.core.models.project
+import tix.core.models.user  # noqa: F401
 from tix.core.models.base import StrEnumText, TixModel, UTCDateTime, utcnow
 
 

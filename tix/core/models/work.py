@@ -6,6 +6,11 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Column, Index, LargeBinary
 from sqlmodel import Field
 
+# The tables this module's foreign keys point to, mapped with it so a flush can order them.
+import tix.core.models.activity
+import tix.core.models.document
+import tix.core.models.ticket
+import tix.core.models.user  # noqa: F401
 from tix.core.models.base import TixModel, UTCDateTime, utcnow
 
 
