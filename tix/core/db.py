@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.exc import NoSuchModuleError as SANoSuchModuleError
 from sqlalchemy.orm.exc import StaleDataError
@@ -92,7 +94,7 @@ def make_engine(
             connect_args: dict[str, Any] = {"application_name": application_name}
             if statement_timeout:
                 connect_args["options"] = f"-c statement_timeout={statement_timeout * 1000}"
-            return create_engine(
+            engine = create_engine(
                 parsed,
                 echo=echo,
                 pool_pre_ping=True,
@@ -104,11 +106,66 @@ def make_engine(
             raise Invalid(
                 _("no driver for {url}: use postgresql+psycopg://").format(url=url)
             ) from None
+        with _numbering_guard:
+            _numbering[engine] = _Numbering(parsed, connect_args)
+        event.listen(engine, "engine_disposed", _dispose_numbering)
+        return engine
     raise Invalid(
         _("tix supports SQLite and PostgreSQL, not {backend}").format(
             backend=parsed.get_backend_name()
         )
     )
+
+
+@dataclass
+class _Numbering:
+    url: URL
+    connect_args: dict[str, Any]
+    engine: Engine | None = None
+
+
+_numbering: weakref.WeakKeyDictionary[Engine, _Numbering] = weakref.WeakKeyDictionary()
+_numbering_guard = threading.Lock()
+NUMBERING_POOL = (1, 4)
+"""Connections a process keeps, and opens beyond, for numbers taken apart."""
+
+
+def numbering_engine(bind: Engine | Connection) -> Engine | None:
+    """An engine on ``bind``'s PostgreSQL database with a small pool of its own, for a
+    number taken in a short transaction apart from a session's (``None``: SQLite, or a
+    session bound to a connection; the number is then taken in the session's own
+    transaction).
+
+    A pool of its own: a request holds its session's connection while it takes a
+    number, and the numbering connection is never held while waiting for anything, so
+    neither pool can starve the other.
+    """
+    base = getattr(bind, "_proxied", bind)
+    if not isinstance(base, Engine):
+        return None
+    with _numbering_guard:
+        entry = _numbering.get(base)
+        if entry is None:
+            return None
+        if entry.engine is None:
+            entry.engine = create_engine(
+                entry.url,
+                pool_pre_ping=True,
+                pool_size=NUMBERING_POOL[0],
+                max_overflow=NUMBERING_POOL[1],
+                connect_args=entry.connect_args,
+            )
+        return entry.engine
+
+
+def _dispose_numbering(engine: Engine) -> None:
+    with _numbering_guard:
+        entry = _numbering.get(engine)
+        side = entry.engine if entry is not None else None
+        if entry is not None:
+            entry.engine = None
+    if side is not None:
+        side.dispose()
 
 
 def _make_sqlite_engine(url: str, *, echo: bool) -> Engine:

@@ -57,7 +57,7 @@ from tix.core.read_models import (
     TimeList,
     TimeRow,
 )
-from tix.web.deps import Agent, AgentDep, SessionDep, json_error
+from tix.web.deps import Agent, AgentDep, SessionDep, commit, json_error
 
 MAX_BODY = 1024 * 1024
 """Largest request body the API reads (bytes); bigger ones get 413."""
@@ -374,6 +374,7 @@ def create_ticket(active: SessionDep, who: AgentDep, new: NewTicket) -> Any:
         details={"api_key": who.key, "agent": who.user.login},
         form_values=values or None,
     )
+    commit(active)  # the next ticket need not wait while this one's answer is read
     return _detail(active, who, ticket)
 
 

@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException
 
 from tix.core import errors
 from tix.core.config import Settings
-from tix.core.db import session_scope
+from tix.core.db import database_error, session_scope
 from tix.core.i18n import LANGUAGES, _, use_language
 from tix.core.models import Contact, User
 from tix.core.services.storage import human_size
@@ -67,6 +67,19 @@ def session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(session, scope="function")]
+
+
+def commit(active: Session) -> None:
+    """Commit the request's work now, before the answer is read and built, so that the
+    locks it took (the ticket counter's row, on PostgreSQL) are not held meanwhile;
+    a database error leaves it as :func:`tix.core.db.session_scope` says it."""
+    try:
+        active.commit()
+    except Exception as error:
+        translated = database_error(error)
+        if translated is not None:
+            raise translated from error
+        raise
 
 
 def settings_of(request: Request) -> Settings:
