@@ -9,7 +9,9 @@ goes with the next successful sign-in.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +60,20 @@ def syncable_accounts(engine: Engine) -> list[int]:
         ]
 
 
+_rounds = itertools.count(os.getpid())
+
+
+def in_turn(account_ids: list[int]) -> list[int]:
+    """``account_ids`` starting at another account in each round and in each process, so
+    that workers started together do not all try the same account first. One that finds
+    an account locked goes on to the next (:func:`~tix.core.mail.sync.account_lock`):
+    N workers spread over N accounts, and every account is tried by each round."""
+    if not account_ids:
+        return []
+    start = next(_rounds) % len(account_ids)
+    return account_ids[start:] + account_ids[:start]
+
+
 def run_round(
     engine: Engine,
     settings: Settings,
@@ -73,7 +89,7 @@ def run_round(
     from tix.core.services.sla import warn_before_breaches
 
     done = Round()
-    for account_id in syncable_accounts(engine):
+    for account_id in in_turn(syncable_accounts(engine)):
         if stop is not None and stop():
             return done
         try:
