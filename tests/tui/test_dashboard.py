@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Sparkline
 
 from tests.core.reporting.test_queue import Tickets, _tickets
 from tests.core.services.test_sla import at
@@ -87,7 +88,7 @@ async def test_enter_on_each_figure_lists_exactly_its_tickets(
         # the backlog: every ticket bob may see that is not done
         not_done = core_numbers(world, "bob", TicketFilter(statuses=OPEN))
         assert not_done == {t.late, t.soon, t.later, t.taken, t.waiting, t.internal}
-        assert screen.figures.volume.backlog_end == len(not_done)
+        assert screen.figures.volume.backlog_end == screen.figures.not_done == len(not_done)
         assert set(await choose(pilot, screen.query_one("#backlog", Figure))) == not_done
         assert "Status: new, open, waiting" in text_of(app, "#filters")
 
@@ -167,6 +168,10 @@ async def test_a_new_ticket_shows_up_live(app: TixApp, world: Any, fixed_clock: 
         await wait_for(pilot, lambda: screen.query_one("#queue-new", QueueTile).count == 1)
         assert screen.query_one("#queue-unassigned", QueueTile).count == 1
         assert {row.login: row.count for row in screen.query(AgentLoad)} == {"bob": 1}
+        # a change fetches today's figures only; the 30 days wait for their minute
+        assert screen.figures.volume is None and screen.figures.not_done == 1
+        backlog = screen.query_one("#backlog").query_one(Sparkline)
+        assert list(backlog.data)[-1] == 1.0
 
 
 async def test_the_palette_opens_the_dashboard(app: TixApp, world: Any) -> None:

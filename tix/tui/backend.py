@@ -121,15 +121,16 @@ class Backend:
             user = self._user(session)
             return ticket_detail(session, user, get_ticket(session, user, number), self.zone)
 
-    def dashboard(self) -> DashboardView:
-        """Today's queue, the last 30 days' volume and backlog, the first-response
-        median and each agent's load (:func:`tix.core.reporting.dashboard.dashboard`)."""
+    def dashboard(self, *, history: bool = True) -> DashboardView:
+        """Today's queue and each agent's load; with ``history`` also the last 30 days'
+        volume and backlog and the first-response median
+        (:func:`tix.core.reporting.dashboard.dashboard`)."""
         from tix.core.models import utcnow
         from tix.core.reporting.dashboard import dashboard
 
         with session_scope(self.engine) as session:
             zone = str(getattr(self.zone, "key", "UTC"))  # the zone the UI shows times in
-            return dashboard(session, self._user(session), utcnow(), zone=zone)
+            return dashboard(session, self._user(session), utcnow(), zone=zone, history=history)
 
     def choices(self) -> Choices:
         from tix.core.models import Category, Group, MailAccount, Project

@@ -38,6 +38,11 @@ def test_the_dashboard_as_bob_and_as_anna_sees_it(world: Any) -> None:
         business = next(f for f in shown.first_response if f.basis == "business")
         assert (business.tickets, business.median_seconds) == (1, 135 * 60)
 
+        # today's figures alone: the same queue and load, no history read
+        today = dashboard(session, bob, NOW, zone="Europe/Berlin", history=False)
+        assert (today.volume, today.first_response) == (None, None)
+        assert (today.queue, today.agents, today.not_done) == (shown.queue, shown.agents, 6)
+
         anna = world.user(session, "admin")
         shown = dashboard(session, anna, NOW, zone="Europe/Berlin")
         assert [(row.login, row.open_tickets) for row in shown.agents] == [
