@@ -7,13 +7,17 @@ moved) on the server. A crash anywhere loses nothing: before the commit the batc
 is read again; after it, the next run flags what was imported but not yet flagged.
 A message seen twice is skipped by account + UIDVALIDITY + UID, and by Message-ID.
 
-On PostgreSQL an account is synced by one worker at a time (an advisory lock);
-on SQLite the unique import record keeps a second process from importing twice.
+On PostgreSQL an account is synced by one worker at a time (an advisory lock; a
+worker that finds it taken goes on to the next account), and a mail that reached
+several accounts is taken in by one batch at a time (a lock per Message-ID); on
+SQLite the unique import record keeps a second process from importing twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -272,6 +276,7 @@ def _import_batch(
     report.fetched += len(fetched)
     addresses = own_addresses(engine)
     with session_scope(engine, write=True) as session:
+        _hold_messages(session, [m.raw for m in fetched if m.raw is not None])
         account = session.get(MailAccount, account_id)
         assert account is not None and account.channel_id is not None
         channel = session.get(Channel, account.channel_id)
@@ -308,6 +313,30 @@ def _import_batch(
         assert state is not None
         state.last_uid = max(int(state.last_uid), *uids)
         state.synced_at = clock.now()
+
+
+MESSAGE_LOCK_NAMESPACE = 0x7159
+"""Advisory locks on the messages a batch imports (PostgreSQL)."""
+
+
+def _hold_messages(session: Any, raws: list[bytes]) -> None:
+    """On PostgreSQL, lock each message (by Message-ID; by its bytes when it has none)
+    until the batch commits, every worker in the same order: a mail that reached two
+    accounts (To and CC) is imported by one worker and found imported by the other,
+    never imported by both at once. Only workers holding the same mail wait."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted({_message_key(raw) for raw in raws}):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
+            {"namespace": MESSAGE_LOCK_NAMESPACE, "key": key},
+        )
+
+
+def _message_key(raw: bytes) -> int:
+    found = re.search(rb"^message-id:[ \t]*<?([^>\r\n]+)>?", raw[:65536], re.IGNORECASE | re.M)
+    identity = found.group(1).strip() if found else raw
+    return int.from_bytes(hashlib.sha256(identity).digest()[:4], "big", signed=True)
 
 
 def _mark(box: Mailbox, account: MailAccount, uids: list[int]) -> None:
