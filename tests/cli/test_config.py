@@ -76,7 +76,7 @@ def test_a_misspelt_key_stops_every_command_with_exit_2(
         f"tix: {config_file}:1: unknown setting 'languagee' (did you mean 'language'?); "
         "valid keys: database_url, language, timezone, max_file_size, max_mail_size, "
         "vat_rate, hourly_rate, currency, portal_url, company, log_file, pool_size, "
-        "max_overflow, statement_timeout, application_name\n"
+        "max_overflow, statement_timeout, application_name, trusted_proxies\n"
     )
     for args in (
         ("config", "show"),

@@ -54,7 +54,8 @@ def test_every_key_of_the_file_is_honoured_with_its_line(config_file: Path) -> N
         "pool_size = 8\n"
         "max_overflow = 4\n"
         "statement_timeout = 30\n"
-        'application_name = "tix web1"\n',
+        'application_name = "tix web1"\n'
+        'trusted_proxies = "10.0.0.5, 10.1.2.3/16"\n',
         encoding="utf-8",
     )
     settings, origins = settings_with_origins()
@@ -70,6 +71,7 @@ def test_every_key_of_the_file_is_honoured_with_its_line(config_file: Path) -> N
     assert origins["database_url"] == Origin("file", f"{config_file}:2")
     assert (settings.pool_size, settings.max_overflow, settings.statement_timeout) == (8, 4, 30)
     assert settings.application_name == "tix web1"
+    assert settings.trusted_proxies == "10.0.0.5,10.1.0.0/16"
     assert origins["log_file"] == Origin("file", f"{config_file}:12")
     assert {o.source for o in origins.values()} == {"file"}
 
@@ -102,7 +104,7 @@ def test_a_misspelt_key_names_the_file_the_line_and_the_valid_keys(config_file: 
         f"{config_file}:3: unknown setting 'languagee' (did you mean 'language'?); "
         "valid keys: database_url, language, timezone, max_file_size, max_mail_size, "
         "vat_rate, hourly_rate, currency, portal_url, company, log_file, pool_size, "
-        "max_overflow, statement_timeout, application_name"
+        "max_overflow, statement_timeout, application_name, trusted_proxies"
     )
 
 
@@ -131,6 +133,11 @@ def test_a_table_is_an_unknown_key_too(config_file: Path) -> None:
             "statement_timeout must be a whole number of seconds (0: no limit), not '30s'",
         ),
         ('application_name = "tix\\n"', "application_name must be a printable name"),
+        (
+            'trusted_proxies = "nginx"',
+            "trusted_proxies must be addresses or networks separated by commas, like "
+            "10.0.0.5,10.1.0.0/16, not 'nginx'",
+        ),
     ],
 )
 def test_a_bad_value_is_refused_with_its_line(config_file: Path, line: str, message: str) -> None:

@@ -72,6 +72,10 @@ class Settings:
     """PostgreSQL: seconds after which the server cancels a statement (0: never)."""
     application_name: str = "tix"
     """PostgreSQL: the name the connections show in ``pg_stat_activity``."""
+    trusted_proxies: str = "127.0.0.1"
+    """``tix serve``: addresses or networks (comma-separated, ``*``: any) of the reverse
+    proxies whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed; the web
+    form's and the portal's limits per IP count the client address these give."""
 
     @property
     def resolved_database_url(self) -> str:
@@ -101,6 +105,7 @@ ENVIRONMENT = {
     "max_overflow": "TIX_MAX_OVERFLOW",
     "statement_timeout": "TIX_STATEMENT_TIMEOUT",
     "application_name": "TIX_APPLICATION_NAME",
+    "trusted_proxies": "TIX_TRUSTED_PROXIES",
 }
 #: The keys a config file may hold, in the order of :class:`Settings`.
 KEYS = tuple(f.name for f in fields(Settings))
@@ -181,6 +186,21 @@ def _check(name: str, value: Any, where: str) -> Any:
             raise bad(_("a time zone like Europe/Berlin")) from None
     if name == "application_name" and (len(value) > 63 or not value.isprintable()):
         raise bad(_("a printable name of at most 63 characters"))
+    if name == "trusted_proxies":
+        import ipaddress
+
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        try:
+            parts = [  # 10.1.2.3/16 as 10.1.0.0/16: uvicorn takes only the latter
+                str(ipaddress.ip_network(part, strict=False)) if "/" in part else part
+                for part in parts
+                if part == "*" or ipaddress.ip_network(part, strict=False)
+            ]
+        except ValueError:
+            raise bad(
+                _("addresses or networks separated by commas, like 10.0.0.5,10.1.0.0/16")
+            ) from None
+        return ",".join(parts)
     if name == "portal_url" and not re.match(r"https?://[^/\s]+", value):
         raise bad(_("an address starting with http:// or https://"))
     return value

@@ -287,7 +287,7 @@ def serve(
         "host": host,
         "port": port,
         "proxy_headers": True,
-        "forwarded_allow_ips": "127.0.0.1",
+        "forwarded_allow_ips": context.settings().trusted_proxies,
         "log_level": "info",
     }
     if workers == 1:
