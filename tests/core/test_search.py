@@ -117,3 +117,96 @@ def test_a_changed_subject_is_found_by_its_new_words_only(world, corpus) -> None
 def test_a_search_without_words_is_refused(world) -> None:
     with pytest.raises(Invalid, match="no words"):
         _search(world, "*** ---")
+
+
+def _many_tickets(world, count: int, subject_of) -> list[int]:
+    """``count`` tickets written in bulk (as an import would), each with its subject
+    indexed; returns their ids, oldest first."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from tix.core import search
+
+    now = datetime.now(UTC)
+    with session_scope(world.engine, write=True) as session:
+        first = 1 + session.execute(text("SELECT coalesce(max(id), 0) FROM tickets")).scalar_one()
+        ids = list(range(first, first + count))
+        session.execute(
+            text(
+                "INSERT INTO tickets (id, number, kind, status, subject, priority, origin, "
+                "channel_id, owner_id, customer_id, version, activity_seq, created_at, "
+                "updated_at) VALUES (:id, :id + 100000, 'request', 'open', :subject, 5, "
+                "'agent', :channel, :owner, :customer, 1, 0, :now, :now)"
+            ),
+            [
+                {
+                    "id": ticket_id,
+                    "subject": subject_of(index),
+                    "channel": world.support,
+                    "owner": world.admin,
+                    "customer": world.customer,
+                    "now": now,
+                }
+                for index, ticket_id in enumerate(ids)
+            ],
+        )
+        search.index_many(
+            session,
+            subjects=[(ticket_id, subject_of(index)) for index, ticket_id in enumerate(ids)],
+            bodies=[],
+        )
+    with world.engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    return ids
+
+
+def _documents_read(session) -> int:
+    """Search documents this transaction has read so far (PostgreSQL)."""
+    from sqlalchemy import text
+
+    return session.execute(
+        text(
+            "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) "
+            "FROM pg_stat_xact_user_tables WHERE relname = 'ticket_search'"
+        )
+    ).scalar_one()
+
+
+def test_a_rare_word_is_found_without_reading_every_document(world, backend) -> None:
+    """The one old ticket with a word: found through the index, not by reading all 5,000
+    documents newest first (what the planner picks when it guesses many matches)."""
+    from tix.core import search
+
+    ids = _many_tickets(world, 5000, lambda i: "Zyxomatic jam" if i == 3 else "Printer jam")
+    with session_scope(world.engine) as session:
+        before = _documents_read(session) if backend == "postgresql" else 0
+        assert list(search.matching_ticket_ids(session, "zyxomatic", batch=5)) == [ids[3]]
+        if backend == "postgresql":
+            assert _documents_read(session) - before <= search._PG_WINDOW + 10
+
+
+def test_matches_come_newest_first_however_many_tickets_have_the_word(world) -> None:
+    """Every match in order, for a word in every ticket, in some and in few, and from
+    a cursor on: whichever way the search walks the documents."""
+    from tix.core import search
+
+    ids = _many_tickets(
+        world,
+        5000,
+        lambda i: " ".join(
+            ["jam"] + (["feeder"] if i % 3 == 0 else []) + (["roller"] if i % 150 == 0 else [])
+        ),
+    )
+    newest_first = list(reversed(ids))
+    with session_scope(world.engine) as session:
+
+        def found(word: str, below: int | None = None) -> list[int]:
+            return list(search.matching_ticket_ids(session, word, below=below, batch=7))
+
+        assert found("jam") == newest_first
+        assert found("feeder") == [i for i in newest_first if (i - ids[0]) % 3 == 0]
+        assert found("roller") == [i for i in newest_first if (i - ids[0]) % 150 == 0]
+        assert found("roller", below=ids[3000]) == [
+            i for i in newest_first if (i - ids[0]) % 150 == 0 and i < ids[3000]
+        ]
