@@ -144,6 +144,17 @@ MALFORMED: dict[tuple[str, ...], list[list[str]]] = {
     ("demo",): [["--tickets", "many"]],
     ("worker",): [["--interval", "soon"]],
     ("serve",): [["--port", "http"]],
+    **{
+        ("report", name): [
+            ["--period", "year"],
+            ["--from", "someday"],
+            ["--to", "26.10.2024", "--from", "03.11.2024"],
+            ["--kind", "memo"],
+            ["--format", "xml"],
+            ["--channel", "Nowhere", "--period", "year"],
+        ]
+        for name in ("overview", "volume", "response", "sla", "agents", "categories", "mail")
+    },
 }
 #: Commands whose every value is a name or free text: nothing there can be malformed
 #: (a name that does not exist is "not found", exit 3).
