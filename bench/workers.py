@@ -19,6 +19,7 @@ Budget: two workers at least 1.6x one worker's messages per second.
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import subprocess
 import sys
@@ -48,6 +49,61 @@ def machine_busy() -> tuple[float, float]:
     return (sum(values) - idle) / TICKS, sum(values) / TICKS
 
 
+class LockSampler:
+    """Polls pg_stat_activity every 0.2 s while the workers run: how the workers'
+    database sessions that are in a transaction spend it (the profile of the waits);
+    idle sessions (an account's lock, the numbering pool, between batches) are left out."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        self.url = url.replace("postgresql+psycopg://", "postgresql://")
+        self.seen: collections.Counter[str] = collections.Counter()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> LockSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+    def _poll(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            while not self.stopping.wait(0.2):
+                rows = connection.execute(
+                    "SELECT state, wait_event_type, wait_event, query FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND backend_type = 'client backend'"
+                ).fetchall()
+                for state, wait_type, wait_event, query in rows:
+                    kind = self._kind(state, wait_type, wait_event, query or "")
+                    if kind:
+                        self.seen[kind] += 1
+
+    @staticmethod
+    def _kind(state: str, wait_type: str | None, wait_event: str | None, query: str) -> str:
+        if state == "idle":
+            return ""  # an account's lock or a number's connection, or between batches
+        if state == "idle in transaction":
+            return "in a transaction, waiting for the worker (Python)"
+        if wait_type == "Lock":
+            # the query text may be cut before its FOR UPDATE: name the table read
+            target = " ".join(query.split()[:4])
+            if query.startswith("SELECT tickets."):
+                target = "a ticket row (SELECT ... FOR UPDATE of a ticket)"
+            return f"waiting for a lock ({wait_event}) on {target}"
+        return "executing in PostgreSQL"
+
+    def shares(self) -> list[tuple[str, float]]:
+        total = sum(self.seen.values()) or 1
+        return [(kind, count / total) for kind, count in self.seen.most_common()]
+
+
 @dataclass
 class Run:
     workers: int
@@ -57,6 +113,9 @@ class Run:
     postgres_cpu: float
     dovecot_cpu: float
     machine_cpu: float
+    waits: list[tuple[str, float]]
+    batches_again: int
+    """Import batches that failed (a concurrent writer) and were written again mail by mail."""
 
     def rate(self) -> float:
         return self.imported / self.seconds
@@ -98,6 +157,20 @@ def count_imports(url: str) -> tuple[int, int]:
     return int(total), int(distinct)
 
 
+BATCHED = (
+    "import sys; from tix.core.mail import sync; "
+    "sync.sync_account.__kwdefaults__['batch'] = int(sys.argv.pop(1)); "
+    "from tix.cli.app import run; sys.exit(run(sys.argv[1:]))"
+)
+"""``tix`` with another import batch size (an experiment: the CLI has no option for it)."""
+
+
+def worker_command(batch: int | None) -> list[str]:
+    if batch is None:
+        return [sys.executable, "-m", "tix"]
+    return [sys.executable, "-c", BATCHED, str(batch)]
+
+
 def one_run(
     workers: int,
     name: str,
@@ -106,6 +179,7 @@ def one_run(
     smtp: SmtpServer,
     addresses: list[str],
     expected: int,
+    batch: int | None = None,
 ) -> Run:
     url = postgres.create_database(name)
     folder = Path(tempfile.mkdtemp(prefix="tix-workbench-"))
@@ -119,15 +193,16 @@ def one_run(
     master = int((dovecot.root / "run" / "master.pid").read_text().split()[0])  # type: ignore[operator]
     pg_before, dovecot_before = children_cpu(postmaster), children_cpu(master)
     busy_before, _ = machine_busy()
+    sampler = LockSampler(url).__enter__()
     start = time.perf_counter()
     processes = [
         subprocess.Popen(
-            [*tix, "worker", "--once", "--json"],
+            [*worker_command(batch), "worker", "--once", "--json"],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=(folder / f"worker{index}.log").open("w"),
         )
-        for _ in range(workers)
+        for index in range(workers)
     ]
     worker_cpu = 0.0
     for process in processes:
@@ -135,8 +210,10 @@ def one_run(
         process.returncode = os.waitstatus_to_exitcode(status)
         worker_cpu += usage.ru_utime + usage.ru_stime
         if process.returncode != 0:
-            raise SystemExit(f"a worker failed: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            raise SystemExit(f"a worker failed: see {folder}/worker*.log")
     seconds = time.perf_counter() - start
+    sampler.__exit__()
+    logs = "".join((folder / f"worker{i}.log").read_text() for i in range(workers))
     busy_after, _ = machine_busy()
     time.sleep(0.5)  # let the postmaster and the Dovecot master reap their children
     total, distinct = count_imports(url)
@@ -151,6 +228,8 @@ def one_run(
         postgres_cpu=children_cpu(postmaster) - pg_before,
         dovecot_cpu=children_cpu(master) - dovecot_before,
         machine_cpu=busy_after - busy_before,
+        waits=sampler.shares(),
+        batches_again=logs.count("importing them one by one"),
     )
 
 
@@ -159,6 +238,9 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=4)
     parser.add_argument("--messages", type=int, default=5000, help="per account")
     parser.add_argument("--workers", default="1,2,4", help="worker counts, in this order")
+    parser.add_argument(
+        "--batch", type=int, help="messages per import transaction (default: the sync's own)"
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     if counts[0] != 1:
@@ -181,6 +263,7 @@ def main() -> None:
         print(
             f"{args.accounts} accounts x {args.messages:,} messages = {expected:,} "
             f"(appended in {time.perf_counter() - began:.0f} s); {cores} cores; "
+            f"import batch {args.batch or 'default'}; "
             f"load {os.getloadavg()[0]:.2f} before"
         )
         runs: list[Run] = []
@@ -194,6 +277,9 @@ def main() -> None:
                 f"{run.seconds * cores:6.1f}   load {os.getloadavg()[0]:.2f}",
                 flush=True,
             )
+            print(f"      batches written again one mail at a time: {run.batches_again}")
+            for kind, share in run.waits:
+                print(f"      {share:5.0%}  {kind}")
     floors = [r.rate() for r in runs if r.workers == 1]
     floor = sum(floors) / len(floors)
     print(f"floor (1 worker, mean of {len(floors)} runs): {floor:.1f} msg/s")
