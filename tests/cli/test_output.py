@@ -47,6 +47,11 @@ LIST_COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("view", "list"): (),
     ("watch", "list"): ("{t}",),
 }
+#: Reports: --json prints the whole report, --format its rows as a list command does.
+REPORT_COMMANDS = {
+    ("report", name)
+    for name in ("overview", "volume", "response", "sla", "agents", "categories", "mail")
+}
 BOX = set("│┃━─┼╇┡┩┏┓┗┛╭╮╰╯…")
 
 
@@ -67,7 +72,22 @@ def _list_commands() -> set[tuple[str, ...]]:
 
 
 def test_every_list_command_takes_format_and_fields() -> None:
-    assert _list_commands() == set(LIST_COMMANDS)
+    assert _list_commands() == set(LIST_COMMANDS) | REPORT_COMMANDS
+
+
+def test_piped_reports_are_their_rows_tab_separated(cli, busy) -> None:
+    for path in sorted(REPORT_COMMANDS):
+        rows = cli(*path, "--format", "json").json()
+        assert isinstance(rows, list), path
+        piped = cli(*path)
+        assert piped.code == 0, (path, piped.stderr)
+        assert not BOX & set(piped.stdout), (path, piped.stdout)
+        lines = piped.stdout.splitlines()
+        header = lines[0].split("\t")
+        assert len(lines) == 1 + len(rows), path
+        for line, row in zip(lines[1:], rows, strict=True):
+            assert line.split("\t") == [_tsv_cell(plain_text(row.get(key))) for key in header]
+        assert isinstance(cli(*path, "--json").json(), dict), path
 
 
 @pytest.fixture

@@ -435,7 +435,8 @@ def _charts() -> bool:
 
 
 def _show(name: str, report: Any) -> None:
-    if state.json and state.format in (None, "json") and state.fields is None:
+    # --json: the whole report (its read model); --format json, jsonl, csv, tsv: its rows
+    if state.json and state.format is None and state.fields is None:
         emit(report.model_dump(mode="json"))
         return
     rows, fields, default, human = _SHOWN[name](report)
