@@ -50,7 +50,8 @@ def worker(
                     "Synced {accounts} accounts, sent {sent}, fired {alarms} alarms, "
                     "sent {warnings} SLA warnings."
                 ).format(
-                    accounts=len(done.synced),
+                    # an account another worker had at the time was not synced here
+                    accounts=sum(1 for report in done.synced if not report["locked"]),
                     sent=done.sent.get("sent", 0),
                     alarms=done.alarms,
                     warnings=done.sla_warnings,
