@@ -9,7 +9,7 @@ filled here once. Times are ISO 8601 with offset in the zone the caller passes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -22,13 +22,16 @@ from tix.core import search
 from tix.core.errors import Invalid, Malformed
 from tix.core.i18n import _
 from tix.core.models import (
+    OPEN_STATUSES,
     Category,
     Channel,
     Contact,
     ContactAddress,
+    LinkKind,
     Project,
     Ticket,
     TicketCategory,
+    TicketLink,
     TicketStatus,
     User,
     utcnow,
@@ -555,8 +558,6 @@ def _with_details(session: Session, rows: list[Any]) -> list[TicketRow]:
     now = utcnow()
     sla_left = _sla_left(session, rows, now)
     addresses = primary_addresses(session, customers)
-    from tix.core.services.links import children_counts  # needed for lists only
-
     kids = children_counts(session, ids)
     return [
         TicketRow(
@@ -606,6 +607,28 @@ def _sla_left(session: Session, rows: list[Any], now: datetime) -> dict[int, int
         elif row[16] is not None and row[19] is not None:
             left[row[0]] = row[19]
     return left
+
+
+def children_counts(session: Session, ticket_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """For each of ``ticket_ids`` that is a parent: how many children are still open, and
+    how many it has."""
+    if not ticket_ids:
+        return {}
+    child = aliased(Ticket)
+    rows = session.execute(
+        select(
+            col(TicketLink.from_ticket_id),
+            func.count(),
+            func.count().filter(col(child.status).in_(OPEN_STATUSES)),
+        )
+        .join(child, col(child.id) == TicketLink.to_ticket_id)
+        .where(
+            col(TicketLink.from_ticket_id).in_(ticket_ids),
+            col(TicketLink.kind) == LinkKind.PARENT,
+        )
+        .group_by(col(TicketLink.from_ticket_id))
+    ).all()
+    return {parent: (int(open_count), int(total)) for parent, total, open_count in rows}
 
 
 def primary_addresses(session: Session, contact_ids: set[int]) -> dict[int, str]:

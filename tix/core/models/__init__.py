@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from tix.core.models.sla import BusinessCalendar, SlaPolicy
     from tix.core.models.texts import Signature, TextModule
     from tix.core.models.ticket import (
+        OPEN_STATUSES,
         PRIORITY_DEFAULT,
         PRIORITY_MAX,
         PRIORITY_MIN,
@@ -92,6 +93,7 @@ _HOMES: dict[str, str] = {
     "SlaPolicy": "sla",
     "Signature": "texts",
     "TextModule": "texts",
+    "OPEN_STATUSES": "ticket",
     "PRIORITY_DEFAULT": "ticket",
     "PRIORITY_MAX": "ticket",
     "PRIORITY_MIN": "ticket",
@@ -159,6 +161,7 @@ __all__ = [
     "DOCUMENT_PREFIXES",
     "MESSAGE_KINDS",
     "MODULES",
+    "OPEN_STATUSES",
     "PRIORITY_DEFAULT",
     "PRIORITY_MAX",
     "PRIORITY_MIN",

@@ -33,6 +33,10 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
 
 
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
+"""The statuses of a ticket that is not done yet."""
+
+
 class TicketOrigin(StrEnum):
     """How the ticket came in; web form and portal tickets are mail-like tickets."""
 

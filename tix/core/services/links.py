@@ -10,24 +10,23 @@ and a ticket shows only the links to tickets its reader can see.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tix.core.errors import Conflict, Invalid, Malformed, NotFound
 from tix.core.i18n import _
 from tix.core.labels import relation_label
-from tix.core.models import LinkKind, Ticket, TicketLink, TicketStatus, User
+from tix.core.models import LinkKind, Ticket, TicketLink, User
 from tix.core.permissions import can_see, require_see
 from tix.core.services.activities import lock, record_change
+from tix.core.views import children_counts as children_counts
 
 RELATIONS = ("related", "parent", "child", "duplicate")
 """What ``--kind`` takes: how the first ticket stands to the second."""
 
-OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
 """A child in one of these is still open (its parent is not done)."""
 
 
@@ -207,25 +206,3 @@ def ticket_links(session: Session, actor: User, ticket: Ticket) -> list[LinkedTi
     order = {"child": 0, "parent": 1, "duplicate": 2, "original": 3, "related": 4}
     found.sort(key=lambda linked: (order.get(linked.relation, 9), linked.number))
     return found
-
-
-def children_counts(session: Session, ticket_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """For each of ``ticket_ids`` that is a parent: how many children are still open, and
-    how many it has."""
-    if not ticket_ids:
-        return {}
-    child = aliased(Ticket)
-    rows = session.execute(
-        select(
-            col(TicketLink.from_ticket_id),
-            func.count(),
-            func.count().filter(col(child.status).in_(OPEN_STATUSES)),
-        )
-        .join(child, col(child.id) == TicketLink.to_ticket_id)
-        .where(
-            col(TicketLink.from_ticket_id).in_(ticket_ids),
-            col(TicketLink.kind) == LinkKind.PARENT,
-        )
-        .group_by(col(TicketLink.from_ticket_id))
-    ).all()
-    return {parent: (int(open_count), int(total)) for parent, total, open_count in rows}

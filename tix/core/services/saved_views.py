@@ -224,8 +224,6 @@ def parse_filter_color(value: str) -> str:
 def resolve_spec(session: Session, spec: ViewSpec) -> TicketFilter:
     """The core's filter for ``spec``: names looked up (NotFound when one is gone),
     values checked (Malformed when one cannot be read)."""
-    from tix.core.business_time import parse_target
-
     parse_sort(spec.sort)
     for status in spec.statuses:
         parse_status(status)
@@ -251,12 +249,18 @@ def resolve_spec(session: Session, spec: ViewSpec) -> TicketFilter:
         search=spec.search or None,
         sort=spec.sort or None,
         breached=spec.breached,
-        due_within=parse_target(spec.due_within) if spec.due_within else None,
+        due_within=_target(spec.due_within) if spec.due_within else None,
     )
 
 
 # A plain list names nothing: each service (and the tables it touches) is imported only
 # when its filter is given, so listing tickets starts faster.
+
+
+def _target(text: str) -> int:
+    from tix.core.business_time import parse_target
+
+    return parse_target(text)
 
 
 def _channel_id(session: Session, name: str) -> int | None:
