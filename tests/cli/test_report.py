@@ -296,6 +296,36 @@ def fresh_report_module() -> Any:
     sys.modules.pop("tix.cli.commands.report", None)
 
 
+def test_a_deferred_recipient_gets_the_workbook_too(berlin_cli: Any, desk: Desk) -> None:
+    """A server that defers one recipient: the retry to them carries the attachment (a
+    report's mail exists only as the bytes composed when it was queued)."""
+    from datetime import timedelta
+
+    from tix.core import clock
+    from tix.core.mail.delivery import deliver
+
+    with SmtpServer(tempfail_rcpt={"later@example.com"}) as smtp:
+        with session_scope(desk.world.engine, write=True) as session:
+            account = session.get(MailAccount, desk.world.account)
+            assert account is not None
+            account.smtp_host, account.smtp_port, account.smtp_tls = smtp.host, smtp.port, "none"
+        args = ("--mail-to", "lead@example.com", "--mail-to", "later@example.com")
+        assert run(berlin_cli, "mail", *PERIOD, *args).code == 0
+        assert deliver(desk.world.engine).sent == 1
+        [first] = smtp.wait_for(1)
+        assert first.rcpt_tos == ["lead@example.com"]
+        smtp.tempfail_rcpt = set()
+        later = clock.now() + timedelta(minutes=2)
+        with clock.use_clock(lambda: later):
+            assert deliver(desk.world.engine, now=later).sent == 1
+        second = smtp.wait_for(2)[1]
+    assert second.rcpt_tos == ["later@example.com"]
+    assert second.data == first.data  # the same message, attachment and all
+    message = email.message_from_bytes(second.data, policy=default_policy)
+    [attachment] = list(message.iter_attachments())  # type: ignore[attr-defined]
+    assert attachment.get_filename() == "tix-mail-2024-10-26-2024-11-03.xlsx"
+
+
 def test_help_has_examples_in_english_and_german(
     cli: Any, german: None, fresh_report_module: None
 ) -> None:

@@ -330,7 +330,15 @@ def _deliver_one(
         log.exception("outbox %s", message_id)
         _retry(engine, message_id, f"{type(error).__name__}: {error}", report)
         return
-    _sent(engine, message_id, raw, result.refused, result.deferred, report)
+    _sent(
+        engine,
+        message_id,
+        raw,
+        result.refused,
+        result.deferred,
+        report,
+        composed=composed is not None,
+    )
     if oauth2 and account_id is not None:
         report.signed_in.add(account_id)
     if sent_folder:
@@ -344,6 +352,8 @@ def _sent(
     refused: dict[str, str],
     deferred: dict[str, str],
     report: DeliveryReport,
+    *,
+    composed: bool = False,
 ) -> None:
     from tix.core.mail.ingest import store_raw
 
@@ -366,13 +376,15 @@ def _sent(
             )
         if deferred:
             # The same message again, later, to just these recipients.
-            outbox.queue_again(
+            again = outbox.queue_again(
                 session,
                 message,
                 envelope_to=list(deferred),
                 next_attempt_at=clock.now() + RETRY_DELAYS[0],
                 error="; ".join(f"{a}: {r}" for a, r in deferred.items()),
             )
+            if composed:  # a report: its bytes are the only copy of its attachment
+                again.sha256 = message.sha256
     report.sent += 1
 
 
