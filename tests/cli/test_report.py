@@ -134,6 +134,13 @@ def test_bad_input_is_one_line_and_a_usage_code(berlin_cli: Any, desk: Desk) -> 
         (("volume", "--kind", "fax"), 2, "fax"),
         (("overview", "--xlsx", "report.txt"), 1, ".xlsx"),
         (("overview", "--mail-to", "a@b.c, d@e.f"), 1, "not one e-mail address"),
+        (("overview", "--mail-to", "lead@example.com"), 1, "no mail account can send mail"),
+        (("overview", "--mail-to", "lead@example.com", "--account", "nope"), 3, "nope"),
+        (
+            ("overview", "--mail-to", "lead@example.com", "--xlsx", "/no/such/folder/r.xlsx"),
+            1,
+            "/no/such/folder",
+        ),
     ]
     for args, code, text in cases:
         result = run(berlin_cli, *args)

@@ -334,7 +334,10 @@ def _compute(session: Session, scope: ReportScope, name: str, *, everything: boo
 
 def _run(name: str, given: _Given) -> None:
     if given.xlsx is not None:
+        from tix.core.reporting.workbook import check_target
+
         writable(given.xlsx, force=given.force, suffix=".xlsx")
+        check_target(given.xlsx)
     if given.mail_to:
         from tix.core import validation
 

@@ -65,12 +65,23 @@ def hours(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 3600, 4)
 
 
+def check_target(target: Path) -> None:
+    """Refuse a target that cannot be written (no .xlsx, a folder, no such folder)
+    before any work is done."""
+    _checked_path(target)
+
+
 def write_report_workbook(target: Path | BinaryIO, reports: Sequence[Report]) -> None:
     """Write ``reports`` to ``target`` (an ``.xlsx`` path or a binary stream)."""
+    path = _checked_path(target)
+    _save(report_workbook(reports), target, path)
+
+
+def report_workbook(reports: Sequence[Report]) -> Any:
+    """An openpyxl workbook of ``reports``, a sheet each, with their charts."""
     # openpyxl costs ~116 ms to import: only the commands that write workbooks pay it.
     from openpyxl import Workbook
 
-    path = _checked_path(target)
     book = Workbook()
     book.remove(book.active)
     for report in reports:
@@ -88,7 +99,7 @@ def write_report_workbook(target: Path | BinaryIO, reports: Sequence[Report]) ->
             _categories(book, report)
         else:
             _mail(book, report)
-    _save(book, target, path)
+    return book
 
 
 # --- sheets ---------------------------------------------------------------------------
