@@ -9,14 +9,16 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from tix.core import search
 from tix.core.db import session_scope
-from tix.core.mail.ingest import ingest
+from tix.core.mail.ingest import Incoming, ingest, ingest_many
 from tix.core.mail.parse import parse_mail
 from tix.core.mail.threading import clean_subject
 from tix.core.models import (
     Blob,
+    Counter,
     ImportStatus,
     MailAccount,
     MailImport,
@@ -734,3 +736,156 @@ def test_an_unknown_choice_for_strangers_follow_ups_is_refused(world) -> None:
                 stranger_follow_ups="drop",
             )
         assert world.channel(session, "support").stranger_follow_ups == "attach"
+
+
+# --- a batch of mail (the IMAP sync) ----------------------------------------------------
+
+
+def _ingest_many(
+    world, raws: list[bytes], uidvalidity: int = 7
+) -> list[tuple[str, int | None, bool, int]]:
+    """Each mail's status, ticket number, whether it opened the ticket, and UID."""
+    with session_scope(world.engine, write=True) as session:
+        done = ingest_many(
+            session,
+            [Incoming(raw, uid=index + 1, source="imap") for index, raw in enumerate(raws)],
+            channel=world.channel(session, "support"),
+            account=session.get(MailAccount, world.account),
+            folder="INBOX",
+            uidvalidity=uidvalidity,
+        )
+        return [
+            (
+                record.status,
+                result.ticket.number if result.ticket else None,
+                result.new_ticket,
+                record.uid,
+            )
+            for record, result in done
+        ]
+
+
+def _next_ticket_number(world) -> int:
+    with session_scope(world.engine) as session:
+        value = session.execute(
+            select(Counter.value).where(Counter.name == "ticket")
+        ).scalar_one_or_none()
+    return (value or 0) + 1
+
+
+def test_a_batch_finds_what_its_own_earlier_mails_made(world) -> None:
+    """Mails of one batch see what the mails before them did, as one by one: an answer
+    threads to the ticket a mail of the batch opened (by In-Reply-To and by its tag),
+    the same bytes again are a duplicate, and a new sender becomes one contact."""
+    first, second = _next_ticket_number(world), _next_ticket_number(world) + 1
+    printer = mail(subject="Printer jams", sender="Neu <neu@firma.example>")
+    raws = [
+        mail(subject="Pump broken", message_id="a1@kunde.example"),
+        mail(subject="Re: Pump broken", in_reply_to="a1@kunde.example", body="Still leaking"),
+        printer,
+        mail(subject=f"AW: [Ticket#{second}] Printer jams", sender="neu@firma.example"),
+        printer,
+        mail(subject="Toner empty", sender="Neu <neu@firma.example>"),
+    ]
+    results = _ingest_many(world, raws)
+    assert [(status, number, new) for status, number, new, _id in results] == [
+        (ImportStatus.IMPORTED, first, True),
+        (ImportStatus.IMPORTED, first, False),
+        (ImportStatus.IMPORTED, second, True),
+        (ImportStatus.IMPORTED, second, False),
+        (ImportStatus.DUPLICATE, None, False),
+        (ImportStatus.IMPORTED, second + 1, True),
+    ]
+    assert [m["body"] for m in _detail(world, first)["activities"] if m["kind"] == "message"] == [
+        "Our pump leaks.",
+        "Still leaking",
+    ]
+    with session_scope(world.engine) as session:
+        assert contacts.find_contact(session, "neu@firma.example").name == "Neu"
+        assert len(contacts.find_contacts(session, ["neu@firma.example"])) == 1
+        assert list(search.matching_ticket_ids(session, "leaking")) == [
+            tickets.find_ticket(session, first).id
+        ]
+    # The same mails again (after a change of UIDVALIDITY) import nothing twice.
+    again = _ingest_many(world, raws, uidvalidity=8)
+    assert {status for status, *_rest in again} == {ImportStatus.DUPLICATE}
+
+
+def test_a_mail_that_fails_in_a_batch_is_kept_and_the_others_land(world, monkeypatch) -> None:
+    from tix.core.mail import ingest as ingest_module
+
+    def failing(subject: str) -> str:
+        if "Boom" in subject:
+            raise RuntimeError("the subject could not be cleaned")
+        return clean_subject(subject)
+
+    monkeypatch.setattr(ingest_module, "clean_subject", failing)
+    boom = mail(subject="Boom", body="Explodes")
+    results = _ingest_many(
+        world,
+        [
+            mail(subject="Pump broken", message_id="b1@kunde.example"),
+            boom,
+            mail(subject="Re: Pump", in_reply_to="b1@kunde.example", body="Leaking more"),
+        ],
+    )
+    assert [status for status, *_rest in results] == [
+        ImportStatus.IMPORTED,
+        ImportStatus.UNPROCESSABLE,
+        ImportStatus.IMPORTED,
+    ]
+    assert results[0][1] == results[2][1]
+    with session_scope(world.engine) as session:
+        kept = session.execute(
+            select(MailImport).where(MailImport.uid == results[1][3])
+        ).scalar_one()
+        assert kept.status == ImportStatus.UNPROCESSABLE
+        assert kept.reason == "RuntimeError: the subject could not be cleaned"
+        assert session.get(Blob, kept.sha256).data == boom
+        assert session.execute(select(func.count()).select_from(Ticket)).scalar_one() == 1
+        assert len(list(search.matching_ticket_ids(session, "leaking"))) == 1
+        assert list(search.matching_ticket_ids(session, "explodes")) == []
+
+
+def test_a_batch_reads_and_writes_per_batch_not_per_mail(world) -> None:
+    """What a batch looks up (imports of the same bytes, Message-IDs, threads, senders),
+    its raw mails, its import records and its search index take as many statements for
+    25 mails as for 5."""
+    lookups = (
+        "from mail_imports",
+        "where activities.message_id in",
+        "where outbox_messages.message_id in",
+        "from contact_addresses",
+        "where lower(users.email)",
+        "from activities where activities.id =",
+    )
+    writes = ("into blobs", "into mail_imports", "into search_index", "into ticket_search")
+    counts = []
+    for size in (5, 25):
+        raws = [
+            mail(
+                subject=f"Request {size}-{index}",
+                sender=f"Kunde {index} <k{size}-{index}@firma{index}.example>",
+                in_reply_to=f"unknown-{index}@elsewhere.example",
+            )
+            for index in range(size)
+        ]
+        statements: list[str] = []
+
+        def count(*args: object, seen: list[str] = statements) -> None:
+            seen.append(" ".join(str(args[2]).lower().split()))
+
+        event.listen(world.engine, "before_cursor_execute", count)
+        try:
+            results = _ingest_many(world, raws, uidvalidity=size)
+        finally:
+            event.remove(world.engine, "before_cursor_execute", count)
+        assert [new for _status, _number, new, _uid in results] == [True] * size
+        counts.append(
+            {
+                what: sum(1 for statement in statements if what in statement)
+                for what in (*lookups, *writes)
+            }
+        )
+    # Mail by mail, 20 mails more were some 200 statements more.
+    assert counts[0] == counts[1]

@@ -378,3 +378,29 @@ def test_a_message_another_process_imported_meanwhile_is_counted(world, dovecot,
     assert (report.fetched, report.imported, report.duplicates) == (3, 2, 1)
     counted = report.imported + report.duplicates + report.ignored + report.unprocessable
     assert counted == report.fetched
+
+
+def test_a_mail_that_fails_is_kept_and_the_rest_of_its_batch_lands(
+    world, dovecot, mailbox, monkeypatch
+) -> None:
+    """A batch is written at once; a mail that fails in it is kept as unprocessable and
+    flagged like the others (it is stored), and the mails around it are imported."""
+    from tix.core.mail import ingest as ingest_module
+    from tix.core.mail.threading import clean_subject
+
+    def failing(subject: str) -> str:
+        if "Boom" in subject:
+            raise RuntimeError("the subject could not be cleaned")
+        return clean_subject(subject)
+
+    monkeypatch.setattr(ingest_module, "clean_subject", failing)
+    for subject in ("Pump broken", "Boom", "Printer jams"):
+        dovecot.deliver(mailbox, mail(subject=subject))
+    report = _sync(world, batch=10)
+    assert (report.fetched, report.imported, report.unprocessable) == (3, 2, 1)
+    flags = _server_flags(dovecot, mailbox)
+    assert len(flags) == 3 and all(b"$TixImported" in f for f in flags.values())
+    assert _count(world, Ticket) == 2
+    assert _count(world, MailImport, MailImport.status == ImportStatus.UNPROCESSABLE) == 1
+    again = _sync(world)
+    assert (again.fetched, _count(world, MailImport)) == (0, 3)

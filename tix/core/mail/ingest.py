@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from email.utils import getaddresses
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -101,9 +101,9 @@ def store_many(session: Session, raws: Sequence[bytes]) -> list[str]:
     if rows:
         # One statement, written at once (rows that refer to them follow in later flushes).
         dialect = session.get_bind().dialect.name
-        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        upsert = sqlite_insert if dialect == "sqlite" else postgresql_insert
         session.execute(
-            insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), list(rows.values())
+            upsert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), list(rows.values())
         )
     return digests
 
@@ -216,24 +216,20 @@ def ingest_many(
         "max_file_size": max_file_size,
         "own_addresses": own_addresses,
     }
-    locked: set[int] = session.info.setdefault("tix_locked_tickets", set())
-    before = set(locked)
     try:
         with session.begin_nested(), search.deferred(session):
-            return _ingest_all(session, incoming, **options)
+            return _ingest_all(session, incoming, read_ids=False, **options)
     except Exception:
         log.warning("a batch of %s mails failed; importing them one by one", len(incoming))
-        # Rows locked in the savepoint were read again on their way out.
-        locked.intersection_update(before)
+        _forget_rolled_back(session, channel, account)
     results: list[tuple[MailImport, Ingested]] = []
     for item in incoming:
-        before = set(locked)
         try:
             with session.begin_nested():
                 results.extend(_ingest_all(session, [item], **options))
         except Exception as error:
-            locked.intersection_update(before)
             log.exception("%s UID %s: import failed", item.source or "mail", item.uid)
+            _forget_rolled_back(session, channel, account)
             results.append(
                 record_unprocessable(
                     session,
@@ -245,6 +241,18 @@ def ingest_many(
                 )
             )
     return results
+
+
+def _forget_rolled_back(session: Session, *keep: object) -> None:
+    """After a savepoint rolled back: the session forgets every row it had loaded but
+    ``keep``. A row the savepoint wrote may have been loaded again (the session holds
+    rows only while someone refers to them), and SQLite gives its id to the next row
+    written; the session would take one for the other. Tickets are locked again."""
+    session.expunge_all()
+    for kept in keep:
+        if kept is not None:
+            session.add(kept)
+    session.info.pop("tix_locked_tickets", None)
 
 
 def record_unprocessable(
@@ -284,6 +292,49 @@ def _ingest_all(
     max_size: int,
     max_file_size: int,
     own_addresses: frozenset[str],
+    read_ids: bool = True,
+) -> list[tuple[MailImport, Ingested]]:
+    """``read_ids``: the import records are added to the session, with their ids read
+    back; else written in one statement at the end, their ids not read."""
+    # Every row the batch loads or writes is held until it ends: the session keeps rows
+    # only while someone refers to them, and a later mail would read them again.
+    held: list[object] = []
+
+    def hold(_session: Session, instance: object) -> None:
+        held.append(instance)
+
+    for name in ("pending_to_persistent", "loaded_as_persistent"):
+        event.listen(session, name, hold)
+    try:
+        return _ingest_held(
+            session,
+            incoming,
+            channel=channel,
+            account=account,
+            folder=folder,
+            uidvalidity=uidvalidity,
+            max_size=max_size,
+            max_file_size=max_file_size,
+            own_addresses=own_addresses,
+            read_ids=read_ids,
+        )
+    finally:
+        for name in ("pending_to_persistent", "loaded_as_persistent"):
+            event.remove(session, name, hold)
+
+
+def _ingest_held(
+    session: Session,
+    incoming: Sequence[Incoming],
+    *,
+    channel: Channel,
+    account: MailAccount | None,
+    folder: str,
+    uidvalidity: int | None,
+    max_size: int,
+    max_file_size: int,
+    own_addresses: frozenset[str],
+    read_ids: bool,
 ) -> list[tuple[MailImport, Ingested]]:
     digests = store_many(session, [item.raw for item in incoming])
     known = _Known(
@@ -317,18 +368,20 @@ def _ingest_all(
             activity_id=result.activity.id if result.activity else None,
             reason=(result.reason or None) and result.reason[:1000],
         )
-        session.add(record)
+        if read_ids:
+            session.add(record)
+        else:
+            known.unwritten.append(record)
         known.learn(digest, record, result)
         results.append((record, result))
     session.flush()
+    known.write_records(session)
     for record, result in results:
         if result.status == ImportStatus.UNPROCESSABLE:
             log.warning(
-                "%s: kept as unprocessable (import %s): %s",
-                record.source or "mail",
-                record.id,
+                "%s UID %s: kept as unprocessable: %s", record.source or "mail", record.uid,
                 result.reason,
-            )
+            )  # fmt: skip
     return results
 
 
@@ -415,15 +468,45 @@ class _Known:
         if new:
             made = contacts.new_contacts(session, list(new.items()))
             self.contacts.update(zip(new, made, strict=True))
+        self._account_addresses: frozenset[str] | None = None
+        self.unwritten: list[MailImport] = []
+        """Import records not written yet (see :meth:`write_records`)."""
+        # The tickets the mails answer, locked at once in id order (each follow-up would
+        # lock its own; two syncs lock theirs in the same order and never deadlock).
+        activities.lock_many(session, self.threads.ticket_ids())
         # Held so that the session does not forget them between mails (it keeps loaded
         # rows only while someone refers to them): each ticket would read them again.
         self.held: list[object] = [channel]
         if channel.default_owner_id is not None:
             self.held.append(session.get(User, channel.default_owner_id))
 
+    def account_addresses(self, session: Session) -> frozenset[str]:
+        """tix's own account addresses (lower-cased), read once for the batch."""
+        if self._account_addresses is None:
+            self._account_addresses = frozenset(
+                value.lower()
+                for value in session.execute(select(col(MailAccount.address))).scalars()
+                if value
+            )
+        return self._account_addresses
+
+    def write_records(self, session: Session) -> None:
+        """Write the import records kept back, in one statement."""
+        if self.unwritten:
+            columns = [column.name for column in MailImport.__table__.columns]  # type: ignore[attr-defined]
+            session.execute(
+                insert(MailImport),
+                [
+                    {name: getattr(record, name) for name in columns if name != "id"}
+                    for record in self.unwritten
+                ],
+            )
+            self.unwritten.clear()
+
     def same_bytes_as(self, session: Session, digest: str) -> int | None:
         if digest in self.batch_digests:
             session.flush()
+            self.write_records(session)
             return _same_bytes(session, digest)
         return self.same_bytes.get(digest)
 
@@ -434,6 +517,7 @@ class _Known:
         if Direction.IN not in directions:
             return "same"  # a mail tix sent, back through Cc or a synced Sent folder
         session.flush()  # the batch's own import records are compared with too
+        self.write_records(session)
         return _compare_with_earlier(session, mail)
 
     def sender(self, session: Session, address: str, name: str) -> Contact | User:
@@ -719,7 +803,7 @@ def _file_mail(
         ticket is not None
         and not automatic
         and isinstance(author, Contact)
-        and _is_stranger(session, ticket, author, address)
+        and _is_stranger(session, ticket, author, address, known)
     ):
         own_channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
         if own_channel is not None and own_channel.stranger_follow_ups == "new":
@@ -816,7 +900,9 @@ def _message(
     )
 
 
-def _is_stranger(session: Session, ticket: Ticket, contact: Contact, address: str) -> bool:
+def _is_stranger(
+    session: Session, ticket: Ticket, contact: Contact, address: str, known: _Known
+) -> bool:
     """Whether ``contact`` (writing from ``address``) is a stranger to ``ticket``: not its
     customer, not in the customer's organisation (the same organisation on both
     contacts), and none of the contact's addresses in the ticket's mail history (the
@@ -824,12 +910,7 @@ def _is_stranger(session: Session, ticket: Ticket, contact: Contact, address: st
     addresses are never strangers (staff users are not contacts)."""
     if contact.id is not None and contact.id == ticket.customer_id:
         return False
-    own = {
-        value.lower()
-        for value in session.execute(select(col(MailAccount.address))).scalars()
-        if value
-    }
-    if address.lower() in own:
+    if address.lower() in known.account_addresses(session):
         return False
     if contact.organization_id is not None and ticket.customer_id is not None:
         customer = session.get(Contact, ticket.customer_id)

@@ -104,6 +104,13 @@ class Threads:
                 ).scalars()
             )
 
+    def ticket_ids(self) -> list[int]:
+        """The tickets the batch's mails answer or tag (before any redirect of a merge)."""
+        found = {ticket.id for ticket in self.by_number.values()}
+        found.update(self.by_activity.values())
+        found.update(self.by_outbox.values())
+        return sorted(ticket_id for ticket_id in found if ticket_id is not None)
+
     def learn_ticket(self, ticket: Ticket) -> None:
         """A ticket the batch opened: a later mail may carry its tag."""
         if ticket.kind != TicketKind.INTERNAL:
