@@ -319,15 +319,15 @@ def _compute(session: Session, scope: ReportScope, name: str, *, everything: boo
     from tix.core import reporting
 
     if name == "overview" and everything:
-        return [
-            reporting.overview(session, scope),
-            reporting.volume(session, scope),
-            reporting.response(session, scope),
-            reporting.sla(session, scope),
-            reporting.agents(session, scope),
-            reporting.categories(session, scope),
-            reporting.mail(session, scope),
-        ]
+        parts = {
+            "counts": reporting.volume(session, scope),
+            "times": reporting.response(session, scope),
+            "targets": reporting.sla(session, scope),
+            "load": reporting.agents(session, scope),
+            "topics": reporting.categories(session, scope),
+            "mails": reporting.mail(session, scope),
+        }
+        return [reporting.overview_of(scope, **parts), *parts.values()]
     function: Callable[[Session, ReportScope], Any] = getattr(reporting, name)
     return [function(session, scope)]
 

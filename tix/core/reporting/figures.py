@@ -554,12 +554,29 @@ def mail(session: Session, scope: ReportScope) -> MailReport:
 
 def overview(session: Session, scope: ReportScope) -> Overview:
     """The headline figures of every report."""
-    counts = volume(session, scope)
-    times = response(session, scope)
-    targets = sla(session, scope)
-    mails = mail(session, scope)
-    load = agents(session, scope)
-    topics = categories(session, scope, limit=5)
+    return overview_of(
+        scope,
+        counts=volume(session, scope),
+        times=response(session, scope),
+        targets=sla(session, scope),
+        mails=mail(session, scope),
+        load=agents(session, scope),
+        topics=categories(session, scope, limit=5),
+    )
+
+
+def overview_of(
+    scope: ReportScope,
+    *,
+    counts: VolumeReport,
+    times: ResponseReport,
+    targets: SlaReport,
+    mails: MailReport,
+    load: AgentsReport,
+    topics: CategoriesReport,
+) -> Overview:
+    """The headline figures of reports computed already (a workbook of every report
+    computes each once)."""
     return Overview(
         scope=scope.view(),
         opened=counts.opened,
@@ -575,5 +592,5 @@ def overview(session: Session, scope: ReportScope) -> Overview:
         mail_in=mails.incoming,
         mail_out=mails.outgoing,
         busiest=load.agents[:5],
-        top_categories=topics.categories,
+        top_categories=topics.categories[:5],
     )
