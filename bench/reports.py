@@ -92,10 +92,12 @@ def main() -> None:
             with session_scope(engine) as session:
                 if name in floors:
                     query = floors[name]
-                    times[name].append(_timed(lambda: session.execute(query, bounds).all()))
+                    times[name].append(
+                        _timed(lambda query=query: session.execute(query, bounds).all())
+                    )
                 else:
                     function = getattr(reporting, name)
-                    times[name].append(_timed(lambda: function(session, scope)))
+                    times[name].append(_timed(lambda function=function: function(session, scope)))
     print(
         f"{engine.dialect.name}: {scope.start} – {scope.end} by {scope.period.value}, "
         f"median of {args.runs} runs, ms"

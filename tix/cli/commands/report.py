@@ -319,15 +319,22 @@ def _compute(session: Session, scope: ReportScope, name: str, *, everything: boo
     from tix.core import reporting
 
     if name == "overview" and everything:
-        parts = {
-            "counts": reporting.volume(session, scope),
-            "times": reporting.response(session, scope),
-            "targets": reporting.sla(session, scope),
-            "load": reporting.agents(session, scope),
-            "topics": reporting.categories(session, scope),
-            "mails": reporting.mail(session, scope),
-        }
-        return [reporting.overview_of(scope, **parts), *parts.values()]
+        counts = reporting.volume(session, scope)
+        times = reporting.response(session, scope)
+        targets = reporting.sla(session, scope)
+        load = reporting.agents(session, scope)
+        topics = reporting.categories(session, scope)
+        mails = reporting.mail(session, scope)
+        headline = reporting.overview_of(
+            scope,
+            counts=counts,
+            times=times,
+            targets=targets,
+            mails=mails,
+            load=load,
+            topics=topics,
+        )
+        return [headline, counts, times, targets, load, topics, mails]
     function: Callable[[Session, ReportScope], Any] = getattr(reporting, name)
     return [function(session, scope)]
 
