@@ -335,15 +335,15 @@ def _postgres_matches(
             break
         window = min(window * 2, 8 * _PG_WINDOW)
     while True:
-        # Materialized: no ORDER BY to tempt the planner into the backward walk, and the
-        # bound outside, or a generic plan (psycopg prepares a statement run 5 times)
-        # intersects the matches with every id below it from the primary key.
+        # Materialized: no ORDER BY to tempt the planner into the backward walk. The bound
+        # is an expression: as a plain column a generic plan (psycopg prepares what runs 5
+        # times) intersects the matches with every id below it, read from the primary key.
         rows = (
             session.execute(
                 text(
                     "WITH found AS MATERIALIZED (SELECT ticket_id FROM ticket_search "
-                    "WHERE document @@ to_tsquery('simple', :query)) SELECT ticket_id "
-                    "FROM found WHERE ticket_id < :upper ORDER BY ticket_id DESC LIMIT :batch"
+                    "WHERE document @@ to_tsquery('simple', :query) AND ticket_id + 0 < :upper) "
+                    "SELECT ticket_id FROM found ORDER BY ticket_id DESC LIMIT :batch"
                 ),
                 {"query": query, "upper": upper, "batch": batch},
             )
