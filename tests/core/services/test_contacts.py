@@ -72,3 +72,41 @@ def test_text_made_for_a_contact_is_in_its_language(world) -> None:
         with contacts.speaking(contact):
             assert _("Reply") == "Antworten"
         assert _("Reply") == "Reply"
+
+
+def test_two_workers_making_the_same_new_sender_neither_wait_nor_fail(world, backend) -> None:
+    """Two mail imports at once from one new sender, on PostgreSQL: the second finds the
+    contact the first made, while the first's transaction is still open."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    import threading
+
+    first = session_scope(world.engine, write=True)
+    session = first.__enter__()
+    try:
+        made = contacts.new_contacts(session, [("neu@kunde.example", "Neu")])[0]
+        second: list[object] = []
+
+        def other_worker() -> None:
+            try:
+                with session_scope(world.engine, write=True) as other:
+                    found = contacts.new_contacts(
+                        other, [("NEU@kunde.example", "Neu"), ("zwei@kunde.example", "")]
+                    )
+                    second.append([(c.id, c.name) for c in found])
+            except Exception as error:
+                second.append(error)
+
+        thread = threading.Thread(target=other_worker)
+        thread.start()
+        thread.join(timeout=10)
+        waited = thread.is_alive()
+    finally:
+        first.__exit__(None, None, None)
+    thread.join()
+    assert not waited, "the second import waited for the first one's transaction"
+    assert len(second) == 1 and isinstance(second[0], list), second
+    neu, zwei = second[0]
+    assert neu == (made.id, "Neu") and zwei[1] == "zwei"
+    with session_scope(world.engine) as session:
+        assert contacts.find_contact(session, "neu@kunde.example").id == made.id

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tix.core import validation
+from tix.core.db import database_error, numbering_engine
 from tix.core.errors import Conflict, Invalid, Malformed, NotFound
 from tix.core.i18n import _, use_language
 from tix.core.models import Contact, ContactAddress, ContactKind, Organization, User
@@ -207,7 +208,18 @@ def new_contact(session: Session, address: str, *, name: str = "") -> Contact:
 
 
 def new_contacts(session: Session, wanted: Sequence[tuple[str, str]]) -> list[Contact]:
-    """:func:`new_contact` for many ``(address, name)`` at once (one insert for all)."""
+    """:func:`new_contact` for many ``(address, name)`` at once (one insert for all).
+
+    On PostgreSQL they are made in a short transaction apart, committed at once, and an
+    address another process made meanwhile is taken as it is: two workers reading mail
+    from the same new sender neither wait for each other's transaction nor fail it (the
+    second insert would wait for the first transaction and then break the whole batch).
+    A transaction that rolls back afterwards leaves the contact, as mail from a stranger
+    that tix has seen.
+    """
+    apart = numbering_engine(session.get_bind())
+    if apart is not None:
+        return _new_contacts_apart(session, apart, wanted)
     made = [
         Contact(
             name=(" ".join(name.split()) or address.split("@", 1)[0])[:200],
@@ -221,6 +233,41 @@ def new_contacts(session: Session, wanted: Sequence[tuple[str, str]]) -> list[Co
         assert contact.id is not None
         session.add(ContactAddress(contact_id=contact.id, address=address.lower(), is_primary=True))
     return made
+
+
+def _new_contacts_apart(
+    session: Session, apart: Engine, wanted: Sequence[tuple[str, str]]
+) -> list[Contact]:
+    from sqlalchemy.dialects.postgresql import insert as pg_insert  # PostgreSQL only
+
+    addresses = [address.lower() for address, _name in wanted]
+    names = dict(zip(addresses, (name for _address, name in wanted), strict=True))
+    try:
+        with Session(apart) as own, own.begin():
+            known = set(find_contacts(own, addresses))
+            for address in sorted(set(addresses) - known):  # one order: no deadlocks
+                contact = Contact(
+                    name=(" ".join(names[address].split()) or address.split("@", 1)[0])[:200],
+                    kind=ContactKind.CUSTOMER,
+                )
+                own.add(contact)
+                own.flush()
+                taken = own.execute(
+                    pg_insert(ContactAddress)
+                    .values(contact_id=contact.id, address=address, is_primary=True)
+                    .on_conflict_do_nothing(index_elements=[col(ContactAddress.address)])
+                    .returning(col(ContactAddress.id))
+                ).scalar_one_or_none()
+                if taken is None:  # made by another process meanwhile: theirs counts
+                    own.delete(contact)
+                    own.flush()
+    except Exception as error:
+        translated = database_error(error)
+        if translated is not None:
+            raise translated from error
+        raise
+    found = find_contacts(session, addresses)
+    return [found[address] for address in addresses]
 
 
 @dataclass(frozen=True)
