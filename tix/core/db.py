@@ -36,6 +36,7 @@ from tix.core.i18n import _
 
 SCHEMA_REVISIONS = (
     "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011",
+    "0012",
 )  # fmt: skip
 """Every Alembic revision this tix knows, oldest first; the last is the head.
 
