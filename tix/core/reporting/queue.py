@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from tix.core.models import Channel, Ticket, TicketStatus, User
+from tix.core.models import OPEN_STATUSES, Channel, Ticket, TicketStatus, User
 from tix.core.permissions import visible_tickets
 from tix.core.read_models.queue import QueueFigure, QueueToday
 from tix.core.services.sla import due_within_condition
@@ -22,7 +22,6 @@ from tix.core.views import TicketFilter
 DUE_SOON_MINUTES = 120
 """'Breaching soon': the next SLA deadline at most this many business minutes away."""
 
-OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
 """Statuses of tickets someone still has to work on."""
 
 NEW = TicketFilter(statuses=(TicketStatus.NEW.value,))

@@ -21,10 +21,12 @@ from textual.widgets import Sparkline, Static
 
 from tix.core.business_time import format_minutes
 from tix.core.i18n import _
+from tix.core.models import OPEN_STATUSES
 from tix.core.services.saved_views import ViewSpec
 from tix.core.views import TicketFilter
 
-OPEN_STATUSES = ("new", "open", "waiting")
+NOT_DONE = tuple(status.value for status in OPEN_STATUSES)
+"""The statuses of the tickets not done yet, as the list's filter names them."""
 """Tickets not done: what the backlog and an agent's load count."""
 
 BAR = "█"
@@ -213,7 +215,7 @@ class BacklogChart(Figure):
         self.border_title = _("Backlog, 30 days")
 
     def show(self, now: int, values: list[int]) -> None:
-        self.spec = ViewSpec(statuses=OPEN_STATUSES)
+        self.spec = ViewSpec(statuses=NOT_DONE)
         label = Text()
         label.append(_("Not done now") + ": ", style="dim")
         label.append(str(now), style="bold")
@@ -241,7 +243,7 @@ class AgentLoad(Figure):
         self.agent_name = name
         self.count = count
         self.most = most
-        self.spec = ViewSpec(owner=login, statuses=OPEN_STATUSES)
+        self.spec = ViewSpec(owner=login, statuses=NOT_DONE)
 
     def update_load(self, name: str, count: int, most: int) -> None:
         self.agent_name, self.count, self.most = name, count, most
