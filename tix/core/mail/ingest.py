@@ -206,7 +206,11 @@ def ingest_many(
     A mail that fails (an error of tix's, not a bad mail: that is recorded as
     unprocessable anyway) is recorded as unprocessable with its bytes and the reason,
     and the others land: the batch is written in one savepoint, and when that fails it
-    is written again one savepoint per mail."""
+    is written again one savepoint per mail (the session then forgets the rows it had
+    loaded, but ``channel`` and ``account``). The import records of a batch written at
+    once are written in one statement, their ids not read back (``None``)."""
+    if not incoming:
+        return []
     options: dict[str, Any] = {
         "channel": channel,
         "account": account,
