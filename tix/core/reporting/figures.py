@@ -240,44 +240,46 @@ def response(session: Session, scope: ReportScope) -> ResponseReport:
         overall[(measure, basis)].append(seconds)
 
     found = _replied_and_finished(conditions, scope)
-    replied = found.c.replied
     finished = case((col(Ticket.status).in_(DONE), found.c.finished), else_=None)
-    # Under an SLA: when each ticket opened, was answered and solved, for its calendar.
+    clocked = col(Ticket.sla_policy_id).is_not(None)
+
+    def only_clocked(value: Any) -> Any:
+        return case((clocked, value), else_=None)
+
+    def only_wall(value: Any) -> Any:
+        return case((clocked, None), else_=value)
+
+    # One row per ticket. Under an SLA: when it opened, was answered and solved, for
+    # its calendar; without: the durations themselves, from the database. Neither
+    # database can take a percentile of business time, so the percentiles are all
+    # taken here, on one number per ticket.
     cache = sla_service.RulesCache(session)
-    for channel_id, policy_id, opened, first, solved in session.execute(
+    for channel_id, policy_id, opened, first, solved, first_wall, solved_wall in session.execute(
         select(
             col(Ticket.channel_id),
             col(Ticket.sla_policy_id),
-            col(Ticket.created_at),
-            replied,
-            finished,
+            only_clocked(col(Ticket.created_at)),
+            only_clocked(found.c.replied),
+            only_clocked(finished),
+            only_wall(_seconds(session, col(Ticket.created_at), found.c.replied)),
+            only_wall(_seconds(session, col(Ticket.created_at), finished)),
         )
         .join(found, found.c.ticket_id == col(Ticket.id))
-        .where(col(Ticket.sla_policy_id).is_not(None), *conditions)
+        .where(*conditions)
     ):
+        if policy_id is None:
+            add(channel_id, FIRST_RESPONSE, WALL, first_wall)
+            add(channel_id, SOLUTION, WALL, solved_wall)
+            continue
         rules = cache.for_policy(policy_id)
         for measure, end in ((FIRST_RESPONSE, first), (SOLUTION, solved)):
             if end is None:
                 continue
-            end = _aware(end)
+            start, end = _aware(opened), _aware(end)
             if rules is not None:
-                add(channel_id, measure, BUSINESS, rules.minutes_between(opened, end) * 60)
+                add(channel_id, measure, BUSINESS, rules.minutes_between(start, end) * 60)
             else:  # its policy is gone
-                add(channel_id, measure, WALL, (end - opened).total_seconds())
-    # Without: the durations themselves, from the database. Neither database can take
-    # a percentile of the business-time figures, so all percentiles are taken here, on
-    # one number per ticket.
-    for channel_id, first_seconds, solution_seconds in session.execute(
-        select(
-            col(Ticket.channel_id),
-            _seconds(session, col(Ticket.created_at), replied),
-            _seconds(session, col(Ticket.created_at), finished),
-        )
-        .join(found, found.c.ticket_id == col(Ticket.id))
-        .where(col(Ticket.sla_policy_id).is_(None), *conditions)
-    ):
-        add(channel_id, FIRST_RESPONSE, WALL, first_seconds)
-        add(channel_id, SOLUTION, WALL, solution_seconds)
+                add(channel_id, measure, WALL, (end - start).total_seconds())
     names = _channel_names(session)
 
     def figure(channel: str | None, measure: str, basis: str, found: list[float]) -> DurationFigure:
