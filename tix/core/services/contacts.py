@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, delete, func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -245,22 +245,34 @@ def _new_contacts_apart(
     try:
         with Session(apart) as own, own.begin():
             known = set(find_contacts(own, addresses))
-            for address in sorted(set(addresses) - known):  # one order: no deadlocks
-                contact = Contact(
+            missing = sorted(set(addresses) - known)  # one order in every process
+            made = [
+                Contact(
                     name=(" ".join(names[address].split()) or address.split("@", 1)[0])[:200],
                     kind=ContactKind.CUSTOMER,
                 )
-                own.add(contact)
-                own.flush()
-                taken = own.execute(
-                    pg_insert(ContactAddress)
-                    .values(contact_id=contact.id, address=address, is_primary=True)
-                    .on_conflict_do_nothing(index_elements=[col(ContactAddress.address)])
-                    .returning(col(ContactAddress.id))
-                ).scalar_one_or_none()
-                if taken is None:  # made by another process meanwhile: theirs counts
-                    own.delete(contact)
-                    own.flush()
+                for address in missing
+            ]
+            own.add_all(made)
+            own.flush()
+            if made:
+                taken = set(
+                    own.execute(
+                        pg_insert(ContactAddress)
+                        .values(
+                            [
+                                {"contact_id": contact.id, "address": address, "is_primary": True}
+                                for contact, address in zip(made, missing, strict=True)
+                            ]
+                        )
+                        .on_conflict_do_nothing(index_elements=[col(ContactAddress.address)])
+                        .returning(col(ContactAddress.address))
+                    ).scalars()
+                )
+                # made by another process meanwhile: theirs counts, ours goes
+                unused = [c.id for c, a in zip(made, missing, strict=True) if a not in taken]
+                if unused:
+                    own.execute(delete(Contact).where(col(Contact.id).in_(unused)))
     except Exception as error:
         translated = database_error(error)
         if translated is not None:
