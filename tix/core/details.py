@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from tix.core.addresses import primary_addresses
 from tix.core.i18n import _
 from tix.core.models import (
     Activity,
@@ -51,7 +52,6 @@ from tix.core.read_models import (
 from tix.core.read_models.links import LinkedTicketView
 from tix.core.read_models.sla import TicketSlaView
 from tix.core.timeutil import iso
-from tix.core.views import primary_addresses
 
 # --- one ticket -----------------------------------------------------------------------
 

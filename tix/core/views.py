@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
 from tix.core import search
+from tix.core.addresses import primary_addresses
 from tix.core.errors import Invalid, Malformed
 from tix.core.i18n import _
 from tix.core.models import (
@@ -26,7 +27,6 @@ from tix.core.models import (
     Category,
     Channel,
     Contact,
-    ContactAddress,
     LinkKind,
     Project,
     Ticket,
@@ -74,7 +74,6 @@ __all__ = [
     "cursor_of",
     "list_tickets",
     "parse_sort",
-    "primary_addresses",
     "ticket_activities",
     "ticket_detail",
     "ticket_page",
@@ -629,20 +628,6 @@ def children_counts(session: Session, ticket_ids: Sequence[int]) -> dict[int, tu
         .group_by(col(TicketLink.from_ticket_id))
     ).all()
     return {parent: (int(open_count), int(total)) for parent, total, open_count in rows}
-
-
-def primary_addresses(session: Session, contact_ids: set[int]) -> dict[int, str]:
-    """Each contact's primary address (else its first), by contact id."""
-    if not contact_ids:
-        return {}
-    found: dict[int, str] = {}
-    for contact_id, address in session.execute(
-        select(col(ContactAddress.contact_id), col(ContactAddress.address))
-        .where(col(ContactAddress.contact_id).in_(contact_ids))
-        .order_by(col(ContactAddress.is_primary).desc(), col(ContactAddress.id))
-    ):
-        found.setdefault(contact_id, address)
-    return found
 
 
 _DETAILS = (

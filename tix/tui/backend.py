@@ -114,8 +114,8 @@ class Backend:
 
     def ticket(self, number: int) -> TicketDetail:
         """The whole ticket, as ``tix ticket show --json`` gives it (as its model)."""
+        from tix.core.details import ticket_detail
         from tix.core.services.tickets import get_ticket
-        from tix.core.views import ticket_detail
 
         with session_scope(self.engine) as session:
             user = self._user(session)

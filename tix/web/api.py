@@ -302,7 +302,7 @@ def _channel_ids(active: Session, who: Agent, name: str | None) -> list[int | No
 
 
 def _detail(active: Session, who: Agent, ticket: Ticket) -> TicketDetail:
-    from tix.core.views import ticket_detail
+    from tix.core.details import ticket_detail
 
     return ticket_detail(active, who.user, ticket, who.zone)
 
@@ -543,7 +543,7 @@ class NewNote(BaseModel):
 
 
 def _activity(active: Session, who: Agent, ticket: Ticket, activity: Any) -> ActivityResult:
-    from tix.core.views import activity_result
+    from tix.core.details import activity_result
 
     return activity_result(active, who.user, ticket, activity, who.zone)
 
@@ -705,8 +705,8 @@ def list_contacts(
 
 @router.post("/contacts", status_code=201, summary="Add a contact")
 def add_contact(active: SessionDep, who: AgentDep, new: NewContact) -> ContactWithAddresses:
+    from tix.core.details import contact_view
     from tix.core.services import contacts
-    from tix.core.views import contact_view
 
     contact = contacts.add_contact(
         active,

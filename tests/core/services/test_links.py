@@ -10,6 +10,7 @@ from tix.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tix.core.models import Activity, TicketStatus
 from tix.core.services import contacts, links, opening
 from tix.core.services.changes import change_ticket
+from tix.core.views import children_counts
 
 
 def _request(session, world, subject: str, channel: str = "support", owner: str = "bob"):
@@ -113,5 +114,5 @@ def test_a_parent_counts_its_open_children(world) -> None:
             links.link_tickets(session, bob, ticket=child, other=parent, kind="child")
         change_ticket(session, bob, ticket=children[0], status=TicketStatus.CLOSED)
         change_ticket(session, bob, ticket=children[1], status=TicketStatus.SOLVED)
-        counts = links.children_counts(session, [parent.id, children[2].id])
+        counts = children_counts(session, [parent.id, children[2].id])
         assert counts == {parent.id: (1, 3)}

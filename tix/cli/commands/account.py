@@ -107,8 +107,8 @@ def add(
     ] = "",
     json_output: JsonOption = False,
 ) -> None:
+    from tix.core.details import account_json
     from tix.core.services import accounts, channels
-    from tix.core.views import account_json
 
     with context.session(write=True) as session:
         actor = context.acting(session)
@@ -155,9 +155,9 @@ def list_(
     output_format: FormatOption = None,
     only_fields: FieldsOption = None,
 ) -> None:
+    from tix.core.details import account_json
     from tix.core.models import Channel
     from tix.core.services import accounts
-    from tix.core.views import account_json
 
     with context.session() as session:
         data = []
@@ -281,9 +281,9 @@ def set_(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
+    from tix.core.details import account_json
     from tix.core.models import Channel
     from tix.core.services import accounts, channels
-    from tix.core.views import account_json
 
     given = {
         "address": address,
@@ -416,11 +416,11 @@ def oauth(
 ) -> None:
     from pathlib import Path
 
+    from tix.core.details import account_json
     from tix.core.errors import Invalid
     from tix.core.mail import oauth2
     from tix.core.permissions import require_admin
     from tix.core.services import accounts
-    from tix.core.views import account_json
 
     with context.session() as session:
         require_admin(context.acting(session), _("change mail accounts"))

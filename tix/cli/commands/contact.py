@@ -44,8 +44,8 @@ def add(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
+    from tix.core.details import contact_json
     from tix.core.services import contacts
-    from tix.core.views import contact_json
 
     with context.session(write=True) as session:
         actor = context.acting(session)
@@ -148,8 +148,8 @@ def set_(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
+    from tix.core.details import contact_json
     from tix.core.services import contacts
-    from tix.core.views import contact_json
 
     if name is None and kind is None and org is None and language is None:
         raise typer.BadParameter(_("say what to change: --name, --kind, --org or --language"))

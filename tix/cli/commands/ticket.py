@@ -109,7 +109,7 @@ def _detail(session: Session, user: User, ticket: Ticket) -> dict[str, Any]:
 
 
 def _ticket_detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
-    from tix.core.views import ticket_detail
+    from tix.core.details import ticket_detail
 
     return ticket_detail(session, user, ticket, context.zone(user))
 
@@ -573,7 +573,7 @@ def _print_ticket(data: TicketDetail) -> None:
 
     from tix.cli.output import console
     from tix.core.datefmt import moment_text
-    from tix.core.views import activity_marks
+    from tix.core.details import activity_marks
 
     out = console()
     customer = data.customer
@@ -625,7 +625,7 @@ def _activity_line(activity: ActivityView) -> str:
     from rich.markup import escape
 
     from tix.core.datefmt import moment_text
-    from tix.core.views import activity_marks
+    from tix.core.details import activity_marks
 
     when = moment_text(activity.created_at)
     who = escape(activity.author or "tix")
@@ -672,9 +672,9 @@ def _work(
     template: str | None = None,
     **options: Any,
 ) -> None:
+    from tix.core.details import activity_result
     from tix.core.services import tickets
     from tix.core.services.messages import add_note, add_solution, reply_to_ticket
-    from tix.core.views import activity_result
 
     text = read_body(body, body_file, required=template is None)
     attachments = read_files(attach or [], max_size=context.settings().max_file_size)

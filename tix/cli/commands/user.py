@@ -37,8 +37,8 @@ def add(
     ] = "",
     json_output: JsonOption = False,
 ) -> None:
+    from tix.core.details import user_json
     from tix.core.services import users
-    from tix.core.views import user_json
 
     with context.session(write=True) as session:
         actor = context.acting(session)
@@ -65,8 +65,8 @@ def list_(
     output_format: FormatOption = None,
     only_fields: FieldsOption = None,
 ) -> None:
+    from tix.core.details import user_json
     from tix.core.services import users
-    from tix.core.views import user_json
 
     with context.session() as session:
         memberships: dict[str, list[str]] = {}
@@ -158,9 +158,9 @@ def set_(
 ) -> None:
     from decimal import Decimal, InvalidOperation
 
+    from tix.core.details import user_json
     from tix.core.errors import Malformed
     from tix.core.services import users
-    from tix.core.views import user_json
 
     rate = None
     if hourly_rate is not None:

@@ -22,7 +22,6 @@ from tix.core.labels import relation_label
 from tix.core.models import LinkKind, Ticket, TicketLink, User
 from tix.core.permissions import can_see, require_see
 from tix.core.services.activities import lock, record_change
-from tix.core.views import children_counts as children_counts
 
 RELATIONS = ("related", "parent", "child", "duplicate")
 """What ``--kind`` takes: how the first ticket stands to the second."""

@@ -28,6 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tix.core.datefmt import day_text, moment_text
+from tix.core.details import activity_marks
 from tix.core.i18n import _, ngettext
 from tix.core.labels import (
     activity_kind_label,
@@ -38,7 +39,6 @@ from tix.core.labels import (
 )
 from tix.core.read_models import ActivityView
 from tix.core.services.storage import human_size
-from tix.core.views import activity_marks
 
 BLOCK_KINDS = ("message", "reply", "note", "solution", "delivery")
 """Kinds shown as a block with a header and a text; the others take one line."""
