@@ -217,8 +217,10 @@ class Backend:
         """Changes whenever anyone changes anything: cheap enough to poll every second.
 
         SQLite: ``PRAGMA data_version`` on a connection kept for the purpose (it counts
-        commits by other connections). PostgreSQL: the newest ticket change and counts,
-        and the outbox's newest sending and attempts (a mail's state shows live).
+        commits by other connections). PostgreSQL: the newest ticket, ticket change,
+        activity and notification, and the mails still on their way (a mail sent, retried
+        or failed changes no ticket, but leaves or changes that set, so its state shows
+        live) — each an index lookup or a few rows, not a count of every ticket.
         """
         if self.engine.dialect.name == "sqlite":
             with self._marker_lock:
@@ -227,25 +229,31 @@ class Backend:
                     self._marker_connection = sqlite3.connect(database, check_same_thread=False)
                 row = self._marker_connection.execute("PRAGMA data_version").fetchone()
                 return (int(row[0]),)
-        from tix.core.models import Activity, Notification, OutboxMessage
+        from tix.core.models import Activity, Notification, OutboxMessage, OutboxStatus
 
         with session_scope(self.engine) as session:
-            tickets = session.execute(select(func.count(), func.max(Ticket.updated_at))).one()
+            tickets = session.execute(
+                select(func.max(Ticket.id), func.max(Ticket.updated_at))
+            ).one()
             activities = session.execute(select(func.max(Activity.id))).scalar() or 0
             notes = session.execute(select(func.max(Notification.id))).scalar() or 0
             stamp = tickets[1].timestamp() if tickets[1] else 0
-            # A mail sent, retried or failed changes no ticket: the outbox counts too.
-            sent = session.execute(
-                select(func.max(OutboxMessage.sent_at), func.sum(OutboxMessage.attempts))
+            waiting = session.execute(
+                select(
+                    func.count(),
+                    func.sum(OutboxMessage.attempts),
+                    func.max(OutboxMessage.next_attempt_at),
+                ).where(col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
             ).one()
-            sent_stamp = sent[0].timestamp() if sent[0] else 0
+            retry_stamp = waiting[2].timestamp() if waiting[2] else 0
             return (
-                int(tickets[0]),
+                int(tickets[0] or 0),
                 int(stamp * 1000),
                 int(activities),
                 int(notes),
-                int(sent_stamp * 1000),
-                int(sent[1] or 0),
+                int(waiting[0]),
+                int(waiting[1] or 0),
+                int(retry_stamp * 1000),
             )
 
     # --- bulk actions (tix.core.services.bulk_actions) -----------------------------
