@@ -64,3 +64,23 @@ def test_a_statement_longer_than_the_timeout_is_cancelled_with_one_clear_line(
         "the database cancelled a statement: it ran longer than the statement timeout "
         "(TIX_STATEMENT_TIMEOUT) or an administrator cancelled it; try again later"
     )
+
+
+def test_a_process_whose_connections_are_all_in_use_says_so_in_one_line(
+    db_url: str, backend: str
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("PostgreSQL only: the pool settings are PostgreSQL's")
+    engine = engine_for(Settings(database_url=db_url, pool_size=1, max_overflow=0))
+    engine.pool._timeout = 0.2  # type: ignore[attr-defined]  # not 30 s in a test
+    try:
+        with engine.connect() as held:
+            held.execute(text("SELECT 1"))
+            with pytest.raises(Unavailable) as refused, session_scope(engine) as session:
+                session.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
+    assert refused.value.message == (
+        "every database connection of this process is in use: try again in a moment, "
+        "or allow more with TIX_POOL_SIZE and TIX_MAX_OVERFLOW"
+    )

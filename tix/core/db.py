@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.exc import NoSuchModuleError as SANoSuchModuleError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
@@ -251,6 +252,13 @@ def database_error(error: BaseException) -> TixError | None:
             _(
                 "the database cancelled a statement: it ran longer than the statement timeout "
                 "(TIX_STATEMENT_TIMEOUT) or an administrator cancelled it; try again later"
+            )
+        )
+    if isinstance(error, PoolTimeout):
+        return Unavailable(
+            _(
+                "every database connection of this process is in use: try again in a moment, "
+                "or allow more with TIX_POOL_SIZE and TIX_MAX_OVERFLOW"
             )
         )
     if isinstance(error, OperationalError) or type(error) is DatabaseError:
