@@ -259,6 +259,34 @@ def test_response_times_in_business_time_under_an_sla_and_wall_time_without(
     assert [f.channel for f in report.figures[:4]] == [None] * 4
 
 
+def test_a_ticket_opened_by_our_own_mail_waits_for_no_first_response(
+    world: Any, desk: Desk
+) -> None:
+    """Its opening mail is staff writing to the customer, but nobody waited for it: it is
+    not a first response of 0 s, and the ticket still counts when it is solved."""
+    from tix.core.models import MailAccount
+
+    with at(berlin(2024, 10, 30, 9, 0)), session_scope(world.engine, write=True) as session:
+        made = opening.open_mail_ticket(
+            session,
+            world.user(session, "bob"),
+            account=session.get(MailAccount, world.account),
+            channel=world.channel(session, "support"),
+            to=["kunde@example.com"],
+            subject="Your new pump",
+            body="It ships today.",
+        )
+        desk.numbers["T8"] = made.number
+    desk.solve("T8", berlin(2024, 10, 30, 11, 0))
+    with at(NOW), session_scope(world.engine) as session:
+        report = reporting.response(session, scope_for(world, session))
+    figures = {(f.channel, f.measure, f.basis): f for f in report.figures}
+    first = figures[(None, "first_response", "business")]
+    assert (first.tickets, first.median_seconds) == (3, 3 * HOUR)  # T1, T3, T2 as before
+    solved = figures[(None, "solution", "business")]
+    assert (solved.tickets, solved.median_seconds) == (3, 2 * HOUR)  # T1 2 h, T8 2 h, T3 4 h
+
+
 def test_sla_targets_met_breached_and_running(world: Any, desk: Desk) -> None:
     with at(NOW), session_scope(world.engine) as session:
         report = reporting.sla(session, scope_for(world, session))

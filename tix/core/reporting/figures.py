@@ -33,6 +33,7 @@ from tix.core.models import (
     Ticket,
     TicketCategory,
     TicketKind,
+    TicketOrigin,
     TicketStatus,
     TimeEntry,
     User,
@@ -223,7 +224,9 @@ def response(session: Session, scope: ReportScope) -> ResponseReport:
     customer tickets opened in the period, overall and per channel.
 
     A ticket with an SLA policy is measured in its calendar's business time, one
-    without in wall time; the two are never mixed in one figure."""
+    without in wall time; the two are never mixed in one figure. A mail ticket an
+    agent opened (tix's own mail to a customer) has no first response: nobody waited
+    for one, and counting its opening mail as one would pull the median to zero."""
     conditions = [
         within(col(Ticket.created_at), scope),
         col(Ticket.kind) != TicketKind.INTERNAL,
@@ -243,6 +246,9 @@ def response(session: Session, scope: ReportScope) -> ResponseReport:
     finished = case((col(Ticket.status).in_(DONE), found.c.finished), else_=None)
     clocked = col(Ticket.sla_policy_id).is_not(None)
 
+    outbound = and_(col(Ticket.kind) == TicketKind.MAIL, col(Ticket.origin) == TicketOrigin.AGENT)
+    replied = case((outbound, None), else_=found.c.replied)
+
     def only_clocked(value: Any) -> Any:
         return case((clocked, value), else_=None)
 
@@ -259,9 +265,9 @@ def response(session: Session, scope: ReportScope) -> ResponseReport:
             col(Ticket.channel_id),
             col(Ticket.sla_policy_id),
             only_clocked(col(Ticket.created_at)),
-            only_clocked(found.c.replied),
+            only_clocked(replied),
             only_clocked(finished),
-            only_wall(_seconds(session, col(Ticket.created_at), found.c.replied)),
+            only_wall(_seconds(session, col(Ticket.created_at), replied)),
             only_wall(_seconds(session, col(Ticket.created_at), finished)),
         )
         .join(found, found.c.ticket_id == col(Ticket.id))
