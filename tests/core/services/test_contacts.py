@@ -84,14 +84,16 @@ def test_two_workers_making_the_same_new_sender_neither_wait_nor_fail(world, bac
     first = session_scope(world.engine, write=True)
     session = first.__enter__()
     try:
-        made = contacts.new_contacts(session, [("neu@kunde.example", "Neu")])[0]
+        made = contacts.new_contacts(session, [("neu@kunde.example", "Neu")], apart=True)[0]
         second: list[object] = []
 
         def other_worker() -> None:
             try:
                 with session_scope(world.engine, write=True) as other:
                     found = contacts.new_contacts(
-                        other, [("NEU@kunde.example", "Neu"), ("zwei@kunde.example", "")]
+                        other,
+                        [("NEU@kunde.example", "Neu"), ("zwei@kunde.example", "")],
+                        apart=True,
                     )
                     second.append([(c.id, c.name) for c in found])
             except Exception as error:

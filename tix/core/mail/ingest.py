@@ -470,7 +470,7 @@ class _Known:
             if key not in self.users and key not in self.contacts:
                 new.setdefault(key, found[1])
         if new:
-            made = contacts.new_contacts(session, list(new.items()))
+            made = contacts.new_contacts(session, list(new.items()), apart=True)
             self.contacts.update(zip(new, made, strict=True))
         self._account_addresses: frozenset[str] | None = None
         self.unwritten: list[MailImport] = []
@@ -535,7 +535,7 @@ class _Known:
         key = address.lower()
         found = self.contacts.get(key)
         if found is None:
-            found = contacts.new_contact(session, address, name=name)
+            found = contacts.new_contact(session, address, name=name, apart=True)
             self.contacts[key] = found
         return found
 

@@ -201,25 +201,29 @@ def contact_for_address(session: Session, address: str, *, name: str = "") -> Co
     return new_contact(session, address, name=name)
 
 
-def new_contact(session: Session, address: str, *, name: str = "") -> Contact:
+def new_contact(session: Session, address: str, *, name: str = "", apart: bool = False) -> Contact:
     """A customer contact for ``address`` (checked already), which no contact has: named
-    ``name``, else after the address's local part."""
-    return new_contacts(session, [(address, name)])[0]
+    ``name``, else after the address's local part (``apart``: see :func:`new_contacts`)."""
+    return new_contacts(session, [(address, name)], apart=apart)[0]
 
 
-def new_contacts(session: Session, wanted: Sequence[tuple[str, str]]) -> list[Contact]:
-    """:func:`new_contact` for many ``(address, name)`` at once (one insert for all).
+def new_contacts(
+    session: Session, wanted: Sequence[tuple[str, str]], *, apart: bool = False
+) -> list[Contact]:
+    """:func:`new_contact` for many ``(address, name)`` at once (one insert for all), in
+    the caller's transaction: what it refuses afterwards takes the contacts back too.
 
-    On PostgreSQL they are made in a short transaction apart, committed at once, and an
-    address another process made meanwhile is taken as it is: two workers reading mail
-    from the same new sender neither wait for each other's transaction nor fail it (the
-    second insert would wait for the first transaction and then break the whole batch).
-    A transaction that rolls back afterwards leaves the contact, as mail from a stranger
-    that tix has seen.
+    ``apart`` (received mail): on PostgreSQL they are made in a short transaction apart,
+    committed at once, and an address another process made meanwhile is taken as it is:
+    two workers reading mail from the same new sender neither wait for each other's
+    transaction nor fail it (the second insert would wait for the first transaction and
+    then break the whole batch). A transaction that rolls back afterwards leaves the
+    contact, as mail from a stranger that tix has seen. Not for anything a person types
+    (a form, a new ticket): refused input must leave nothing behind.
     """
-    apart = numbering_engine(session.get_bind())
-    if apart is not None:
-        return _new_contacts_apart(session, apart, wanted)
+    engine = numbering_engine(session.get_bind()) if apart else None
+    if engine is not None:
+        return _new_contacts_apart(session, engine, wanted)
     made = [
         Contact(
             name=(" ".join(name.split()) or address.split("@", 1)[0])[:200],
