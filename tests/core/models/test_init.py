@@ -100,3 +100,15 @@ def test_load_all_registers_every_table() -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="NoSuchModel"):
         _ = models.NoSuchModel  # type: ignore[attr-defined]
+
+
+def test_the_models_load_no_database_dialect() -> None:
+    """A dialect's keyword on a model (``postgresql_where=`` …) imports that dialect into
+    every command; the engine loads the one it needs."""
+    code = (
+        "import sys; import tix.core.models as m; m.load_all(); "
+        "print(sorted(n for n in sys.modules if n.startswith('sqlalchemy.dialects.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

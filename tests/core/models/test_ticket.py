@@ -71,3 +71,21 @@ def test_mostly_empty_columns_are_found_by_their_index(
             row[-1] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {statement}"))
         )
     assert f"USING INDEX {index} " in plan + " "
+
+
+def test_the_mostly_empty_columns_indexes_are_partial(engine: Engine) -> None:
+    """The model cannot say so without loading both dialects; the migration makes them
+    partial on SQLite and PostgreSQL alike."""
+    if engine.dialect.name == "sqlite":
+        query = "SELECT name, sql FROM sqlite_master WHERE name IN (:a, :b)"
+    else:
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN (:a, :b)"
+    with engine.connect() as connection:
+        found = dict(
+            connection.execute(
+                text(query), {"a": "ix_tickets_merged_into", "b": "ix_tickets_project"}
+            ).all()
+        )
+    assert set(found) == {"ix_tickets_merged_into", "ix_tickets_project"}
+    assert "merged_into_id IS NOT NULL" in found["ix_tickets_merged_into"]
+    assert "project_id IS NOT NULL" in found["ix_tickets_project"]
