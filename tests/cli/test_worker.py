@@ -20,7 +20,7 @@ def test_an_account_another_worker_syncs_is_not_counted_as_synced(cli, world, ba
         told = cli("worker", "--once")
         data = cli("worker", "--once", "--json")
     assert told.code == 0, told.stderr
-    assert "Synced 0 accounts," in told.stderr
+    assert "Accounts synced: 0," in told.stderr
     assert data.json()["synced"] == [
         {
             "account": "support",

@@ -47,8 +47,8 @@ def worker(
             data,
             lambda: say(
                 _(
-                    "Synced {accounts} accounts, sent {sent}, fired {alarms} alarms, "
-                    "sent {warnings} SLA warnings."
+                    "Accounts synced: {accounts}, mails sent: {sent}, alarms fired: {alarms}, "
+                    "SLA warnings sent: {warnings}."
                 ).format(
                     # an account another worker had at the time was not synced here
                     accounts=sum(1 for report in done.synced if not report["locked"]),
