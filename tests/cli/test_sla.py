@@ -163,6 +163,8 @@ def test_the_ticket_list_filters_and_sorts_by_sla(cli, world) -> None:
         rows = cli("ticket", "list", "--sort", "sla", "--json").json()
         breached = cli("ticket", "list", "--breached", "--json").json()
         within = cli("ticket", "list", "--due-within", "2h", "--json").json()
+        coming = cli("ticket", "list", "--due-within", "2h", "--not-breached", "--json").json()
+        both = cli("ticket", "list", "--breached", "--not-breached")
         bad = cli("ticket", "list", "--due-within", "soon")
         shown = cli("ticket", "show", str(soon), "--json").json()
         human = cli("ticket", "show", str(late))
@@ -177,6 +179,8 @@ def test_the_ticket_list_filters_and_sorts_by_sla(cli, world) -> None:
     assert rows[1]["sla"]["left_minutes"] == 90
     assert [row["number"] for row in breached] == [late]
     assert sorted(row["number"] for row in within) == sorted([late, soon])
+    assert [row["number"] for row in coming] == [soon]
+    assert both.code == 2 and "not both" in both.stderr
     assert bad.code == 2 and "is no business time" in bad.stderr
     assert shown["sla"]["policy"] == "Standard"
     assert [(c["target"], c["state"], c["left_minutes"]) for c in shown["sla"]["clocks"]] == [

@@ -57,6 +57,9 @@ def test_breached_and_due_within(world) -> None:
     assert [r[0] for r in _list(world, now, breached=True)] == [early]
     assert sorted(r[0] for r in _list(world, now, due_within=120)) == sorted([early, late])
     assert [r[0] for r in _list(world, now, due_within=60)] == [early]
+    # About to be breached, not breached already: the dashboard's "due soon".
+    assert [r[0] for r in _list(world, now, due_within=120, not_breached=True)] == [late]
+    assert [r[0] for r in _list(world, now, not_breached=True)] == [late]
     # 16:30 + 2 business hours is Tuesday 09:30: the late one (due 14:00) and the early one.
     evening = berlin(2024, 11, 4, 16, 30)
     assert sorted(r[0] for r in _list(world, evening, due_within=120)) == sorted([early, late])

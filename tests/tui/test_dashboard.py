@@ -74,7 +74,7 @@ async def test_enter_on_each_figure_lists_exactly_its_tickets(
             ("#queue-new", queue.new, {t.late, t.later, t.taken, t.internal}),
             ("#queue-unassigned", queue.unassigned, {t.late, t.soon, t.later, t.waiting}),
             ("#queue-overdue", queue.overdue, {t.late}),
-            ("#queue-soon", queue.breaching_soon, {t.late, t.soon}),
+            ("#queue-soon", queue.breaching_soon, {t.soon}),
         ):
             tile = screen.query_one(tile_id, QueueTile)
             assert tile.count == figure.count == len(expected), tile_id

@@ -88,6 +88,16 @@ BreachedOption = Annotated[
     bool,
     typer.Option("--breached", help=_("Only tickets whose next SLA deadline has passed.")),
 ]
+NotBreachedOption = Annotated[
+    bool,
+    typer.Option(
+        "--not-breached",
+        help=_(
+            "Only tickets whose next SLA deadline has not passed yet (with --due-within: "
+            "due soon, not overdue)."
+        ),
+    ),
+]
 DueWithinOption = Annotated[
     str | None,
     typer.Option(
@@ -131,6 +141,7 @@ def spec_of(
     sort: str | None = None,
     breached: bool = False,
     due_within: str | None = None,
+    not_breached: bool = False,
 ) -> ViewSpec:
     """The filter the options give; values that cannot be read are refused here (a
     usage error), names are looked up when the filter is used."""
@@ -148,6 +159,8 @@ def spec_of(
     parse_sort(sort)
     if due_within is not None:
         parse_target(due_within)
+    if breached and not_breached:
+        raise typer.BadParameter(_("give --breached or --not-breached, not both"))
     return ViewSpec(
         mine=mine,
         unassigned=unassigned,
@@ -166,4 +179,5 @@ def spec_of(
         sort=sort.strip().lower() if sort else None,
         breached=breached,
         due_within=due_within.strip() if due_within is not None else None,
+        not_breached=not_breached,
     )

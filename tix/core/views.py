@@ -113,6 +113,9 @@ class TicketFilter:
     due_within: int | None = None
     """Only tickets whose next SLA deadline is at most this many business minutes away
     (or has passed)."""
+    not_breached: bool = False
+    """Only tickets whose next SLA deadline has not passed yet (with :attr:`due_within`:
+    those about to be breached, not those already overdue)."""
 
 
 @dataclass(frozen=True)
@@ -312,6 +315,8 @@ def _filtered(query: Select[int | None], actor: User, filters: TicketFilter) -> 
         query = query.where(col(Ticket.color) == filters.color)
     if filters.breached:
         query = query.where(col(Ticket.sla_due_at) <= utcnow())
+    if filters.not_breached:
+        query = query.where(col(Ticket.sla_due_at) > utcnow())
     if filters.category:
         query = query.where(
             col(Ticket.id).in_(

@@ -98,8 +98,8 @@ def test_each_figure_counts_exactly_what_its_filter_lists(world: Any) -> None:
         "new": {t.late, t.later, t.taken, t.internal},
         "unassigned": {t.late, t.soon, t.later, t.waiting},
         "overdue": {t.late},
-        # due within 2 business hours, the overdue one among them
-        "breaching_soon": {t.late, t.soon},
+        # due within 2 business hours and not overdue yet: the overdue one is apart
+        "breaching_soon": {t.soon},
     }
     assert counts == {name: len(numbers) for name, numbers in listed.items()}
 
@@ -130,6 +130,7 @@ def test_the_queue_as_json_names_its_filters(world: Any) -> None:
     assert data["due_within_minutes"] == 120
     assert data["overdue"]["filter"]["breached"] is True
     assert data["breaching_soon"]["filter"]["due_within"] == 120
+    assert data["breaching_soon"]["filter"]["not_breached"] is True
     assert data["unassigned"]["filter"]["statuses"] == [
         TicketStatus.NEW,
         TicketStatus.OPEN,

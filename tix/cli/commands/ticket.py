@@ -35,6 +35,7 @@ from tix.cli.ticket_filters import (
     DueWithinOption,
     KindOption,
     MineOption,
+    NotBreachedOption,
     OwnerOption,
     PriorityOption,
     ProjectOption,
@@ -314,6 +315,7 @@ def list_(
     sort: SortOption = None,
     breached: BreachedOption = False,
     due_within: DueWithinOption = None,
+    not_breached: NotBreachedOption = False,
     view: Annotated[
         str | None,
         typer.Option(
@@ -369,6 +371,7 @@ def list_(
         sort=sort,
         breached=breached,
         due_within=due_within,
+        not_breached=not_breached,
     )
     with context.session() as session:
         actor = context.acting(session)

@@ -17,6 +17,7 @@ from tix.cli.ticket_filters import (
     DueWithinOption,
     KindOption,
     MineOption,
+    NotBreachedOption,
     OwnerOption,
     PriorityOption,
     ProjectOption,
@@ -63,6 +64,7 @@ def add(
     sort: SortOption = None,
     breached: BreachedOption = False,
     due_within: DueWithinOption = None,
+    not_breached: NotBreachedOption = False,
     replace: Annotated[
         bool, typer.Option("--replace", help=_("Replace your view of that name, if there is one."))
     ] = False,
@@ -86,6 +88,7 @@ def add(
         sort=sort,
         breached=breached,
         due_within=due_within,
+        not_breached=not_breached,
     )
     with context.session(write=True) as session:
         actor = context.acting(session)

@@ -20,14 +20,13 @@ from tix.core.services.sla import due_within_condition
 from tix.core.views import TicketFilter
 
 DUE_SOON_MINUTES = 120
-"""'Breaching soon': the next SLA deadline at most this many business minutes away."""
-
-"""Statuses of tickets someone still has to work on."""
+"""'Breaching soon': the next SLA deadline at most this many business minutes away (and
+not passed yet: those are overdue)."""
 
 NEW = TicketFilter(statuses=(TicketStatus.NEW.value,))
 UNASSIGNED = TicketFilter(statuses=tuple(s.value for s in OPEN_STATUSES), unassigned=True)
 OVERDUE = TicketFilter(breached=True)
-BREACHING_SOON = TicketFilter(due_within=DUE_SOON_MINUTES)
+BREACHING_SOON = TicketFilter(due_within=DUE_SOON_MINUTES, not_breached=True)
 
 
 def queue_today(session: Session, viewer: User, now: datetime) -> QueueToday:
@@ -43,7 +42,9 @@ def queue_today(session: Session, viewer: User, now: datetime) -> QueueToday:
         col(Ticket.status) == TicketStatus.NEW,
         col(Ticket.status).in_(OPEN_STATUSES) & with_default_owner,
         not_closed & (col(Ticket.sla_due_at) <= now),
-        not_closed & due_within_condition(session, DUE_SOON_MINUTES, now),
+        not_closed
+        & (col(Ticket.sla_due_at) > now)
+        & due_within_condition(session, DUE_SOON_MINUTES, now),
     ]
     counts = session.execute(
         select(*(func.count().filter(condition) for condition in conditions)).where(

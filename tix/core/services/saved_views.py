@@ -60,6 +60,8 @@ class ViewSpec:
     due_within: str | None = None
     """Only tickets whose next SLA deadline is at most this much business time away, as
     written (``2h``): read when the view is used."""
+    not_breached: bool = False
+    """Only tickets whose next SLA deadline has not passed yet."""
 
     @property
     def empty(self) -> bool:
@@ -140,6 +142,8 @@ class ViewSpec:
             parts.append(_("SLA breached"))
         if self.due_within:
             parts.append(_("SLA due within {time}").format(time=self.due_within))
+        if self.not_breached:
+            parts.append(_("SLA not breached yet"))
         if self.sort:
             parts.append(_("sort: {sort}").format(sort=sort_label(self.sort)))
         return " · ".join(parts) if parts else _("all but closed tickets")
@@ -250,6 +254,7 @@ def resolve_spec(session: Session, spec: ViewSpec) -> TicketFilter:
         sort=spec.sort or None,
         breached=spec.breached,
         due_within=_target(spec.due_within) if spec.due_within else None,
+        not_breached=spec.not_breached,
     )
 
 

@@ -89,6 +89,8 @@ class ListFilters:
     """Only tickets whose next SLA deadline has passed."""
     due_within: str | None = None
     """Only tickets due within this much business time (``2h``), as a view keeps it."""
+    not_breached: bool = False
+    """Only tickets whose next SLA deadline has not passed yet."""
 
     @property
     def active(self) -> bool:
@@ -115,6 +117,7 @@ class ListFilters:
             sort=self.sort,
             breached=self.breached,
             due_within=self.due_within,
+            not_breached=self.not_breached,
         )
 
     @classmethod
@@ -136,6 +139,7 @@ class ListFilters:
             kind=spec.kind,
             breached=spec.breached,
             due_within=spec.due_within,
+            not_breached=spec.not_breached,
         )
 
     def next_status(self) -> ListFilters:
@@ -187,6 +191,8 @@ class ListFilters:
             found.append((_("SLA breached"), ""))
         if self.due_within:
             found.append((_("SLA due within"), self.due_within))
+        if self.not_breached:
+            found.append((_("SLA not breached yet"), ""))
         if self.sort:
             found.append((_("Sort"), sort_label(self.sort)))
         return found

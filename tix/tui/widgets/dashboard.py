@@ -54,6 +54,7 @@ def spec_of(query: TicketFilter) -> ViewSpec:
         sort=query.sort,
         breached=query.breached,
         due_within=format_minutes(query.due_within) if query.due_within is not None else None,
+        not_breached=query.not_breached,
     )
 
 
