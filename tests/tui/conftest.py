@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +70,25 @@ def demo_backend(demo_template: Path, tmp_path: Path, fixed_clock) -> Iterator[B
     made = Backend(engine, "anna", Settings(timezone="Europe/Berlin"))
     yield made
     made.close()
+
+
+DemoSnapshot = Callable[..., bool]
+"""``demo_snapshot(size, language, run_before, poll_interval=0)``."""
+
+
+@pytest.fixture
+def demo_snapshot(
+    snap_compare: Any, demo_backend: Backend, request: pytest.FixtureRequest
+) -> DemoSnapshot:
+    """Whether the app on the demo, at ``size`` (columns, rows) in ``language``, looks
+    as its stored snapshot once ``run_before`` has driven it there."""
+
+    def compare(
+        size: tuple[int, int], language: str, run_before: Any, *, poll_interval: float = 0
+    ) -> bool:
+        if language == "de":
+            request.getfixturevalue("german")
+        app = make_app(backend=demo_backend, poll_interval=poll_interval)
+        return bool(snap_compare(app, terminal_size=size, run_before=run_before))
+
+    return compare

@@ -9,6 +9,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, OptionList, TextArea
 
+from tests.tui.conftest import DemoSnapshot
 from tix.core.db import session_scope
 from tix.core.models import ActivityKind, Ticket, TicketStatus
 from tix.tui.app import TixApp, make_app
@@ -276,15 +277,10 @@ def _change_as_ben(app: Any, number: int) -> None:
     ids=["actions", "summary"],
 )
 def test_snapshot_of_bulk_actions(
-    snap_compare: Any,
-    demo_backend: Backend,
-    request: pytest.FixtureRequest,
+    demo_snapshot: DemoSnapshot,
     size: tuple[int, int],
     keys: tuple[str, ...],
     summary: bool,
     language: str,
 ) -> None:
-    if language == "de":
-        request.getfixturevalue("german")
-    app = make_app(backend=demo_backend, poll_interval=0)
-    assert snap_compare(app, terminal_size=size, run_before=_bulk(*keys, summary=summary))
+    assert demo_snapshot(size, language, _bulk(*keys, summary=summary))

@@ -12,6 +12,7 @@ from textual.widgets import Sparkline
 
 from tests.core.reporting.test_queue import Tickets, _tickets
 from tests.core.services.test_sla import at
+from tests.tui.conftest import DemoSnapshot
 from tix.core.db import session_scope
 from tix.core.reporting.queue import queue_today
 from tix.core.views import TicketFilter, list_tickets
@@ -210,13 +211,8 @@ def _dashboard_shown() -> Any:
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_snapshot_of_the_dashboard(
-    snap_compare: Any,
-    demo_backend: Backend,
-    request: pytest.FixtureRequest,
+    demo_snapshot: DemoSnapshot,
     size: tuple[int, int],
     language: str,
 ) -> None:
-    if language == "de":
-        request.getfixturevalue("german")
-    app = make_app(backend=demo_backend, poll_interval=0)
-    assert snap_compare(app, terminal_size=size, run_before=_dashboard_shown())
+    assert demo_snapshot(size, language, _dashboard_shown())

@@ -10,6 +10,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
+from tests.tui.conftest import DemoSnapshot
 from tix.tui.app import make_app
 from tix.tui.backend import Backend
 from tix.tui.dialogs import FormDialog
@@ -136,13 +137,8 @@ def _shown(ticket: int | None = None) -> Callable[[Pilot[Any]], Awaitable[None]]
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_snapshot_of_the_documents(
-    snap_compare: Any,
-    demo_backend: Backend,
-    request: pytest.FixtureRequest,
+    demo_snapshot: DemoSnapshot,
     size: tuple[int, int],
     language: str,
 ) -> None:
-    if language == "de":
-        request.getfixturevalue("german")
-    app = make_app(backend=demo_backend, poll_interval=0)
-    assert snap_compare(app, terminal_size=size, run_before=_shown())
+    assert demo_snapshot(size, language, _shown())

@@ -10,6 +10,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, OptionList
 
+from tests.tui.conftest import DemoSnapshot
 from tests.tui.test_ticket_list import (
     list_screen,
     notifications,
@@ -23,7 +24,7 @@ from tests.tui.test_ticket_list import (
 from tix.core.db import session_scope
 from tix.core.services import saved_views
 from tix.core.services.saved_views import ViewSpec
-from tix.tui.app import TixApp, make_app
+from tix.tui.app import TixApp
 from tix.tui.backend import Backend
 from tix.tui.dialogs.finding import GoToTicketDialog, SaveViewDialog, ViewsDialog
 from tix.tui.screens.ticket_list import ListFilters, TicketListScreen
@@ -388,15 +389,10 @@ def _dialog(*keys: str, typed: tuple[str, ...] = ()) -> Any:
     ids=["go-to", "go-to-invalid", "views", "save-view"],
 )
 def test_snapshot_of_the_dialogs(
-    snap_compare: Any,
-    demo_backend: Backend,
-    request: pytest.FixtureRequest,
+    demo_snapshot: DemoSnapshot,
     size: tuple[int, int],
     keys: tuple[str, ...],
     typed: tuple[str, ...],
     language: str,
 ) -> None:
-    if language == "de":
-        request.getfixturevalue("german")
-    app = make_app(backend=demo_backend, poll_interval=0)
-    assert snap_compare(app, terminal_size=size, run_before=_dialog(*keys, typed=typed))
+    assert demo_snapshot(size, language, _dialog(*keys, typed=typed))

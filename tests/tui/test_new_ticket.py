@@ -15,9 +15,10 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Select, Tabs
 
 from tests.conftest import BACKENDS
+from tests.tui.conftest import DemoSnapshot
 from tix.core.db import session_scope
 from tix.core.models import Contact, OutboxMessage, Ticket
-from tix.tui.app import TixApp, make_app
+from tix.tui.app import TixApp
 from tix.tui.backend import Backend
 from tix.tui.screens.new_ticket import (
     ContactField,
@@ -480,17 +481,12 @@ SNAPSHOT_BODY = (
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_mail_form_snapshot(
-    snap_compare: Any,
-    demo_backend: Backend,
-    request: pytest.FixtureRequest,
+    demo_snapshot: DemoSnapshot,
     size: tuple[int, int],
     language: str,
 ) -> None:
     """The form with its project and color (below the fold at 80x24)."""
-    if language == "de":
-        request.getfixturevalue("german")
-    app = make_app(backend=demo_backend, poll_interval=60)
-    assert snap_compare(app, terminal_size=size, run_before=_mail_form(SNAPSHOT_BODY))
+    assert demo_snapshot(size, language, _mail_form(SNAPSHOT_BODY), poll_interval=60)
 
 
 @each_database

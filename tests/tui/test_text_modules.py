@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Markdown, TextArea
 
 from tests.conftest import BACKENDS
+from tests.tui.conftest import DemoSnapshot
 from tests.tui.test_new_ticket import type_into
 from tests.tui.test_ticket_view import (
     SNAPSHOT_TICKET,
@@ -24,7 +25,7 @@ from tests.tui.test_ticket_view import (
 from tix.core.db import session_scope
 from tix.core.models import TextModule
 from tix.core.services import signatures, text_modules
-from tix.tui.app import TixApp, make_app
+from tix.tui.app import TixApp
 from tix.tui.backend import Backend
 from tix.tui.dialogs import ComposeDialog
 from tix.tui.screens.new_ticket import NewTicketScreen
@@ -218,16 +219,12 @@ def _picker(backend: Backend, *typed: str) -> Callable[[Pilot[Any]], Awaitable[N
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 @pytest.mark.parametrize("typed", [(), tuple("rück")], ids=["all", "filtered"])
 def test_snapshot_of_the_picker(
-    snap_compare: Any,
+    demo_snapshot: DemoSnapshot,
     demo_backend: Backend,
-    request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
     size: tuple[int, int],
     typed: tuple[str, ...],
     language: str,
 ) -> None:
-    if language == "de":
-        request.getfixturevalue("german")
     monkeypatch.setattr(TixApp, "on_mount", lambda self: None)  # no ticket list under it
-    app = make_app(backend=demo_backend, poll_interval=0)
-    assert snap_compare(app, terminal_size=size, run_before=_picker(demo_backend, *typed))
+    assert demo_snapshot(size, language, _picker(demo_backend, *typed))

@@ -8,6 +8,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Select
 
+from tests.tui.conftest import DemoSnapshot
 from tests.tui.test_ticket_view import (
     _without_ticket_list,  # noqa: F401 (autouse: this screen is tested on its own)
     dialog,
@@ -21,7 +22,7 @@ from tests.tui.test_ticket_view import (
 )
 from tix.core.db import session_scope
 from tix.core.services import contacts, messages, opening, tickets
-from tix.tui.app import TixApp, make_app
+from tix.tui.app import TixApp
 from tix.tui.backend import Backend
 from tix.tui.dialogs import ConfirmDialog, FormDialog, PickDialog
 from tix.tui.screens.ticket_view import TicketViewScreen
@@ -211,17 +212,12 @@ def _dialog(*keys: str) -> Any:
     ids=["merge", "merge-confirm", "split", "link"],
 )
 def test_snapshot_of_the_dialogs(
-    snap_compare: Any,
-    demo_backend: Backend,
-    request: pytest.FixtureRequest,
+    demo_snapshot: DemoSnapshot,
     size: tuple[int, int],
     keys: tuple[str, ...],
     language: str,
 ) -> None:
-    if language == "de":
-        request.getfixturevalue("german")
-    app = make_app(backend=demo_backend, poll_interval=0)
-    assert snap_compare(app, terminal_size=size, run_before=_dialog(*keys))
+    assert demo_snapshot(size, language, _dialog(*keys))
 
 
 @each_database

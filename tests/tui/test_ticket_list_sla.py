@@ -10,9 +10,9 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.core.services.test_sla import act, at, berlin, make_policy, open_request
+from tests.tui.conftest import DemoSnapshot
 from tix.core.services import changes
-from tix.tui.app import TixApp, make_app
-from tix.tui.backend import Backend
+from tix.tui.app import TixApp
 from tix.tui.widgets.ticket_table import TicketTable, layout_columns
 
 from .test_ticket_list import list_screen, numbers, pick, settle, wait_for
@@ -102,13 +102,8 @@ def _sorted_by_sla() -> Any:
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_snapshot_of_the_list_by_sla(
-    snap_compare: Any,
-    demo_backend: Backend,
-    request: pytest.FixtureRequest,
+    demo_snapshot: DemoSnapshot,
     size: tuple[int, int],
     language: str,
 ) -> None:
-    if language == "de":
-        request.getfixturevalue("german")
-    app = make_app(backend=demo_backend, poll_interval=0)
-    assert snap_compare(app, terminal_size=size, run_before=_sorted_by_sla())
+    assert demo_snapshot(size, language, _sorted_by_sla())

@@ -18,12 +18,13 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, TabbedContent
 
 from tests.conftest import BACKENDS, World
+from tests.tui.conftest import DemoSnapshot
 from tests.tui.models import activity
 from tix.core import clock
 from tix.core.db import session_scope
 from tix.core.models import Document, OutboxMessage
 from tix.core.read_models import ActivityView, TicketDetail, WatcherView
-from tix.tui.app import TixApp, make_app
+from tix.tui.app import TixApp
 from tix.tui.backend import Backend
 from tix.tui.dialogs import (
     ComposeDialog,
@@ -832,9 +833,7 @@ def _open(number: int, *keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
 )
 @pytest.mark.parametrize("language", ["en", "de"])
 def test_snapshot_of_each_tab(
-    snap_compare: Any,
-    demo_backend: Backend,
-    request: pytest.FixtureRequest,
+    demo_snapshot: DemoSnapshot,
     size: tuple[int, int],
     number: int,
     key: str,
@@ -842,24 +841,15 @@ def test_snapshot_of_each_tab(
 ) -> None:
     """Every tab in both languages: one date format each, the key bar with 1–6, F5,
     Esc, the Details' category chips, the Times' period filter."""
-    if language == "de":
-        request.getfixturevalue("german")
-    app = make_app(backend=demo_backend, poll_interval=0)
-    assert snap_compare(app, terminal_size=size, run_before=_open(number, key))
+    assert demo_snapshot(size, language, _open(number, key))
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_snapshot_of_the_reply_dialog(
-    snap_compare: Any,
-    demo_backend: Backend,
-    request: pytest.FixtureRequest,
-    size: tuple[int, int],
-    language: str,
+    demo_snapshot: DemoSnapshot, size: tuple[int, int], language: str
 ) -> None:
     """With To and BCC besides CC; a wrong BCC is marked and the text stays."""
-    if language == "de":
-        request.getfixturevalue("german")
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await _open(SNAPSHOT_TICKET)(pilot)
@@ -876,8 +866,7 @@ def test_snapshot_of_the_reply_dialog(
         pilot.app.clear_notifications()
         await pilot.pause()
 
-    app = make_app(backend=demo_backend, poll_interval=0)
-    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    assert demo_snapshot(size, language, run_before)
 
 
 # --- the dialogs' rough edges ----------------------------------------------------------
