@@ -10,7 +10,9 @@ Alembic and whatever needs the whole schema.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tix.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from tix.core.models.access import ApiKey, Attempt, PortalSession, PortalToken, TokenPurpose
@@ -138,13 +140,7 @@ MODULES = (
 """Every model module (besides ``base``), for :func:`load_all`."""
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES, globals())
 
 
 def __dir__() -> list[str]:
