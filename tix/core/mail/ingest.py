@@ -29,7 +29,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import getaddresses
 from typing import Any
@@ -285,6 +286,25 @@ def record_unprocessable(
     return record, Ingested(ImportStatus.UNPROCESSABLE, reason=reason)
 
 
+@contextmanager
+def _holding(session: Session) -> Iterator[None]:
+    """Hold every row the block loads or writes until it ends: the session keeps rows
+    only while someone refers to them, and a later mail of the batch would read them
+    again."""
+    held: list[object] = []
+
+    def hold(_session: Session, instance: object) -> None:
+        held.append(instance)
+
+    for name in ("pending_to_persistent", "loaded_as_persistent"):
+        event.listen(session, name, hold)
+    try:
+        yield
+    finally:
+        for name in ("pending_to_persistent", "loaded_as_persistent"):
+            event.remove(session, name, hold)
+
+
 def _ingest_all(
     session: Session,
     incoming: Sequence[Incoming],
@@ -300,93 +320,59 @@ def _ingest_all(
 ) -> list[tuple[MailImport, Ingested]]:
     """``read_ids``: the import records are added to the session, with their ids read
     back; else written in one statement at the end, their ids not read."""
-    # Every row the batch loads or writes is held until it ends: the session keeps rows
-    # only while someone refers to them, and a later mail would read them again.
-    held: list[object] = []
-
-    def hold(_session: Session, instance: object) -> None:
-        held.append(instance)
-
-    for name in ("pending_to_persistent", "loaded_as_persistent"):
-        event.listen(session, name, hold)
-    try:
-        return _ingest_held(
+    with _holding(session):
+        digests = store_many(session, [item.raw for item in incoming])
+        known = _Known(
             session,
             incoming,
+            digests,
             channel=channel,
-            account=account,
-            folder=folder,
-            uidvalidity=uidvalidity,
             max_size=max_size,
-            max_file_size=max_file_size,
-            own_addresses=own_addresses,
-            read_ids=read_ids,
-        )
-    finally:
-        for name in ("pending_to_persistent", "loaded_as_persistent"):
-            event.remove(session, name, hold)
-
-
-def _ingest_held(
-    session: Session,
-    incoming: Sequence[Incoming],
-    *,
-    channel: Channel,
-    account: MailAccount | None,
-    folder: str,
-    uidvalidity: int | None,
-    max_size: int,
-    max_file_size: int,
-    own_addresses: frozenset[str],
-    read_ids: bool,
-) -> list[tuple[MailImport, Ingested]]:
-    digests = store_many(session, [item.raw for item in incoming])
-    known = _Known(
-        session, incoming, digests, channel=channel, max_size=max_size, own_addresses=own_addresses
-    )
-    results = []
-    for item, digest, parsed in zip(incoming, digests, known.parsed, strict=True):
-        result = _decide(
-            session,
-            item.raw,
-            digest=digest,
-            parsed=parsed,
-            known=known,
-            channel=channel,
-            account=account,
-            max_size=max_size,
-            max_file_size=max_file_size,
             own_addresses=own_addresses,
         )
-        record = MailImport(
-            account_id=account.id if account else None,
-            folder=folder,
-            uidvalidity=uidvalidity,
-            uid=item.uid,
-            source=item.source,
-            sha256=digest,
-            size=len(item.raw),
-            status=result.status,
-            message_id=result.activity.message_id if result.activity else _message_id(item.raw),
-            ticket_id=result.ticket.id if result.ticket else None,
-            activity_id=result.activity.id if result.activity else None,
-            reason=(result.reason or None) and result.reason[:1000],
-        )
-        if read_ids:
-            session.add(record)
-        else:
-            known.unwritten.append(record)
-        known.learn(digest, record, result)
-        results.append((record, result))
-    session.flush()
-    known.write_records(session)
-    for record, result in results:
-        if result.status == ImportStatus.UNPROCESSABLE:
-            log.warning(
-                "%s UID %s: kept as unprocessable: %s", record.source or "mail", record.uid,
-                result.reason,
-            )  # fmt: skip
-    return results
+        results = []
+        for item, digest, parsed in zip(incoming, digests, known.parsed, strict=True):
+            result = _decide(
+                session,
+                item.raw,
+                digest=digest,
+                parsed=parsed,
+                known=known,
+                channel=channel,
+                account=account,
+                max_size=max_size,
+                max_file_size=max_file_size,
+                own_addresses=own_addresses,
+            )
+            record = MailImport(
+                account_id=account.id if account else None,
+                folder=folder,
+                uidvalidity=uidvalidity,
+                uid=item.uid,
+                source=item.source,
+                sha256=digest,
+                size=len(item.raw),
+                status=result.status,
+                message_id=result.activity.message_id if result.activity else _message_id(item.raw),
+                ticket_id=result.ticket.id if result.ticket else None,
+                activity_id=result.activity.id if result.activity else None,
+                reason=(result.reason or None) and result.reason[:1000],
+            )
+            if read_ids:
+                session.add(record)
+            else:
+                known.unwritten.append(record)
+            known.learn(digest, record, result)
+            results.append((record, result))
+        session.flush()
+        known.write_records(session)
+        for record, result in results:
+            if result.status == ImportStatus.UNPROCESSABLE:
+                log.warning(
+                    "%s UID %s: kept as unprocessable: %s", record.source or "mail", record.uid,
+                    result.reason,
+                )  # fmt: skip
+        return results
 
 
 class _Known:
