@@ -27,6 +27,7 @@ from tix.cli.output import (
     table,
     writable,
 )
+from tix.cli.ticket_filters import KindOption
 from tix.core.i18n import _
 
 if TYPE_CHECKING:
@@ -74,10 +75,6 @@ OwnerOption = Annotated[
 CategoryOption = Annotated[
     list[str] | None,
     typer.Option("--category", help=_("Only this category (repeatable)."), metavar="C"),
-]
-KindOption = Annotated[
-    str | None,
-    typer.Option("--kind", help=_("Only internal, mail or request tickets."), metavar="KIND"),
 ]
 OrganisationOption = Annotated[
     str | None,
